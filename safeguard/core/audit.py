@@ -1,0 +1,195 @@
+"""The audit trail: recording events in the caller's transaction, and verifying the hash chain."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from django.db import connection, models
+from django.utils import timezone
+
+from safeguard.core.models import AuditEvent, Organization
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    from safeguard.core.models import User
+
+GENESIS_HASH = "0" * 64
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did it and from where; passed to every service so it can write the audit event."""
+
+    user: User | None
+    ip: str | None = None
+    label: str = ""
+
+    @classmethod
+    def from_request(cls, request: HttpRequest) -> Actor:
+        user = request.user if request.user.is_authenticated else None
+        return cls(user=user, ip=request.META.get("REMOTE_ADDR"))
+
+    @classmethod
+    def system(cls, process: str) -> Actor:
+        return cls(user=None, label=f"system:{process}")
+
+    @property
+    def display(self) -> str:
+        if self.user is not None:
+            return self.user.email
+        return self.label or "system"
+
+
+def jsonable(value: Any) -> Any:
+    """A value as it will be stored in `changes` and hashed: JSON-native and stable."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat(timespec="microseconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, UUID | Decimal):
+        return str(value)
+    if isinstance(value, models.Model):
+        return str(getattr(value, "public_id", value.pk))
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, Iterable):
+        return [jsonable(v) for v in value]
+    return str(value)
+
+
+def field_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """Field name → [before, after] for each field whose value differs."""
+    changed = {}
+    for name in sorted(set(before) | set(after)):
+        old, new = jsonable(before.get(name)), jsonable(after.get(name))
+        if old != new:
+            changed[name] = [old, new]
+    return changed
+
+
+def snapshot(instance: models.Model, fields: Iterable[str]) -> dict[str, Any]:
+    return {name: getattr(instance, name) for name in fields}
+
+
+def canonical_bytes(event: AuditEvent) -> bytes:
+    payload = {
+        "id": str(event.public_id),
+        "organization": str(event.organization.public_id) if event.organization is not None else None,
+        "sequence": event.sequence,
+        "occurred_at": jsonable(event.occurred_at),
+        "actor": str(event.actor.public_id) if event.actor is not None else None,
+        "actor_label": event.actor_label,
+        "action": event.action,
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "object_repr": event.object_repr,
+        "changes": event.changes,
+        "ip_address": event.ip_address,
+    }
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def chain_hash(prev_hash: str, event: AuditEvent) -> str:
+    return hashlib.sha256(prev_hash.encode() + canonical_bytes(event)).hexdigest()
+
+
+def _lock_chain(organization: Organization | None) -> None:
+    # Serialize writers of one chain. SQLite already serializes all writers.
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [7301, organization.pk if organization else 0])
+
+
+def audit_record(
+    *,
+    actor: Actor,
+    action: str,
+    organization: Organization | None,
+    target: models.Model | None = None,
+    object_type: str = "",
+    object_id: str = "",
+    object_repr: str = "",
+    changes: Mapping[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one event to the organization's chain. Must run inside the caller's transaction."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("audit_record must be called inside the transaction that makes the change")
+    if target is not None:
+        object_type = object_type or target._meta.label_lower
+        object_id = object_id or str(getattr(target, "public_id", target.pk))
+        object_repr = object_repr or str(target)[:300]
+    _lock_chain(organization)
+    last = AuditEvent.objects.filter(organization=organization).order_by("-sequence").values("sequence", "hash").first()
+    event = AuditEvent(
+        organization=organization,
+        sequence=(last["sequence"] + 1) if last else 1,
+        occurred_at=timezone.now(),
+        actor=actor.user,
+        actor_label=actor.display,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        object_repr=object_repr[:300],
+        changes=jsonable(dict(changes or {})),
+        ip_address=actor.ip,
+        prev_hash=last["hash"] if last else GENESIS_HASH,
+    )
+    event.hash = chain_hash(event.prev_hash, event)
+    event.save()
+    return event
+
+
+@dataclass(frozen=True)
+class ChainVerification:
+    ok: bool
+    checked: int
+    broken_sequence: int | None = None
+    problem: str = ""
+
+
+def audit_verify_chain(organization: Organization | None) -> ChainVerification:
+    """Walk the chain in order; report the first event whose link or content does not hold."""
+    expected_prev = GENESIS_HASH
+    expected_sequence = 1
+    checked = 0
+    events = (
+        AuditEvent.objects.filter(organization=organization)
+        .select_related("organization", "actor")
+        .order_by("sequence")
+    )
+    for event in events.iterator(chunk_size=2000):
+        if event.sequence != expected_sequence:
+            return ChainVerification(
+                False,
+                checked,
+                expected_sequence,
+                f"event #{expected_sequence} is missing (next present is #{event.sequence}): a row was deleted",
+            )
+        if event.prev_hash != expected_prev:
+            return ChainVerification(
+                False,
+                checked,
+                event.sequence,
+                f"event #{event.sequence} does not link to the event before it: a row was inserted or replaced",
+            )
+        if chain_hash(event.prev_hash, event) != event.hash:
+            return ChainVerification(
+                False,
+                checked,
+                event.sequence,
+                f"event #{event.sequence} does not match its hash: its content was edited",
+            )
+        expected_prev = event.hash
+        expected_sequence += 1
+        checked += 1
+    return ChainVerification(True, checked)

@@ -1,0 +1,44 @@
+"""Roles and what each may do: the one place that maps a role to its permissions."""
+
+from enum import StrEnum
+
+from django.db import models
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", "Owner"
+    SECURITY_OFFICIAL = "security_official", "Security official"
+    PRIVACY_OFFICER = "privacy_officer", "Privacy officer"
+    MANAGER = "manager", "Manager"
+    REVIEWER = "reviewer", "Reviewer"
+    WORKFORCE = "workforce", "Workforce member"
+    AUDITOR = "auditor", "Auditor (read-only, time-boxed)"
+
+
+class Perm(StrEnum):
+    VIEW_PROGRAM = "view_program"  # dashboard, tracker, catalog, evidence list, obligations
+    VIEW_AUDIT = "view_audit"
+    MANAGE_ORG = "manage_org"  # settings, members, roles
+    MANAGE_PROGRAM = "manage_program"  # attestations, evidence, obligations, evaluations
+    SIGN_DECISIONS = "sign_decisions"  # sign addressable decisions and other sign-offs
+    DELETE_EVIDENCE = "delete_evidence"
+    EXPORT_ORG = "export_org"
+
+
+_READ = {Perm.VIEW_PROGRAM, Perm.VIEW_AUDIT}
+_PROGRAM = _READ | {Perm.MANAGE_PROGRAM}
+
+ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
+    Role.OWNER: frozenset(Perm),
+    Role.SECURITY_OFFICIAL: frozenset(_PROGRAM | {Perm.SIGN_DECISIONS, Perm.DELETE_EVIDENCE, Perm.EXPORT_ORG}),
+    Role.PRIVACY_OFFICER: frozenset(_PROGRAM),
+    Role.MANAGER: frozenset({Perm.VIEW_PROGRAM}),
+    Role.REVIEWER: frozenset({Perm.VIEW_PROGRAM}),
+    # Workforce members see their own duties (obligations they own) but not the program.
+    Role.WORKFORCE: frozenset(),
+    Role.AUDITOR: frozenset(_READ),
+}
+
+
+def role_has(role: str, perm: Perm) -> bool:
+    return perm in ROLE_PERMISSIONS.get(role, frozenset())

@@ -1,0 +1,13 @@
+from django.urls import include, path
+
+from safeguard.core import views as core_views
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("accounts/", include("safeguard.core.urls_auth")),
+    path("calendar/<str:token>.ics", core_views.calendar_feed, name="calendar_feed"),
+    path("o/<slug:org_slug>/", include("safeguard.tracker.urls")),
+    path("o/<slug:org_slug>/", include("safeguard.core.urls")),
+    path("api/v1/", include("safeguard.api_urls")),
+]

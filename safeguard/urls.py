@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from safeguard.core import views as core_views
+from safeguard.core.views import home as core_views
 
 urlpatterns = [
     path("", core_views.home, name="home"),

@@ -1,0 +1,229 @@
+"""Evidence: immutable versions, links to records, retention-guarded deletion, audited downloads."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import models, transaction
+from django.utils import timezone
+
+from safeguard.core.audit import Actor, audit_record
+from safeguard.core.dates import add_years
+from safeguard.core.models import Evidence, EvidenceLink, EvidenceVersion, Organization, User
+from safeguard.core.services.errors import ServiceError
+
+
+@dataclass(frozen=True)
+class CheckedFile:
+    upload: UploadedFile
+    sha256: str
+    size: int
+    content_type: str
+    name: str
+
+
+def minimum_retention(effective_date: date) -> date:
+    return add_years(effective_date, settings.EVIDENCE_RETENTION_YEARS)
+
+
+def _check_file(upload: UploadedFile | None) -> CheckedFile:
+    if upload is None:
+        raise ServiceError("Choose a file to upload.", field="file")
+    size = upload.size or 0
+    if size == 0:
+        raise ServiceError("The file is empty.", field="file")
+    if size > settings.EVIDENCE_MAX_BYTES:
+        limit_mb = settings.EVIDENCE_MAX_BYTES // (1024 * 1024)
+        raise ServiceError(f"The file is {size / 1048576:.1f} MB; the limit is {limit_mb} MB.", field="file")
+    content_type = (upload.content_type or "application/octet-stream").split(";")[0].strip().lower()
+    if content_type not in settings.EVIDENCE_ALLOWED_TYPES:
+        raise ServiceError(
+            f"Files of type {content_type} are not accepted. Allowed: {', '.join(settings.EVIDENCE_ALLOWED_TYPES)}.",
+            field="file",
+        )
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    name = (upload.name or "upload").rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:255]
+    return CheckedFile(upload, digest.hexdigest(), size, content_type, name)
+
+
+def _store_version(evidence: Evidence, checked: CheckedFile, user: User, number: int) -> EvidenceVersion:
+    version = EvidenceVersion(
+        evidence=evidence,
+        number=number,
+        original_name=checked.name,
+        content_type=checked.content_type,
+        size=checked.size,
+        sha256=checked.sha256,
+        uploaded_by=user,
+    )
+    version.file.save("upload", checked.upload, save=False)
+    try:
+        version.save()
+    except BaseException:
+        version.file.delete(save=False)
+        raise
+    return version
+
+
+@contextmanager
+def _files_removed_on_failure(stored: list[EvidenceVersion]) -> Iterator[None]:
+    """A failure after a file was stored must not leave the file behind (the rows roll back with it)."""
+    try:
+        yield
+    except BaseException:
+        for version in stored:
+            version.file.delete(save=False)
+        raise
+
+
+def _person(actor: Actor) -> User:
+    if actor.user is None:
+        raise ServiceError("Evidence must be handled by a person, not a system process.")
+    return actor.user
+
+
+def evidence_upload(
+    *,
+    organization: Organization,
+    actor: Actor,
+    title: str,
+    upload: UploadedFile | None,
+    effective_date: date,
+    description: str = "",
+    retain_until: date | None = None,
+    link_to: tuple[str, str] | None = None,
+) -> Evidence:
+    """Store a new evidence item with its first version; optionally link it to a record (type, id)."""
+    if not title.strip():
+        raise ServiceError("Give the evidence a title.", field="title")
+    checked = _check_file(upload)
+    floor = minimum_retention(effective_date)
+    if retain_until is not None and retain_until < floor:
+        raise ServiceError(
+            f"Retention must reach at least {floor:%Y-%m-%d}: six years after the effective date.",
+            field="retain_until",
+        )
+    user = _person(actor)
+    stored: list[EvidenceVersion] = []
+    with _files_removed_on_failure(stored), transaction.atomic():
+        evidence = Evidence.objects.create(
+            organization=organization,
+            title=title.strip(),
+            description=description,
+            effective_date=effective_date,
+            retain_until=retain_until or floor,
+            created_by=user,
+        )
+        version = _store_version(evidence, checked, user, 1)
+        stored.append(version)
+        audit_record(
+            actor=actor,
+            action="evidence.uploaded",
+            organization=organization,
+            target=evidence,
+            changes={
+                "title": [None, evidence.title],
+                "effective_date": [None, effective_date],
+                "retain_until": [None, evidence.retain_until],
+                "version": [None, 1],
+                "sha256": [None, version.sha256],
+                "size": [None, version.size],
+            },
+        )
+        if link_to is not None:
+            evidence_link(organization=organization, actor=actor, evidence=evidence, target=link_to)
+    return evidence
+
+
+def evidence_add_version(
+    *, organization: Organization, actor: Actor, evidence: Evidence, upload: UploadedFile | None
+) -> EvidenceVersion:
+    """A new version beside the old ones: nothing is ever overwritten."""
+    checked = _check_file(upload)
+    user = _person(actor)
+    stored: list[EvidenceVersion] = []
+    with _files_removed_on_failure(stored), transaction.atomic():
+        locked = Evidence.objects.select_for_update().get(pk=evidence.pk, organization=organization)
+        if locked.is_deleted:
+            raise ServiceError("This evidence was deleted; it cannot take new versions.")
+        latest = locked.versions.aggregate(n=models.Max("number"))["n"] or 0
+        version = _store_version(locked, checked, user, latest + 1)
+        stored.append(version)
+        audit_record(
+            actor=actor,
+            action="evidence.version_added",
+            organization=organization,
+            target=locked,
+            changes={
+                "version": [latest, version.number],
+                "sha256": [None, version.sha256],
+                "size": [None, version.size],
+            },
+        )
+    return version
+
+
+def evidence_link(
+    *, organization: Organization, actor: Actor, evidence: Evidence, target: tuple[str, str]
+) -> EvidenceLink:
+    """Link evidence to a record named by (type label, public id or citation). Linking twice is a no-op."""
+    target_type, target_id = target
+    if evidence.organization_id != organization.pk:
+        raise ServiceError("That evidence belongs to another organization.")
+    with transaction.atomic():
+        link, created = EvidenceLink.objects.get_or_create(
+            evidence=evidence, target_type=target_type, target_id=str(target_id)
+        )
+        if created:
+            audit_record(
+                actor=actor,
+                action="evidence.linked",
+                organization=organization,
+                target=evidence,
+                changes={"linked_to": [None, f"{target_type}:{target_id}"]},
+            )
+    return link
+
+
+def evidence_delete(*, organization: Organization, actor: Actor, evidence: Evidence, today: date | None = None) -> None:
+    """Soft-delete: refused before the retention date; the files stay until a purge after retention."""
+    today = today or timezone.localdate()
+    if evidence.retain_until > today:
+        raise ServiceError(
+            f"This evidence must be kept until {evidence.retain_until:%Y-%m-%d} "
+            "(45 CFR 164.316(b)(2)(i): six years after its effective date); it cannot be deleted before then."
+        )
+    with transaction.atomic():
+        updated = Evidence.objects.filter(pk=evidence.pk, organization=organization, is_deleted=False).update(
+            is_deleted=True, deleted_at=timezone.now()
+        )
+        if not updated:
+            raise ServiceError("This evidence is already deleted.")
+        audit_record(
+            actor=actor,
+            action="evidence.deleted",
+            organization=organization,
+            target=evidence,
+            changes={"is_deleted": [False, True]},
+        )
+
+
+def evidence_download_record(*, organization: Organization, actor: Actor, version: EvidenceVersion) -> None:
+    """Downloads are recorded in the audit trail: who read which version, when."""
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action="evidence.downloaded",
+            organization=organization,
+            target=version.evidence,
+            changes={"version": [None, version.number], "sha256": [None, version.sha256]},
+        )

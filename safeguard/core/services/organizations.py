@@ -1,0 +1,166 @@
+"""Organizations and memberships."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db import IntegrityError, transaction
+from django.utils.text import slugify
+
+from safeguard.core.audit import Actor, audit_record, field_changes, snapshot
+from safeguard.core.models import Membership, Organization, User
+from safeguard.core.roles import Role
+from safeguard.core.services.errors import ServiceError
+
+SETTINGS_FIELDS = ("name", "kind", "mfa_required", "is_clearinghouse", "is_group_health_plan")
+
+
+def org_create(
+    *, actor: Actor, slug: str, name: str, owner: User, kind: str = Organization.Kind.COVERED_ENTITY
+) -> Organization:
+    if not name.strip():
+        raise ServiceError("Give the organization a name.", field="name")
+    if slugify(slug) != slug or not slug:
+        raise ServiceError("The slug may hold only lowercase letters, digits and hyphens.", field="slug")
+    if kind not in Organization.Kind.values:
+        raise ServiceError(f"Kind must be one of: {', '.join(Organization.Kind.values)}.", field="kind")
+    try:
+        with transaction.atomic():
+            organization = Organization.objects.create(slug=slug, name=name.strip(), kind=kind)
+            membership = Membership.objects.create(organization=organization, user=owner, role=Role.OWNER)
+            audit_record(
+                actor=actor,
+                action="organization.created",
+                organization=organization,
+                target=organization,
+                changes={"slug": [None, slug], "name": [None, organization.name], "kind": [None, kind]},
+            )
+            audit_record(
+                actor=actor,
+                action="membership.added",
+                organization=organization,
+                target=membership,
+                changes={"user": [None, owner.email], "role": [None, Role.OWNER]},
+            )
+    except IntegrityError:
+        raise ServiceError(f"An organization with the slug {slug!r} already exists.", field="slug") from None
+    return organization
+
+
+def org_update_settings(*, organization: Organization, actor: Actor, **values: object) -> Organization:
+    unknown = set(values) - set(SETTINGS_FIELDS)
+    if unknown:
+        raise ServiceError(f"Unknown settings: {', '.join(sorted(unknown))}.")
+    if "kind" in values and values["kind"] not in Organization.Kind.values:
+        raise ServiceError(f"Kind must be one of: {', '.join(Organization.Kind.values)}.", field="kind")
+    with transaction.atomic():
+        locked = Organization.objects.select_for_update().get(pk=organization.pk)
+        before = snapshot(locked, SETTINGS_FIELDS)
+        for field, value in values.items():
+            setattr(locked, field, value)
+        changes = field_changes(before, snapshot(locked, SETTINGS_FIELDS))
+        if changes:
+            locked.save(update_fields=list(changes))
+            audit_record(
+                actor=actor, action="organization.settings_changed", organization=locked, target=locked, changes=changes
+            )
+            _request_evaluation(locked, "organization settings changed")
+    return locked
+
+
+def _validate_role(role: str, access_ends_on: date | None) -> None:
+    if role not in Role.values:
+        raise ServiceError(f"Role must be one of: {', '.join(Role.values)}.", field="role")
+    if role == Role.AUDITOR and access_ends_on is None:
+        raise ServiceError("An auditor's access needs an end date.", field="access_ends_on")
+
+
+def membership_add(
+    *,
+    organization: Organization,
+    actor: Actor,
+    email: str,
+    role: str,
+    access_ends_on: date | None = None,
+    first_name: str = "",
+    last_name: str = "",
+) -> Membership:
+    """Add a person by email, creating their account (with no usable password) when they have none."""
+    _validate_role(role, access_ends_on)
+    email = User.objects.normalize_email(email.strip()).lower()
+    if "@" not in email:
+        raise ServiceError("Enter a valid email address.", field="email")
+    with transaction.atomic():
+        user = User.objects.filter(email__iexact=email).first()
+        if user is None:
+            user = User.objects.create_user(email=email, password=None, first_name=first_name, last_name=last_name)
+        if Membership.objects.filter(organization=organization, user=user).exists():
+            raise ServiceError(f"{email} is already a member of {organization}.", field="email")
+        membership = Membership.objects.create(
+            organization=organization, user=user, role=role, access_ends_on=access_ends_on
+        )
+        audit_record(
+            actor=actor,
+            action="membership.added",
+            organization=organization,
+            target=membership,
+            changes={"user": [None, email], "role": [None, role], "access_ends_on": [None, access_ends_on]},
+        )
+        _request_evaluation(organization, "membership added")
+    return membership
+
+
+def membership_update(
+    *,
+    organization: Organization,
+    actor: Actor,
+    membership: Membership,
+    role: str,
+    access_ends_on: date | None,
+) -> Membership:
+    _validate_role(role, access_ends_on)
+    with transaction.atomic():
+        locked = Membership.objects.select_for_update().get(pk=membership.pk, organization=organization)
+        before = snapshot(locked, ("role", "access_ends_on"))
+        if locked.role == Role.OWNER and role != Role.OWNER:
+            _keep_an_owner(organization, locked)
+        locked.role, locked.access_ends_on = role, access_ends_on
+        changes = field_changes(before, snapshot(locked, ("role", "access_ends_on")))
+        if changes:
+            locked.save(update_fields=["role", "access_ends_on"])
+            audit_record(
+                actor=actor, action="membership.changed", organization=organization, target=locked, changes=changes
+            )
+            _request_evaluation(organization, "membership changed")
+    return locked
+
+
+def membership_deactivate(*, organization: Organization, actor: Actor, membership: Membership) -> None:
+    with transaction.atomic():
+        locked = Membership.objects.select_for_update().get(pk=membership.pk, organization=organization)
+        if not locked.is_active:
+            raise ServiceError("This membership is already inactive.")
+        if locked.role == Role.OWNER:
+            _keep_an_owner(organization, locked)
+        locked.is_active = False
+        locked.save(update_fields=["is_active"])
+        audit_record(
+            actor=actor,
+            action="membership.deactivated",
+            organization=organization,
+            target=locked,
+            changes={"is_active": [True, False]},
+        )
+        _request_evaluation(organization, "membership deactivated")
+
+
+def _keep_an_owner(organization: Organization, leaving: Membership) -> None:
+    others = Membership.objects.current().filter(organization=organization, role=Role.OWNER).exclude(pk=leaving.pk)
+    if not others.exists():
+        raise ServiceError("An organization must keep at least one owner.", field="role")
+
+
+def _request_evaluation(organization: Organization, trigger: str) -> None:
+    from safeguard.tracker.services import evaluation_request
+
+    evaluation_request(organization=organization, trigger=trigger)

@@ -1,0 +1,251 @@
+"""Tracker writes: attestations, addressable decisions, and evaluation runs."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+
+from safeguard.catalog.models import Requirement
+from safeguard.core.audit import Actor, audit_record
+from safeguard.core.models import Organization, Signature
+from safeguard.core.services.errors import ServiceError
+from safeguard.core.services.evidence import evidence_link, evidence_upload
+from safeguard.core.services.signatures import signature_create
+from safeguard.tracker.evaluation import EvaluationSummary, tracker_evaluate
+from safeguard.tracker.models import AddressableDecision, Attestation, EvaluationRun
+
+logger = logging.getLogger(__name__)
+MAX_ATTESTATION_DAYS = 366 * 3
+
+
+def requirement_by_citation(citation: str) -> Requirement:
+    requirement = Requirement.objects.filter(citation=citation.strip()).first()
+    if requirement is None:
+        raise ServiceError(f"Unknown citation {citation!r}: it is not in the catalog.", field="citation")
+    return requirement
+
+
+def attestation_record(
+    *,
+    organization: Organization,
+    actor: Actor,
+    citation: str,
+    statement: str,
+    expires_on: date,
+    evidence_file: UploadedFile | None = None,
+    evidence_title: str = "",
+    evidence_effective_date: date | None = None,
+    today: date | None = None,
+) -> Attestation:
+    """A person states the requirement is met, until `expires_on`; an evidence file may come with it."""
+    today = today or timezone.localdate()
+    requirement = requirement_by_citation(citation)
+    if actor.user is None:
+        raise ServiceError("Only a person can attest.")
+    if not statement.strip():
+        raise ServiceError("Say what is in place and how you know.", field="statement")
+    if expires_on <= today:
+        raise ServiceError("The expiry date must be in the future.", field="expires_on")
+    if (expires_on - today).days > MAX_ATTESTATION_DAYS:
+        raise ServiceError("An attestation can last at most three years.", field="expires_on")
+    with transaction.atomic():
+        attestation = Attestation.objects.create(
+            organization=organization,
+            requirement=requirement,
+            statement=statement.strip(),
+            attested_by=actor.user,
+            expires_on=expires_on,
+        )
+        audit_record(
+            actor=actor,
+            action="attestation.recorded",
+            organization=organization,
+            target=attestation,
+            changes={
+                "citation": [None, requirement.citation],
+                "statement": [None, attestation.statement],
+                "expires_on": [None, expires_on],
+            },
+        )
+        if evidence_file is not None:
+            evidence_upload(
+                organization=organization,
+                actor=actor,
+                title=evidence_title or f"Evidence for {requirement.citation}",
+                upload=evidence_file,
+                effective_date=evidence_effective_date or today,
+                link_to=("tracker.attestation", str(attestation.public_id)),
+            )
+        evaluation_request(organization=organization, trigger=f"attestation for {requirement.citation}")
+    return attestation
+
+
+def attestation_withdraw(*, organization: Organization, actor: Actor, attestation: Attestation) -> None:
+    with transaction.atomic():
+        updated = Attestation.objects.filter(
+            pk=attestation.pk, organization=organization, withdrawn_at__isnull=True
+        ).update(withdrawn_at=timezone.now())
+        if not updated:
+            raise ServiceError("This attestation is already withdrawn.")
+        audit_record(
+            actor=actor,
+            action="attestation.withdrawn",
+            organization=organization,
+            target=attestation,
+            changes={"withdrawn": [False, True]},
+        )
+        evaluation_request(organization=organization, trigger="attestation withdrawn")
+
+
+def attestation_attach_evidence(
+    *, organization: Organization, actor: Actor, attestation: Attestation, evidence_id: str
+) -> None:
+    from safeguard.core.models import Evidence
+
+    evidence = Evidence.objects.filter(organization=organization, public_id=evidence_id, is_deleted=False).first()
+    if evidence is None:
+        raise ServiceError("No such evidence in this organization.", field="evidence")
+    with transaction.atomic():
+        evidence_link(
+            organization=organization,
+            actor=actor,
+            evidence=evidence,
+            target=("tracker.attestation", str(attestation.public_id)),
+        )
+        evaluation_request(organization=organization, trigger="evidence linked to attestation")
+
+
+def decision_record(
+    *,
+    organization: Organization,
+    actor: Actor,
+    citation: str,
+    decision: str,
+    rationale: str,
+    alternative_measure: str = "",
+    review_on: date,
+    today: date | None = None,
+) -> AddressableDecision:
+    """Document how an addressable specification is handled (164.306(d)(3)); replaces the current decision."""
+    today = today or timezone.localdate()
+    requirement = requirement_by_citation(citation)
+    if not requirement.is_addressable:
+        raise ServiceError(
+            f"{requirement.citation} is required, not addressable: it takes no decision.", field="citation"
+        )
+    if decision not in AddressableDecision.Decision.values:
+        raise ServiceError(
+            f"Decision must be one of: {', '.join(AddressableDecision.Decision.values)}.", field="decision"
+        )
+    if not rationale.strip():
+        raise ServiceError("Explain the assessment behind the decision.", field="rationale")
+    if decision != AddressableDecision.Decision.IMPLEMENTED and not alternative_measure.strip():
+        raise ServiceError(
+            "Name the equivalent alternative measure, or say why no alternative is reasonable and appropriate.",
+            field="alternative_measure",
+        )
+    if review_on <= today:
+        raise ServiceError("The review date must be in the future.", field="review_on")
+    if actor.user is None:
+        raise ServiceError("Only a person can record a decision.")
+    with transaction.atomic():
+        now = timezone.now()
+        AddressableDecision.objects.filter(
+            organization=organization, requirement=requirement, superseded_at__isnull=True
+        ).update(superseded_at=now)
+        row = AddressableDecision.objects.create(
+            organization=organization,
+            requirement=requirement,
+            decision=decision,
+            rationale=rationale.strip(),
+            alternative_measure=alternative_measure.strip(),
+            review_on=review_on,
+            created_by=actor.user,
+        )
+        audit_record(
+            actor=actor,
+            action="decision.recorded",
+            organization=organization,
+            target=row,
+            changes={
+                "citation": [None, requirement.citation],
+                "decision": [None, decision],
+                "rationale": [None, row.rationale],
+                "alternative_measure": [None, row.alternative_measure],
+                "review_on": [None, review_on],
+            },
+        )
+        evaluation_request(organization=organization, trigger=f"decision for {requirement.citation}")
+    return row
+
+
+def decision_sign(*, organization: Organization, actor: Actor, decision: AddressableDecision) -> Signature:
+    with transaction.atomic():
+        locked = AddressableDecision.objects.select_for_update().get(pk=decision.pk, organization=organization)
+        if locked.superseded_at is not None:
+            raise ServiceError("This decision was replaced by a newer one; sign the current decision.")
+        if locked.signature_id is not None:
+            raise ServiceError("This decision is already signed.")
+        signature = signature_create(
+            organization=organization,
+            actor=actor,
+            meaning=Signature.Meaning.APPROVED,
+            target_type="tracker.addressabledecision",
+            target_id=str(locked.public_id),
+            content={
+                "citation": locked.requirement.citation,
+                "decision": locked.decision,
+                "rationale": locked.rationale,
+                "alternative_measure": locked.alternative_measure,
+                "review_on": locked.review_on,
+            },
+        )
+        locked.signature = signature
+        locked.save(update_fields=["signature"])
+        evaluation_request(organization=organization, trigger="decision signed")
+    return signature
+
+
+def evaluation_request(*, organization: Organization, trigger: str) -> EvaluationRun:
+    """Queue a background evaluation after the current transaction commits; one queued run per org suffices."""
+    queued = EvaluationRun.objects.filter(organization=organization, state=EvaluationRun.State.QUEUED).first()
+    if queued is not None:
+        return queued
+    run = EvaluationRun.objects.create(organization=organization, trigger=trigger[:80])
+
+    def enqueue() -> None:
+        from safeguard.tracker.tasks import evaluate_organization
+
+        evaluate_organization.enqueue(run.pk)
+
+    transaction.on_commit(enqueue)
+    return run
+
+
+def evaluation_run(*, run_id: int, actor: Actor | None = None) -> EvaluationSummary | None:
+    """Carry out a queued run: mark it running, evaluate, record the outcome. A finished run is left alone."""
+    claimed = EvaluationRun.objects.filter(pk=run_id, state=EvaluationRun.State.QUEUED).update(
+        state=EvaluationRun.State.RUNNING, started_at=timezone.now()
+    )
+    if not claimed:
+        return None
+    run = EvaluationRun.objects.select_related("organization").get(pk=run_id)
+    try:
+        summary = tracker_evaluate(organization=run.organization, actor=actor or Actor.system("tracker"))
+    except Exception as exc:
+        logger.exception("evaluation %s failed", run_id)
+        EvaluationRun.objects.filter(pk=run_id).update(
+            state=EvaluationRun.State.FAILED, finished_at=timezone.now(), error=f"{type(exc).__name__}: {exc}"
+        )
+        raise
+    EvaluationRun.objects.filter(pk=run_id).update(
+        state=EvaluationRun.State.DONE,
+        finished_at=timezone.now(),
+        evaluated=summary.evaluated,
+        changed=summary.changed,
+    )
+    return summary

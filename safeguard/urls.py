@@ -6,6 +6,7 @@ urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
     path("accounts/", include("safeguard.core.urls_auth")),
+    path("accounts/api-tokens/", include("safeguard.core.urls_tokens")),
     path("calendar/<str:token>.ics", core_views.calendar_feed, name="calendar_feed"),
     path("o/<slug:org_slug>/", include("safeguard.tracker.urls")),
     path("o/<slug:org_slug>/", include("safeguard.core.urls")),

@@ -3,6 +3,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from safeguard.core.models import Membership
+from safeguard.core.roles import Perm
 
 
 def organization(request: HttpRequest) -> dict[str, Any]:
@@ -10,8 +11,14 @@ def organization(request: HttpRequest) -> dict[str, Any]:
     if not request.user.is_authenticated:
         return {}
     memberships = list(Membership.objects.current().filter(user=request.user).select_related("organization"))
+    membership = getattr(request, "membership", None)
     return {
         "current_org": getattr(request, "org", None),
-        "current_membership": getattr(request, "membership", None),
+        "current_membership": membership,
         "my_memberships": memberships,
+        "perms_program": bool(membership and membership.has(Perm.VIEW_PROGRAM)),
+        "perms_manage_program": bool(membership and membership.has(Perm.MANAGE_PROGRAM)),
+        "perms_audit": bool(membership and membership.has(Perm.VIEW_AUDIT)),
+        "perms_manage_org": bool(membership and membership.has(Perm.MANAGE_ORG)),
+        "perms_sign": bool(membership and membership.has(Perm.SIGN_DECISIONS)),
     }

@@ -1,2 +1,10 @@
+"""Organization pages of the core, under /o/<org_slug>/; each area keeps its routes in its own module."""
+
+from safeguard.core import urls_administration, urls_evidence, urls_obligations
+
 app_name = "core"
-urlpatterns: list = []
+urlpatterns = [
+    *urls_evidence.urlpatterns,
+    *urls_obligations.urlpatterns,
+    *urls_administration.urlpatterns,
+]

@@ -1,0 +1,87 @@
+"""Tracker checks the core answers from its own records."""
+
+from datetime import date, timedelta
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from safeguard.core.audit import Actor
+from safeguard.core.checks import clearinghouse_applicability, evidence_retention, one_security_official
+from safeguard.core.models import Evidence, Membership
+from safeguard.core.roles import Role
+from safeguard.core.services.evidence import evidence_upload
+from safeguard.tracker.evaluation import tracker_evaluate
+from safeguard.tracker.models import Status, Verdict
+from tests.conftest import Cast, make_member
+
+TODAY = date(2026, 12, 4)
+
+
+def test_single_security_official_meets_assigned_responsibility(cast: Cast) -> None:
+    result = one_security_official(cast.org, TODAY)
+    assert result.status == Status.MET
+    assert result.reason == f"{cast.official} is the designated security official."
+    assert [r.type for r in result.records] == ["core.membership"]
+
+
+def test_no_security_official_fails_with_next_action(cast: Cast) -> None:
+    Membership.objects.filter(organization=cast.org, role=Role.SECURITY_OFFICIAL).update(role=Role.MANAGER)
+    result = one_security_official(cast.org, TODAY)
+    assert result.status == Status.NOT_MET
+    assert "Designate one security official" in result.next_action
+
+
+def test_two_security_officials_is_only_partially_met(cast: Cast) -> None:
+    make_member(cast.org, "second@clinic.test", Role.SECURITY_OFFICIAL)
+    result = one_security_official(cast.org, TODAY)
+    assert result.status == Status.PARTIALLY_MET
+    assert "2 members" in result.reason
+
+
+def test_expired_security_official_membership_does_not_count(cast: Cast) -> None:
+    Membership.objects.filter(organization=cast.org, role=Role.SECURITY_OFFICIAL).update(
+        access_ends_on=TODAY - timedelta(days=1)
+    )
+    assert one_security_official(cast.org, TODAY).status == Status.NOT_MET
+
+
+def test_clearinghouse_isolation_not_applicable_unless_profile_says_so(cast: Cast) -> None:
+    assert clearinghouse_applicability(cast.org, TODAY).status == Status.NOT_APPLICABLE
+    cast.org.is_clearinghouse = True
+    assert clearinghouse_applicability(cast.org, TODAY).status == Status.UNKNOWN
+
+
+def test_group_health_plan_standard_rolls_up_not_applicable(cast: Cast) -> None:
+    tracker_evaluate(organization=cast.org, actor=Actor.system("test"), today=TODAY)
+    verdict = Verdict.objects.get(organization=cast.org, requirement__citation="164.314(b)(1)")
+    assert verdict.status == Status.NOT_APPLICABLE
+
+
+def test_evidence_retention_unknown_without_evidence_then_met(cast: Cast) -> None:
+    assert evidence_retention(cast.org, TODAY).status == Status.UNKNOWN
+    evidence_upload(
+        organization=cast.org,
+        actor=Actor(user=cast.owner),
+        title="Security policy",
+        upload=SimpleUploadedFile("policy.txt", b"policy text", content_type="text/plain"),
+        effective_date=timezone.localdate(),
+    )
+    result = evidence_retention(cast.org, TODAY)
+    assert result.status == Status.MET
+    assert "All 1 evidence items" in result.reason
+
+
+def test_evidence_kept_too_short_fails(cast: Cast) -> None:
+    evidence = evidence_upload(
+        organization=cast.org,
+        actor=Actor(user=cast.owner),
+        title="Old log",
+        upload=SimpleUploadedFile("log.txt", b"log", content_type="text/plain"),
+        effective_date=date(2024, 2, 29),
+    )
+    assert evidence.retain_until == date(2030, 2, 28)
+    Evidence.objects.filter(pk=evidence.pk).update(retain_until=date(2029, 1, 1))
+    result = evidence_retention(cast.org, TODAY)
+    assert result.status == Status.NOT_MET
+    assert result.records[0].id == str(evidence.public_id)

@@ -20,7 +20,6 @@ PASSWORD = "correct horse battery staple 42"
 def _inline_tasks(settings):  # type: ignore[no-untyped-def]
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     settings.SECURE_SSL_REDIRECT = False
-    settings.SECRET_KEY = "test-only-secret-key-not-for-production-0123456789"
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

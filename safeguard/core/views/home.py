@@ -15,7 +15,8 @@ def home(request: HttpRequest) -> HttpResponse:
     memberships = list(
         Membership.objects.current().filter(user=cast(User, request.user)).select_related("organization")
     )
-    preferred = request.session.get("current_org")
+    # ?org= comes from the header's organization switcher (which works without JavaScript too).
+    preferred = request.GET.get("org") or request.session.get("current_org")
     for membership in memberships:
         if membership.organization.slug == preferred:
             return redirect("tracker:dashboard", org_slug=preferred)

@@ -1,0 +1,7 @@
+"""Loaded as a pytest plugin (see pyproject.toml) before Django's settings are read: test-only environment."""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-0123456789")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+os.environ.setdefault("TASKS_BACKEND", "immediate")

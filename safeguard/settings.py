@@ -45,8 +45,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
-    "safeguard.core.middleware.IdleSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After messages: it tells the person why they were signed out.
+    "safeguard.core.middleware.IdleSessionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -107,6 +108,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "safeguard.core.auth_views.lockout_response"
 AXES_USERNAME_FORM_FIELD = "username"
+# Wrong one-time codes also count as failures; never keep what was typed (a near-miss recovery code is a secret).
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code"]
 
 # Sessions end after this many idle minutes (checked on every request).
 SESSION_IDLE_MINUTES = envint("SESSION_IDLE_MINUTES", 30)
@@ -189,6 +192,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Two models have a `kind` choice set; name each enum after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "OrganizationKindEnum": "safeguard.core.models.organizations.Organization.Kind",
+        "RequirementKindEnum": "safeguard.catalog.models.Requirement.Kind",
+    },
 }
 
 LOGGING = {

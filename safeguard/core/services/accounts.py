@@ -9,6 +9,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
+from axes.utils import reset as axes_reset
 from django.db import transaction
 from django.utils import timezone
 from django_otp.models import Device
@@ -116,8 +117,9 @@ def recovery_codes_regenerate(*, actor: Actor, user: User, code: str) -> list[st
         raise ServiceError("Set up an authenticator app first.", field="code")
     check = _check_device(device, normalize_code(code))
     if not check.ok:
-        mfa_record_failure(actor=actor, user=user, step="recovery_codes")
-        raise ServiceError(_refusal(check), field="code")
+        if not check.wait_seconds:
+            mfa_record_failure(actor=actor, user=user, step="recovery_codes")
+        raise ServiceError(refusal_message(check), field="code")
     with transaction.atomic():
         codes = _recovery_codes_replace(user)
         audit_record(
@@ -167,12 +169,9 @@ def password_change(*, actor: Actor, user: User, password: str) -> None:
 
 
 def password_reset_complete(*, actor: Actor, user: User, password: str) -> None:
-    """A password set through an emailed reset link."""
+    """A password set through an emailed reset link. It also lifts a sign-in lockout on the account."""
     _password_set(actor=actor, user=user, password=password, action="auth.password_reset_done")
-
-
-def wrong_code_message(check: CodeCheck) -> str:
-    return _refusal(check)
+    axes_reset(username=user.email)
 
 
 def _password_set(*, actor: Actor, user: User, password: str, action: str) -> None:
@@ -200,7 +199,8 @@ def _throttle_wait(device: Device, details: dict[str, Any] | None) -> int:
     return max(1, int(required - elapsed + 0.999))
 
 
-def _refusal(check: CodeCheck) -> str:
+def refusal_message(check: CodeCheck) -> str:
+    """What to tell the person whose code was refused."""
     if check.wait_seconds:
         return f"Too many wrong codes in a row. Wait {check.wait_seconds} seconds, then try again."
     return WRONG_CODE
@@ -210,6 +210,9 @@ def _recovery_codes_replace(user: User) -> list[str]:
     """Must run inside the caller's transaction."""
     StaticDevice.objects.filter(user=user).delete()
     device = StaticDevice.objects.create(user=user, name=RECOVERY_DEVICE_NAME, confirmed=True)
-    codes = ["".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(RECOVERY_CODE_LENGTH)) for _ in range(10)]
+    codes = [
+        "".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(RECOVERY_CODE_LENGTH))
+        for _ in range(RECOVERY_CODE_COUNT)
+    ]
     StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
     return codes

@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import Http404
 
-from safeguard.core.models import Evidence, Membership, Obligation, Organization
+from safeguard.core.models import Evidence, EvidenceVersion, Membership, Obligation, Organization
 from safeguard.core.roles import Perm
 
 if TYPE_CHECKING:
@@ -79,3 +80,33 @@ def dangerously_get_organization(slug: str) -> Organization:
     if organization is None:
         raise Organization.DoesNotExist(f"No organization with slug {slug!r}.")
     return organization
+
+
+def obligations_for_user(membership: Membership) -> QuerySet[Obligation]:
+    """The obligations a member may list: all of the organization's with VIEW_PROGRAM, else only their own."""
+    rows = Obligation.objects.filter(organization=membership.organization)
+    if membership.has(Perm.VIEW_PROGRAM):
+        return rows
+    return rows.filter(owner_id=membership.user_id)
+
+
+def get_evidence_version_for_user(membership: Membership, public_id: str | UUID, number: int) -> EvidenceVersion:
+    """One version of a live evidence item, for members who may view the program (auditors included)."""
+    evidence = get_evidence_for_user(membership, public_id)
+    version = evidence.versions.select_related("evidence", "uploaded_by").filter(number=number).first()
+    if version is None:
+        raise Http404("No such version.")
+    return version
+
+
+def get_member_for_user(membership: Membership, public_id: str | UUID) -> Membership:
+    """Another membership of the same organization (current or not), for members who manage the organization."""
+    require_perm(membership, Perm.MANAGE_ORG)
+    member = (
+        Membership.objects.filter(organization=membership.organization, public_id=_uuid(public_id))
+        .select_related("user")
+        .first()
+    )
+    if member is None:
+        raise Http404("No such member.")
+    return member

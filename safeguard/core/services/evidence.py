@@ -28,6 +28,14 @@ class CheckedFile:
     name: str
 
 
+def human_size(size: int) -> str:
+    if size < 1024:
+        return f"{size} bytes"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KB"
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
 def minimum_retention(effective_date: date) -> date:
     return add_years(effective_date, settings.EVIDENCE_RETENTION_YEARS)
 
@@ -39,8 +47,9 @@ def _check_file(upload: UploadedFile | None) -> CheckedFile:
     if size == 0:
         raise ServiceError("The file is empty.", field="file")
     if size > settings.EVIDENCE_MAX_BYTES:
-        limit_mb = settings.EVIDENCE_MAX_BYTES // (1024 * 1024)
-        raise ServiceError(f"The file is {size / 1048576:.1f} MB; the limit is {limit_mb} MB.", field="file")
+        raise ServiceError(
+            f"The file is {human_size(size)}; the limit is {human_size(settings.EVIDENCE_MAX_BYTES)}.", field="file"
+        )
     content_type = (upload.content_type or "application/octet-stream").split(";")[0].strip().lower()
     if content_type not in settings.EVIDENCE_ALLOWED_TYPES:
         raise ServiceError(
@@ -51,8 +60,14 @@ def _check_file(upload: UploadedFile | None) -> CheckedFile:
     for chunk in upload.chunks():
         digest.update(chunk)
     upload.seek(0)
-    name = (upload.name or "upload").rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:255]
-    return CheckedFile(upload, digest.hexdigest(), size, content_type, name)
+    return CheckedFile(upload, digest.hexdigest(), size, content_type, display_name(upload.name))
+
+
+def display_name(raw: str | None) -> str:
+    """The user's file name, kept only for display and downloads: no folders, no control characters."""
+    name = (raw or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if ch.isprintable()).strip().lstrip(".")
+    return name[:255] or "upload"
 
 
 def _store_version(evidence: Evidence, checked: CheckedFile, user: User, number: int) -> EvidenceVersion:

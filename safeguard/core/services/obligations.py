@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
@@ -12,9 +13,13 @@ from safeguard.core.audit import Actor, audit_record, field_changes, snapshot
 from safeguard.core.dates import add_months
 from safeguard.core.models import Evidence, Membership, Obligation, ObligationCompletion, Organization, User
 from safeguard.core.models.obligations import CADENCE_MONTHS, Cadence
+from safeguard.core.roles import Role
 from safeguard.core.services.errors import ServiceError
+from safeguard.core.services.evidence import evidence_link, evidence_upload
 
 EDITABLE_FIELDS = ("title", "description", "citation", "cadence", "owner", "due_on", "remind_days_before")
+MAX_REMIND_DAYS = 365
+EVIDENCE_TARGET_TYPE = "core.obligation"
 
 
 def next_due(due_on: date, cadence: str) -> date | None:
@@ -22,15 +27,25 @@ def next_due(due_on: date, cadence: str) -> date | None:
     return add_months(due_on, months) if months else None
 
 
-def _validate(organization: Organization, *, title: str, citation: str, cadence: str, owner: User) -> None:
+def _validate(
+    organization: Organization, *, title: str, citation: str, cadence: str, owner: User, remind_days_before: int
+) -> None:
     if not title.strip():
         raise ServiceError("Give the obligation a title.", field="title")
     if cadence not in Cadence.values:
         raise ServiceError(f"Cadence must be one of: {', '.join(Cadence.values)}.", field="cadence")
     if citation and not Requirement.objects.filter(citation=citation).exists():
         raise ServiceError(f"Unknown citation {citation!r}: it is not in the catalog.", field="citation")
-    if not Membership.objects.current().filter(organization=organization, user=owner).exists():
+    if not 0 <= remind_days_before <= MAX_REMIND_DAYS:
+        raise ServiceError(
+            f"Reminders start between 0 and {MAX_REMIND_DAYS} days before the due date.", field="remind_days_before"
+        )
+    membership = Membership.objects.current().filter(organization=organization, user=owner).first()
+    if membership is None:
         raise ServiceError("The owner must be a current member of this organization.", field="owner")
+    if membership.role == Role.AUDITOR:
+        # Auditors have read-only access: nobody but a manager could ever complete the duty.
+        raise ServiceError("An auditor cannot own an obligation: auditors have read-only access.", field="owner")
 
 
 def obligation_create(
@@ -46,7 +61,14 @@ def obligation_create(
     remind_days_before: int = 14,
     source: str = "user",
 ) -> Obligation:
-    _validate(organization, title=title, citation=citation, cadence=cadence, owner=owner)
+    _validate(
+        organization,
+        title=title,
+        citation=citation,
+        cadence=cadence,
+        owner=owner,
+        remind_days_before=remind_days_before,
+    )
     with transaction.atomic():
         obligation = Obligation.objects.create(
             organization=organization,
@@ -77,15 +99,26 @@ def obligation_update(
         raise ServiceError(f"Unknown fields: {', '.join(sorted(unknown))}.")
     with transaction.atomic():
         locked = Obligation.objects.select_for_update().get(pk=obligation.pk, organization=organization)
+        if locked.status != Obligation.Status.OPEN:
+            status = locked.get_status_display().lower()
+            raise ServiceError(f"This obligation is {status}; only an open obligation can be edited.")
         before = snapshot(locked, EDITABLE_FIELDS)
         for name, value in values.items():
-            setattr(locked, name, value)
+            setattr(locked, name, value.strip() if name == "title" and isinstance(value, str) else value)
         _validate(
-            organization, title=locked.title, citation=locked.citation, cadence=locked.cadence, owner=locked.owner
+            organization,
+            title=locked.title,
+            citation=locked.citation,
+            cadence=locked.cadence,
+            owner=locked.owner,
+            remind_days_before=locked.remind_days_before,
         )
         changes = field_changes(before, snapshot(locked, EDITABLE_FIELDS))
         if changes:
-            locked.last_reminded_on = None if "due_on" in changes else locked.last_reminded_on
+            if "due_on" in changes:
+                # A new due date starts the reminder and escalation cycle afresh.
+                locked.last_reminded_on = None
+                locked.escalated_on = None
             locked.save()
             audit_record(
                 actor=actor, action="obligation.updated", organization=organization, target=locked, changes=changes
@@ -100,18 +133,27 @@ def obligation_complete(
     obligation: Obligation,
     note: str = "",
     evidence: Evidence | None = None,
+    evidence_file: UploadedFile | None = None,
     today: date | None = None,
 ) -> ObligationCompletion:
-    """Record completion. A recurring duty moves to its next due date (from the due date, not from today)."""
+    """Record completion. A recurring duty moves to its next due date (from the due date, not from today).
+
+    Proof may be existing evidence or a new file (stored as evidence); either is linked to the obligation.
+    """
     today = today or timezone.localdate()
     if actor.user is None:
         raise ServiceError("Only a person can complete an obligation.")
+    if evidence is not None and evidence_file is not None:
+        raise ServiceError("Pick existing evidence or upload a file, not both.", field="evidence_file")
     if evidence is not None and evidence.organization_id != organization.pk:
         raise ServiceError("That evidence belongs to another organization.", field="evidence")
+    if evidence is not None and evidence.is_deleted:
+        raise ServiceError("That evidence was deleted.", field="evidence")
     with transaction.atomic():
         locked = Obligation.objects.select_for_update().get(pk=obligation.pk, organization=organization)
         if locked.status != Obligation.Status.OPEN:
             raise ServiceError(f"This obligation is {locked.get_status_display().lower()}, not open.")
+        evidence = _completion_evidence(organization, actor, locked, evidence, evidence_file, today)
         completion = ObligationCompletion.objects.create(
             obligation=locked,
             due_on=locked.due_on,
@@ -144,6 +186,32 @@ def obligation_complete(
             },
         )
     return completion
+
+
+def _completion_evidence(
+    organization: Organization,
+    actor: Actor,
+    obligation: Obligation,
+    evidence: Evidence | None,
+    evidence_file: UploadedFile | None,
+    today: date,
+) -> Evidence | None:
+    target = (EVIDENCE_TARGET_TYPE, str(obligation.public_id))
+    if evidence_file is not None:
+        try:
+            return evidence_upload(
+                organization=organization,
+                actor=actor,
+                title=f"{obligation.title}: completed {today:%Y-%m-%d}"[:200],
+                upload=evidence_file,
+                effective_date=today,
+                link_to=target,
+            )
+        except ServiceError as error:
+            raise ServiceError(error.message, field="evidence_file") from None
+    if evidence is not None:
+        evidence_link(organization=organization, actor=actor, evidence=evidence, target=target)
+    return evidence
 
 
 def obligation_cancel(*, organization: Organization, actor: Actor, obligation: Obligation) -> None:

@@ -1,0 +1,1 @@
+"""Forms of the core's organization pages, one module per area. Forms parse input; services hold the rules."""

@@ -1,0 +1,32 @@
+"""The personal iCalendar feed's secret: creating and rotating it (the old URL stops working at once)."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.db import transaction
+
+from safeguard.core.audit import Actor, audit_record
+from safeguard.core.models import User
+
+TOKEN_BYTES = 32  # token_urlsafe(32) gives 43 characters
+
+
+def calendar_token_rotate(*, user: User, actor: Actor) -> str:
+    """Give `user` a new feed token and return it. Audited without an organization: the feed spans them all."""
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        had_token = bool(locked.calendar_token)
+        locked.calendar_token = token
+        locked.save(update_fields=["calendar_token"])
+        audit_record(
+            actor=actor,
+            action="calendar.token_rotated",
+            organization=None,
+            target=locked,
+            # Never the secret itself: only whether there was one.
+            changes={"calendar_token": ["(set)" if had_token else None, "(new)"]},
+        )
+    user.calendar_token = token
+    return token

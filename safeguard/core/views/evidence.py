@@ -1,0 +1,181 @@
+"""Evidence pages: list, upload, detail with versions and links, new version, audited download, deletion."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from safeguard.core.access import get_evidence_for_user, get_evidence_version_for_user
+from safeguard.core.audit import Actor
+from safeguard.core.forms.evidence import EvidenceFilterForm, EvidenceUploadForm, EvidenceVersionForm
+from safeguard.core.models import Evidence, EvidenceVersion, Obligation, Organization
+from safeguard.core.org_views import OrgRequest, org_view
+from safeguard.core.roles import Perm
+from safeguard.core.services import evidence as services
+from safeguard.core.services.errors import ServiceError
+
+PAGE_SIZE = 50
+
+
+def _evidence_rows(organization: Organization, text: str) -> QuerySet[Evidence]:
+    """Live evidence with its latest version's number, size, digest and uploader, in one query."""
+    latest = EvidenceVersion.objects.filter(evidence=OuterRef("pk")).order_by("-number")
+    rows = (
+        Evidence.objects.filter(organization=organization, is_deleted=False)
+        .annotate(
+            latest_number=Subquery(latest.values("number")[:1]),
+            latest_size=Subquery(latest.values("size")[:1]),
+            latest_sha256=Subquery(latest.values("sha256")[:1]),
+            latest_uploader=Subquery(latest.values("uploaded_by__email")[:1]),
+        )
+        .order_by("-created_at", "-pk")
+    )
+    if text:
+        rows = rows.filter(Q(title__icontains=text) | Q(description__icontains=text))
+    return rows
+
+
+@org_view(Perm.VIEW_PROGRAM)
+def evidence_list(request: OrgRequest) -> HttpResponse:
+    filters = EvidenceFilterForm(request.GET)
+    text = filters.cleaned_data["q"].strip() if filters.is_valid() else ""
+    page = Paginator(_evidence_rows(request.org, text), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "core/evidence/list.html", {"page": page, "filters": filters, "q": text})
+
+
+@org_view(Perm.MANAGE_PROGRAM)
+def evidence_upload(request: OrgRequest) -> HttpResponse:
+    posted = request.method == "POST"
+    form = EvidenceUploadForm(request.POST, request.FILES) if posted else EvidenceUploadForm()
+    if posted and form.is_valid():
+        data = form.cleaned_data
+        try:
+            evidence = services.evidence_upload(
+                organization=request.org,
+                actor=Actor.from_request(request),
+                title=data["title"],
+                description=data["description"],
+                effective_date=data["effective_date"],
+                retain_until=data["retain_until"],
+                upload=data["file"],
+            )
+        except ServiceError as error:
+            form.add_error(error.field, error.message)
+        else:
+            messages.success(request, f"Stored “{evidence.title}”.")
+            return redirect("core:evidence_detail", request.org.slug, evidence.public_id)
+    minimum = services.minimum_retention(timezone.localdate())
+    return render(request, "core/evidence/upload.html", {"form": form, "minimum_retention": minimum})
+
+
+def _linked_records(evidence: Evidence, org_slug: str) -> list[dict[str, str]]:
+    """What the evidence is linked to, with titles and pages where the record type has them."""
+    links = list(evidence.links.order_by("target_type", "target_id"))
+    obligation_ids = [link.target_id for link in links if link.target_type == "core.obligation"]
+    titles = {
+        str(public_id): title
+        for public_id, title in Obligation.objects.filter(
+            organization_id=evidence.organization_id, public_id__in=_valid_uuids(obligation_ids)
+        ).values_list("public_id", "title")
+    }
+    rows = []
+    for link in links:
+        row = {"type": link.target_type, "id": link.target_id, "label": link.target_id, "url": ""}
+        if link.target_id in titles:
+            row["label"] = titles[link.target_id]
+            row["url"] = reverse("core:obligation_detail", args=[org_slug, link.target_id])
+        rows.append(row)
+    return rows
+
+
+def _valid_uuids(values: list[str]) -> list[UUID]:
+    valid = []
+    for value in values:
+        try:
+            valid.append(UUID(value))
+        except ValueError:
+            continue
+    return valid
+
+
+def _detail(request: OrgRequest, evidence: Evidence, version_form: EvidenceVersionForm) -> HttpResponse:
+    membership = request.membership
+    context = {
+        "evidence": evidence,
+        "versions": evidence.versions.select_related("uploaded_by").order_by("-number"),
+        "links": _linked_records(evidence, request.org.slug),
+        "version_form": version_form,
+        "can_manage": membership.has(Perm.MANAGE_PROGRAM),
+        "can_delete": membership.has(Perm.DELETE_EVIDENCE),
+        "deletable": evidence.retain_until <= timezone.localdate(),
+    }
+    return render(request, "core/evidence/detail.html", context)
+
+
+@org_view(Perm.VIEW_PROGRAM)
+def evidence_detail(request: OrgRequest, evidence_id: UUID) -> HttpResponse:
+    evidence = get_evidence_for_user(request.membership, evidence_id)
+    return _detail(request, evidence, EvidenceVersionForm())
+
+
+@require_POST
+@org_view(Perm.MANAGE_PROGRAM)
+def evidence_new_version(request: OrgRequest, evidence_id: UUID) -> HttpResponse:
+    evidence = get_evidence_for_user(request.membership, evidence_id, write=True)
+    form = EvidenceVersionForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            version = services.evidence_add_version(
+                organization=request.org,
+                actor=Actor.from_request(request),
+                evidence=evidence,
+                upload=form.cleaned_data["file"],
+            )
+        except ServiceError as error:
+            form.add_error("file" if error.field == "file" else None, error.message)
+        else:
+            messages.success(request, f"Stored version {version.number}.")
+            return redirect("core:evidence_detail", request.org.slug, evidence.public_id)
+    return _detail(request, evidence, form)
+
+
+# org_view is typed for HttpResponse; a FileResponse streams, which Django serves the same way.
+@org_view(Perm.VIEW_PROGRAM)  # type: ignore[arg-type]
+def evidence_download(request: OrgRequest, evidence_id: UUID, number: int) -> FileResponse:
+    version = get_evidence_version_for_user(request.membership, evidence_id, number)
+    try:
+        handle = version.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("The stored file is missing; tell your administrator.") from None
+    try:
+        services.evidence_download_record(organization=request.org, actor=Actor.from_request(request), version=version)
+    except BaseException:
+        handle.close()
+        raise
+    response = FileResponse(
+        handle, as_attachment=True, filename=version.original_name, content_type=version.content_type
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_POST
+@org_view(Perm.DELETE_EVIDENCE)
+def evidence_delete(request: OrgRequest, evidence_id: UUID) -> HttpResponse:
+    evidence = get_evidence_for_user(request.membership, evidence_id)
+    try:
+        services.evidence_delete(organization=request.org, actor=Actor.from_request(request), evidence=evidence)
+    except ServiceError as error:
+        messages.error(request, error.message)
+        return redirect("core:evidence_detail", request.org.slug, evidence.public_id)
+    messages.success(request, f"Deleted “{evidence.title}”.")
+    return redirect("core:evidence_list", request.org.slug)

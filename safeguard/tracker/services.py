@@ -44,6 +44,12 @@ def attestation_record(
     """A person states the requirement is met, until `expires_on`; an evidence file may come with it."""
     today = today or timezone.localdate()
     requirement = requirement_by_citation(citation)
+    if requirement.children.exists():
+        # A standard with specifications is judged by rolling them up; an attestation on it would count for nothing.
+        raise ServiceError(
+            f"{requirement.citation} is assessed through its implementation specifications: attest those instead.",
+            field="citation",
+        )
     if actor.user is None:
         raise ServiceError("Only a person can attest.")
     if not statement.strip():
@@ -210,20 +216,54 @@ def decision_sign(*, organization: Organization, actor: Actor, decision: Address
     return signature
 
 
-def evaluation_request(*, organization: Organization, trigger: str) -> EvaluationRun:
-    """Queue a background evaluation after the current transaction commits; one queued run per org suffices."""
-    queued = EvaluationRun.objects.filter(organization=organization, state=EvaluationRun.State.QUEUED).first()
-    if queued is not None:
-        return queued
-    run = EvaluationRun.objects.create(organization=organization, trigger=trigger[:80])
+def evaluation_request(*, organization: Organization, trigger: str, actor: Actor | None = None) -> EvaluationRun:
+    """Queue a background evaluation after the current transaction commits; one queued run per org suffices.
 
-    def enqueue() -> None:
-        from safeguard.tracker.tasks import evaluate_organization
+    Services that change records call it inside their own audited transaction. A person asking for an
+    evaluation directly passes `actor`, and the request itself is audited.
+    """
+    with transaction.atomic():
+        # Locking the queued run makes a worker's claim on it wait until this transaction commits (PostgreSQL;
+        # SQLite serializes writers anyway), so the reused run cannot read records before this change is visible.
+        queued = (
+            EvaluationRun.objects.select_for_update()
+            .filter(organization=organization, state=EvaluationRun.State.QUEUED)
+            .first()
+        )
+        if queued is not None:
+            return queued
+        run = EvaluationRun.objects.create(organization=organization, trigger=trigger[:80])
+        if actor is not None:
+            audit_record(
+                actor=actor,
+                action="evaluation.requested",
+                organization=organization,
+                target=run,
+                changes={"trigger": [None, run.trigger]},
+            )
 
-        evaluate_organization.enqueue(run.pk)
+        def enqueue() -> None:
+            from safeguard.tracker.tasks import evaluate_organization
 
-    transaction.on_commit(enqueue)
+            evaluate_organization.enqueue(run.pk)
+
+        transaction.on_commit(enqueue)
     return run
+
+
+def evaluation_run_now(*, organization: Organization, actor: Actor, trigger: str) -> EvaluationSummary:
+    """Evaluate in the caller's process (commands), recorded as a run like a background one.
+
+    The run is created already running, so a concurrent evaluation_request queues its own run instead of
+    counting on this one, which may have read the records before the change it wants evaluated.
+    """
+    run = EvaluationRun.objects.create(
+        organization=organization,
+        trigger=trigger[:80],
+        state=EvaluationRun.State.RUNNING,
+        started_at=timezone.now(),
+    )
+    return _carry_out(run, actor)
 
 
 def evaluation_run(*, run_id: int, actor: Actor | None = None) -> EvaluationSummary | None:
@@ -234,15 +274,19 @@ def evaluation_run(*, run_id: int, actor: Actor | None = None) -> EvaluationSumm
     if not claimed:
         return None
     run = EvaluationRun.objects.select_related("organization").get(pk=run_id)
+    return _carry_out(run, actor or Actor.system("tracker"))
+
+
+def _carry_out(run: EvaluationRun, actor: Actor) -> EvaluationSummary:
     try:
-        summary = tracker_evaluate(organization=run.organization, actor=actor or Actor.system("tracker"))
+        summary = tracker_evaluate(organization=run.organization, actor=actor)
     except Exception as exc:
-        logger.exception("evaluation %s failed", run_id)
-        EvaluationRun.objects.filter(pk=run_id).update(
+        logger.exception("evaluation %s failed", run.pk)
+        EvaluationRun.objects.filter(pk=run.pk).update(
             state=EvaluationRun.State.FAILED, finished_at=timezone.now(), error=f"{type(exc).__name__}: {exc}"
         )
         raise
-    EvaluationRun.objects.filter(pk=run_id).update(
+    EvaluationRun.objects.filter(pk=run.pk).update(
         state=EvaluationRun.State.DONE,
         finished_at=timezone.now(),
         evaluated=summary.evaluated,

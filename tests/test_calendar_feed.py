@@ -20,12 +20,6 @@ from tests.conftest import Cast, client_for
 TODAY = timezone.localdate()
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings: SettingsWrapper) -> None:
-    # Argon2 costs about a second per cast member; nothing here checks a password.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def feed(token: str) -> str:
     return reverse("calendar_feed", args=[token])
 

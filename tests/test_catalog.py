@@ -24,7 +24,13 @@ def test_catalog_has_every_standard_and_specification(catalog: None) -> None:
 
 @pytest.mark.parametrize(
     ("safeguard", "standards", "specs"),
-    [("administrative", 9, 21), ("physical", 4, 8), ("technical", 5, 7), ("organizational", 2, 7), ("documentation", 2, 3)],
+    [
+        ("administrative", 9, 21),
+        ("physical", 4, 8),
+        ("technical", 5, 7),
+        ("organizational", 2, 7),
+        ("documentation", 2, 3),
+    ],
 )
 def test_counts_per_safeguard(catalog: None, safeguard: str, standards: int, specs: int) -> None:
     rows = Requirement.objects.filter(safeguard=safeguard)

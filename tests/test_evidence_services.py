@@ -26,12 +26,6 @@ from tests.conftest import Cast
 PDF = b"%PDF-1.4 risk analysis 2025\n"
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings: SettingsWrapper) -> None:
-    # Argon2 costs about a second per cast member; nothing here checks a password.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def stored_files(settings: SettingsWrapper) -> list[Path]:
     root = Path(settings.MEDIA_ROOT)
     return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []

@@ -28,12 +28,6 @@ PDF = b"%PDF-1.4 contingency plan\n"
 LOGIN = reverse("login")
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings: SettingsWrapper) -> None:
-    # Argon2 costs about a second per cast member; nothing here checks a password.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def url(name: str, *args: object, org: str = "clinic") -> str:
     return reverse(f"core:{name}", args=[org, *args])
 

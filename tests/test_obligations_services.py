@@ -22,12 +22,6 @@ from safeguard.core.services.obligations import (
 from tests.conftest import Cast
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings: SettingsWrapper) -> None:
-    # Argon2 costs about a second per cast member; nothing here checks a password.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def create(cast: Cast, **values: object) -> Obligation:
     fields: dict[str, object] = {
         "title": "Annual risk analysis",

@@ -12,8 +12,9 @@ def test_single_membership_lands_on_its_dashboard(cast: Cast) -> None:
 
 
 def test_member_of_two_organizations_chooses_and_switches(cast: Cast) -> None:
-    Membership.objects.create(organization=cast.other_org, user=cast.owner, role=Role.AUDITOR,
-                              access_ends_on="2099-01-01")
+    Membership.objects.create(
+        organization=cast.other_org, user=cast.owner, role=Role.AUDITOR, access_ends_on="2099-01-01"
+    )
     client = client_for(cast.owner)
     choose = client.get("/")
     assert choose.status_code == 200

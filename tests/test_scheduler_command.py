@@ -17,7 +17,6 @@ from django.core.management import CommandError, call_command
 from django.db import OperationalError
 from django.utils import timezone
 from pytest_django.fixtures import DjangoCaptureOnCommitCallbacks
-from pytest_django.fixtures import Settings as SettingsWrapper
 
 from safeguard.core.management.commands import scheduler_run
 from safeguard.core.models import AuditEvent, Obligation
@@ -25,12 +24,6 @@ from safeguard.tracker.models import DailySnapshot, EvaluationRun
 from tests.conftest import Cast
 
 MANAGE = Path(__file__).resolve().parent.parent / "manage.py"
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings: SettingsWrapper) -> None:
-    # Argon2 costs about a second per cast member; nothing here checks a password.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def run(*args: str) -> str:

@@ -7,7 +7,6 @@ from datetime import date, timedelta
 
 import pytest
 from django.core import mail
-from pytest_django.fixtures import Settings as SettingsWrapper
 
 from safeguard.core.audit import Actor
 from safeguard.core.models import AuditEvent, Membership, Obligation, User
@@ -18,12 +17,6 @@ from safeguard.core.services.reminders import obligation_reminders_run
 from tests.conftest import Cast, make_member
 
 TODAY = date(2030, 6, 1)
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings: SettingsWrapper) -> None:
-    # Argon2 costs about a second per cast member; nothing here checks a password.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def duty(cast: Cast, owner: User | None = None, days: int = 10, **values: object) -> Obligation:

@@ -22,11 +22,6 @@ pytestmark = pytest.mark.django_db
 TODAY = timezone.localdate()
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def membership(cast: Cast, who: str) -> Membership:
     return Membership.objects.select_related("organization").get(user=getattr(cast, who))
 

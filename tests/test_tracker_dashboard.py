@@ -23,11 +23,6 @@ pytestmark = pytest.mark.django_db
 TODAY = timezone.localdate()
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def dashboard_url(slug: str = "clinic") -> str:
     return reverse("tracker:dashboard", args=[slug])
 

@@ -38,12 +38,6 @@ ADDRESSABLE = "164.312(a)(2)(iii)"  # automatic logoff
 REQUIRED_SPEC = "164.312(a)(2)(i)"  # unique user identification
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings) -> None:
-    # The cast's users need no Argon2 strength here; this keeps the suite fast on a shared machine.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def no_checks(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[RegisteredCheck]]:
     """An empty check registry for the test; checks registered through it disappear afterwards."""

@@ -25,11 +25,6 @@ ADDRESSABLE = "164.312(a)(2)(iii)"
 REQUIRED_SPEC = "164.312(a)(2)(i)"
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def client_as(cast: Cast, who: str | None) -> Client:
     return client_for(getattr(cast, who) if who else None)
 

@@ -72,6 +72,7 @@ def dashboard(request: OrgRequest) -> HttpResponse:
         "run_active": run_active and not run_stale,
         "run_stale": run_stale,
         "refresh_seconds": REFRESH_SECONDS,
+        "groups": queries.group_by_safeguard(rows, rows),
     }
     return render(request, "tracker/dashboard.html", context)
 

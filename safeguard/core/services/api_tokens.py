@@ -1,0 +1,67 @@
+"""Personal API tokens: the secret is shown once, only its SHA-256 is kept; audited outside any organization."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from safeguard.core.api_auth import TOKEN_PREFIX, hash_token
+from safeguard.core.audit import Actor, audit_record
+from safeguard.core.models import ApiToken, User
+from safeguard.core.services.errors import ServiceError
+
+NAME_MAX = ApiToken._meta.get_field("name").max_length or 100
+PREFIX_LENGTH = 10
+
+
+def api_token_create(
+    *, user: User, actor: Actor, name: str, expires_at: datetime | None = None
+) -> tuple[ApiToken, str]:
+    """Create a token for `user`; returns the row and the secret, which is not stored and cannot be shown again."""
+    name = name.strip()
+    if not name:
+        raise ServiceError("Name the token after what will use it.", field="name")
+    if len(name) > NAME_MAX:
+        raise ServiceError(f"Keep the name under {NAME_MAX} characters.", field="name")
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ServiceError("The expiry must be in the future.", field="expires_at")
+    if not user.is_active:
+        raise ServiceError("An inactive account cannot hold API tokens.")
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    with transaction.atomic():
+        token = ApiToken.objects.create(
+            user=user, name=name, prefix=secret[:PREFIX_LENGTH], key_hash=hash_token(secret), expires_at=expires_at
+        )
+        audit_record(
+            actor=actor,
+            action="api_token.created",
+            organization=None,
+            target=token,
+            changes={
+                "user": [None, user.email],
+                "name": [None, name],
+                "prefix": [None, token.prefix],
+                "expires_at": [None, expires_at],
+            },
+        )
+    return token, secret
+
+
+def api_token_revoke(*, user: User, actor: Actor, token: ApiToken) -> None:
+    """Revoke one of `user`'s tokens; requests bearing it are refused from now on."""
+    if token.user_id != user.pk:
+        raise ServiceError("That token belongs to someone else.")
+    with transaction.atomic():
+        updated = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        if not updated:
+            raise ServiceError("This token is already revoked.")
+        audit_record(
+            actor=actor,
+            action="api_token.revoked",
+            organization=None,
+            target=token,
+            changes={"revoked": [False, True]},
+        )

@@ -38,6 +38,7 @@ run: demo
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 typecheck: install
 	$(BIN)/mypy safeguard tests bench

@@ -34,7 +34,7 @@ def _setup() -> None:
     call_command("collectstatic", interactive=False, verbosity=0)
 
 
-def _timed(label: str, fn, repeat: int = 3) -> float:  # type: ignore[no-untyped-def]
+def _timed(label: str, fn, repeat: int = 3) -> float:
     best = float("inf")
     for _ in range(repeat):
         start = time.perf_counter()
@@ -69,8 +69,13 @@ def main() -> None:
     leaves = list(Requirement.objects.leaves())
     today = timezone.localdate()
     Attestation.objects.bulk_create(
-        Attestation(organization=org, requirement=leaves[i % len(leaves)], statement="bench", attested_by=user,
-                    expires_on=today + timedelta(days=30 + i % 400))
+        Attestation(
+            organization=org,
+            requirement=leaves[i % len(leaves)],
+            statement="bench",
+            attested_by=user,
+            expires_on=today + timedelta(days=30 + i % 400),
+        )
         for i in range(args.attestations)
     )
     print(f"organization with {args.attestations} attestations over {len(leaves)} leaf requirements")
@@ -82,8 +87,9 @@ def main() -> None:
     for offset in range(0, args.events, batch):
         with transaction.atomic():
             for i in range(offset, min(offset + batch, args.events)):
-                audit_record(actor=actor, action="bench.event", organization=org, object_id=str(i),
-                             changes={"n": [i, i + 1]})
+                audit_record(
+                    actor=actor, action="bench.event", organization=org, object_id=str(i), changes={"n": [i, i + 1]}
+                )
     elapsed = time.perf_counter() - start
     print(f"{'audit_record':<55} {args.events / elapsed:10.0f} events/s ({args.events} events)")
     _timed(f"audit_verify_chain ({args.events + 1} events)", lambda: audit_verify_chain(org), repeat=1)

@@ -1,3 +1,4 @@
+from django.contrib import admin
 from django.urls import include, path
 
 from safeguard.core.views import home as core_views
@@ -11,4 +12,5 @@ urlpatterns = [
     path("o/<slug:org_slug>/", include("safeguard.tracker.urls")),
     path("o/<slug:org_slug>/", include("safeguard.core.urls")),
     path("api/v1/", include("safeguard.api_urls")),
+    path("admin/", admin.site.urls),
 ]

@@ -17,7 +17,7 @@ PASSWORD = "correct horse battery staple 42"
 
 
 @pytest.fixture(autouse=True)
-def _inline_tasks(settings):  # type: ignore[no-untyped-def]
+def _inline_tasks(settings):
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     settings.SECURE_SSL_REDIRECT = False
     # Argon2 costs about a second per user created; tests/test_auth_hashing.py checks the real configuration.
@@ -29,12 +29,12 @@ def _inline_tasks(settings):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(autouse=True)
-def _evidence_dir(settings, tmp_path):  # type: ignore[no-untyped-def]
+def _evidence_dir(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "evidence"
 
 
 @pytest.fixture
-def catalog(db) -> None:  # type: ignore[no-untyped-def]
+def catalog(db) -> None:
     catalog_load()
 
 
@@ -58,7 +58,7 @@ class Cast:
 
 
 @pytest.fixture
-def cast(db, catalog) -> Cast:  # type: ignore[no-untyped-def]
+def cast(db, catalog) -> Cast:
     """MFA is off for these orgs so HTTP tests can sign in with force_login; MFA has its own tests."""
     org = Organization.objects.create(slug="clinic", name="Riverside Clinic", mfa_required=False)
     other = Organization.objects.create(slug="other", name="Other Practice", mfa_required=False)

@@ -1,0 +1,101 @@
+"""Members of an organization: the list (current or inactive), add, change role or end date, deactivate."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django import forms
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from safeguard.core.access import get_member_for_user
+from safeguard.core.audit import Actor
+from safeguard.core.forms.administration import MemberAddForm, MemberEditForm
+from safeguard.core.models import Membership
+from safeguard.core.org_views import OrgRequest, org_view
+from safeguard.core.roles import Perm
+from safeguard.core.services import organizations as services
+from safeguard.core.services.errors import ServiceError
+
+PAGE_SIZE = 50
+TABS = {"current": "Current", "inactive": "Inactive"}
+
+
+def show_error(form: forms.Form, error: ServiceError) -> None:
+    """A service refusal shown on the field it names, or above the form."""
+    form.add_error(error.field if error.field in form.fields else None, error.message)
+
+
+@org_view(Perm.MANAGE_ORG)
+def members(request: OrgRequest) -> HttpResponse:
+    """Current members, or (?show=inactive) deactivated ones and those whose access has ended."""
+    tab = request.GET.get("show", "current")
+    tab = tab if tab in TABS else "current"
+    today = timezone.localdate()
+    current = Q(is_active=True) & (Q(access_ends_on__isnull=True) | Q(access_ends_on__gte=today))
+    rows = Membership.objects.filter(organization=request.org)
+    counts = rows.aggregate(current=Count("pk", filter=current), inactive=Count("pk", filter=~current))
+    shown = rows.filter(current) if tab == "current" else rows.exclude(current)
+    page = Paginator(shown.select_related("user").order_by("user__email", "pk"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    context = {
+        "page": page,
+        "tab": tab,
+        "tabs": [(key, label, counts[key]) for key, label in TABS.items()],
+        "today": today,
+    }
+    return render(request, "core/administration/members.html", context)
+
+
+@org_view(Perm.MANAGE_ORG)
+def member_add(request: OrgRequest) -> HttpResponse:
+    form = MemberAddForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            membership = services.membership_add(
+                organization=request.org, actor=Actor.from_request(request), **form.cleaned_data
+            )
+        except ServiceError as error:
+            show_error(form, error)
+        else:
+            messages.success(request, f"Added {membership.user.email} as {membership.get_role_display()}.")
+            return redirect("core:members", request.org.slug)
+    return render(request, "core/administration/member_add.html", {"form": form})
+
+
+@org_view(Perm.MANAGE_ORG)
+def member_edit(request: OrgRequest, membership_id: UUID) -> HttpResponse:
+    member = get_member_for_user(request.membership, membership_id)
+    initial = {"role": member.role, "access_ends_on": member.access_ends_on}
+    form = MemberEditForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.membership_update(
+                organization=request.org, actor=Actor.from_request(request), membership=member, **form.cleaned_data
+            )
+        except ServiceError as error:
+            show_error(form, error)
+        else:
+            messages.success(request, f"Saved {member.user.email}'s membership.")
+            return redirect("core:members", request.org.slug)
+    context = {"form": form, "member": member, "is_current": member.is_current()}
+    return render(request, "core/administration/member_edit.html", context)
+
+
+@org_view(Perm.MANAGE_ORG)
+@require_POST
+def member_deactivate(request: OrgRequest, membership_id: UUID) -> HttpResponse:
+    member = get_member_for_user(request.membership, membership_id)
+    try:
+        services.membership_deactivate(organization=request.org, actor=Actor.from_request(request), membership=member)
+    except ServiceError as error:
+        messages.error(request, error.message)
+        return redirect("core:member_edit", request.org.slug, member.public_id)
+    messages.success(request, f"{member.user.email} no longer has access to {request.org.name}.")
+    return redirect("core:members", request.org.slug)

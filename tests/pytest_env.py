@@ -5,3 +5,5 @@ import os
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-0123456789")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("TASKS_BACKEND", "immediate")
+# Persistent connections outlive tests (live server threads) and block dropping the PostgreSQL test database.
+os.environ.setdefault("DATABASE_CONN_MAX_AGE", "0")

@@ -84,3 +84,20 @@ def test_evidence_kept_too_short_fails(cast: Cast) -> None:
     result = evidence_retention(cast.org, TODAY)
     assert result.status == Status.NOT_MET
     assert result.records[0].id == str(evidence.public_id)
+
+
+def test_evidence_changes_queue_a_reevaluation(cast: Cast, django_capture_on_commit_callbacks) -> None:
+    from safeguard.tracker.models import EvaluationRun
+
+    with django_capture_on_commit_callbacks(execute=True):
+        evidence_upload(
+            organization=cast.org,
+            actor=Actor(user=cast.owner),
+            title="Security policy",
+            upload=SimpleUploadedFile("policy.txt", b"policy text", content_type="text/plain"),
+            effective_date=timezone.localdate(),
+        )
+    run = EvaluationRun.objects.get(organization=cast.org)
+    assert (run.trigger, run.state) == ("evidence uploaded", EvaluationRun.State.DONE)
+    verdict = Verdict.objects.get(organization=cast.org, requirement__citation="164.316(b)(2)(i)")
+    assert verdict.status == Status.MET

@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponseBase
 from django.shortcuts import redirect
 from django.urls import reverse
 
@@ -28,13 +28,13 @@ def mfa_satisfied(request: HttpRequest, organization: Organization) -> bool:
 
 def org_view(
     perm: Perm | None = Perm.VIEW_PROGRAM,
-) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+) -> Callable[[Callable[..., HttpResponseBase]], Callable[..., HttpResponseBase]]:
     """Resolve /o/<org_slug>/ to the user's membership (404 otherwise), demand MFA, then `perm` (403)."""
 
-    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    def decorator(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
         @wraps(view)
         @login_required
-        def wrapped(request: HttpRequest, org_slug: str, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapped(request: HttpRequest, org_slug: str, *args: Any, **kwargs: Any) -> HttpResponseBase:
             membership = get_membership_for_user(request.user, org_slug)
             if not mfa_satisfied(request, membership.organization):
                 return redirect(f"{reverse('mfa_verify')}?{urlencode({'next': request.get_full_path()})}")

@@ -17,6 +17,7 @@ from safeguard.core.audit import Actor, audit_record
 from safeguard.core.dates import add_years
 from safeguard.core.models import Evidence, EvidenceLink, EvidenceVersion, Organization, User
 from safeguard.core.services.errors import ServiceError
+from safeguard.core.services.evaluation import request_evaluation
 
 
 @dataclass(frozen=True)
@@ -156,6 +157,7 @@ def evidence_upload(
         )
         if link_to is not None:
             evidence_link(organization=organization, actor=actor, evidence=evidence, target=link_to)
+        request_evaluation(organization, "evidence uploaded")
     return evidence
 
 
@@ -206,6 +208,7 @@ def evidence_link(
                 target=evidence,
                 changes={"linked_to": [None, f"{target_type}:{target_id}"]},
             )
+            request_evaluation(organization, "evidence linked")
     return link
 
 
@@ -230,6 +233,7 @@ def evidence_delete(*, organization: Organization, actor: Actor, evidence: Evide
             target=evidence,
             changes={"is_deleted": [False, True]},
         )
+        request_evaluation(organization, "evidence deleted")
 
 
 def evidence_download_record(*, organization: Organization, actor: Actor, version: EvidenceVersion) -> None:

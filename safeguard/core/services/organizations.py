@@ -11,6 +11,7 @@ from safeguard.core.audit import Actor, audit_record, field_changes, snapshot
 from safeguard.core.models import Membership, Organization, User
 from safeguard.core.roles import Role
 from safeguard.core.services.errors import ServiceError
+from safeguard.core.services.evaluation import request_evaluation
 
 SETTINGS_FIELDS = ("name", "kind", "mfa_required", "is_clearinghouse", "is_group_health_plan")
 
@@ -64,7 +65,7 @@ def org_update_settings(*, organization: Organization, actor: Actor, **values: o
             audit_record(
                 actor=actor, action="organization.settings_changed", organization=locked, target=locked, changes=changes
             )
-            _request_evaluation(locked, "organization settings changed")
+            request_evaluation(locked, "organization settings changed")
     return locked
 
 
@@ -106,7 +107,7 @@ def membership_add(
             target=membership,
             changes={"user": [None, email], "role": [None, role], "access_ends_on": [None, access_ends_on]},
         )
-        _request_evaluation(organization, "membership added")
+        request_evaluation(organization, "membership added")
     return membership
 
 
@@ -131,7 +132,7 @@ def membership_update(
             audit_record(
                 actor=actor, action="membership.changed", organization=organization, target=locked, changes=changes
             )
-            _request_evaluation(organization, "membership changed")
+            request_evaluation(organization, "membership changed")
     return locked
 
 
@@ -151,16 +152,10 @@ def membership_deactivate(*, organization: Organization, actor: Actor, membershi
             target=locked,
             changes={"is_active": [True, False]},
         )
-        _request_evaluation(organization, "membership deactivated")
+        request_evaluation(organization, "membership deactivated")
 
 
 def _keep_an_owner(organization: Organization, leaving: Membership) -> None:
     others = Membership.objects.current().filter(organization=organization, role=Role.OWNER).exclude(pk=leaving.pk)
     if not others.exists():
         raise ServiceError("An organization must keep at least one owner.", field="role")
-
-
-def _request_evaluation(organization: Organization, trigger: str) -> None:
-    from safeguard.tracker.services import evaluation_request
-
-    evaluation_request(organization=organization, trigger=trigger)

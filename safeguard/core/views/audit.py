@@ -163,7 +163,7 @@ def csv_lines(events: QuerySet[AuditEvent]) -> Iterator[str]:
         )
 
 
-@org_view(Perm.VIEW_AUDIT)  # type: ignore[arg-type]  # org_view is typed for HttpResponse, not HttpResponseBase
+@org_view(Perm.VIEW_AUDIT)
 def audit_export(request: OrgRequest) -> StreamingHttpResponse:
     """The filtered events as CSV, oldest first (the chain's order), streamed so any size fits in memory."""
     form = AuditFilterForm(request.GET or None)

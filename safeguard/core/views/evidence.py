@@ -148,7 +148,7 @@ def evidence_new_version(request: OrgRequest, evidence_id: UUID) -> HttpResponse
 
 
 # org_view is typed for HttpResponse; a FileResponse streams, which Django serves the same way.
-@org_view(Perm.VIEW_PROGRAM)  # type: ignore[arg-type]
+@org_view(Perm.VIEW_PROGRAM)
 def evidence_download(request: OrgRequest, evidence_id: UUID, number: int) -> FileResponse:
     version = get_evidence_version_for_user(request.membership, evidence_id, number)
     try:

@@ -70,6 +70,9 @@ TEMPLATES = [
     }
 ]
 
+if not envstr("DATABASE_URL"):
+    # The embedded default keeps its database in the data folder; SQLite will not create the folder itself.
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
 DATABASES = {
     "default": dj_database_url.parse(
         envstr("DATABASE_URL", f"sqlite:///{DATA_DIR / 'safeguard.sqlite3'}"),

@@ -216,3 +216,22 @@ def _recovery_codes_replace(user: User) -> list[str]:
     ]
     StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
     return codes
+
+
+def mfa_reset(*, actor: Actor, user: User, reason: str) -> int:
+    """Remove a person's authenticator and recovery codes (lost phone and codes) so they enrol again.
+
+    For operators, after confirming the person's identity out of band; the reason is kept in the audit trail.
+    """
+    if not reason.strip():
+        raise ServiceError("Say why the MFA devices are being removed (e.g. the ticket number).", field="reason")
+    with transaction.atomic():
+        removed = TOTPDevice.objects.filter(user=user).delete()[0] + StaticDevice.objects.filter(user=user).delete()[0]
+        audit_record(
+            actor=actor,
+            action="auth.mfa_reset",
+            organization=None,
+            target=user,
+            changes={"devices_removed": [None, removed], "reason": [None, reason.strip()]},
+        )
+    return removed

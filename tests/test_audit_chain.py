@@ -1,7 +1,9 @@
 """The audit trail is append-only and written in the same transaction as the change."""
 
+import uuid
+
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 
 from safeguard.core.audit import Actor, audit_record, audit_verify_chain
 from safeguard.core.models import AuditEvent, Organization
@@ -73,3 +75,60 @@ def test_settings_change_records_field_level_before_and_after(cast: Cast) -> Non
     event = AuditEvent.objects.get(organization=cast.org, action="organization.settings_changed")
     assert event.changes == {"mfa_required": [False, True]}
     assert event.actor == cast.owner and event.ip_address == "10.0.0.5"
+
+
+def test_values_the_database_normalizes_still_verify_after_a_round_trip(cast: Cast) -> None:
+    """IPv6 addresses are compressed, jsonb rewrites large floats, PostgreSQL text refuses NUL: hash what is stored."""
+    with transaction.atomic():
+        audit_record(
+            actor=Actor(user=cast.owner, ip="2001:0db8:0000:0000:0000:0000:0000:0001"),
+            action="test.normalized",
+            organization=cast.org,
+            object_repr="name with \x00 nul",
+            changes={"big": [1e20, 0.1], "text": [None, "a\x00b"], "nested": {"k": [1.5]}},
+        )
+    event = AuditEvent.objects.get(organization=cast.org, action="test.normalized")
+    assert event.ip_address == "2001:db8::1"
+    assert event.changes["big"] == ["1e+20", "0.1"]
+    assert "\x00" not in event.changes["text"][1] and "\x00" not in event.object_repr
+    assert audit_verify_chain(cast.org).ok
+
+
+def test_an_unparseable_address_is_not_stored(cast: Cast) -> None:
+    with transaction.atomic():
+        event = audit_record(actor=Actor(user=cast.owner, ip="not-an-ip"), action="x", organization=cast.org)
+    assert event.ip_address is None
+
+
+def test_deleting_the_newest_events_is_detected(cast: Cast) -> None:
+    for _ in range(4):
+        _record(cast.org)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {AuditEvent._meta.db_table} WHERE organization_id = %s AND sequence >= 3", [cast.org.pk]
+        )
+    result = audit_verify_chain(cast.org)
+    assert not result.ok
+    assert result.broken_sequence == 3
+    assert "the newest events were deleted" in result.problem
+
+
+def test_a_row_appended_behind_the_audit_trails_back_is_detected(cast: Cast) -> None:
+    first = _record(cast.org)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {AuditEvent._meta.db_table} (public_id, organization_id, sequence, occurred_at, "
+            "actor_label, action, object_type, object_id, object_repr, changes, prev_hash, hash) "
+            "VALUES (%s, %s, 2, %s, 'x', 'forged', '', '', '', '{}', %s, %s)",
+            [uuid.uuid4().hex, cast.org.pk, first.occurred_at, first.hash, "f" * 64],
+        )
+    result = audit_verify_chain(cast.org)
+    assert not result.ok and result.broken_sequence == 2
+
+
+def test_account_events_share_one_numbered_chain(cast: Cast) -> None:
+    with transaction.atomic():
+        first = audit_record(actor=Actor.system("test"), action="auth.a", organization=None)
+        second = audit_record(actor=Actor.system("test"), action="auth.b", organization=None)
+    assert (first.sequence, second.sequence) == (1, 2)
+    assert audit_verify_chain(None).ok

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -13,8 +14,9 @@ from uuid import UUID
 
 from django.db import connection, models
 from django.utils import timezone
+from django.utils.ipv6 import clean_ipv6_address
 
-from safeguard.core.models import AuditEvent, Organization
+from safeguard.core.models import AuditEvent, ChainHead, Organization
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -48,10 +50,22 @@ class Actor:
         return self.label or "system"
 
 
+def _text(value: str) -> str:
+    # PostgreSQL text cannot hold NUL; store (and hash) what the database will give back.
+    return value.replace("\x00", "\ufffd")
+
+
 def jsonable(value: Any) -> Any:
-    """A value as it will be stored in `changes` and hashed: JSON-native and stable."""
-    if value is None or isinstance(value, bool | int | float | str):
+    """A value as it will be stored in `changes` and hashed: JSON-native, and unchanged by a database round trip.
+
+    Floats become strings: PostgreSQL's jsonb turns 1e20 into an integer, which would break the hash.
+    """
+    if value is None or isinstance(value, bool | int):
         return value
+    if isinstance(value, str):
+        return _text(value)
+    if isinstance(value, float):
+        return repr(value)
     if isinstance(value, datetime):
         return value.astimezone(UTC).isoformat(timespec="microseconds")
     if isinstance(value, date):
@@ -59,12 +73,25 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, UUID | Decimal):
         return str(value)
     if isinstance(value, models.Model):
-        return str(getattr(value, "public_id", value.pk))
+        return _text(str(getattr(value, "public_id", value.pk)))
     if isinstance(value, Mapping):
-        return {str(k): jsonable(v) for k, v in value.items()}
+        return {_text(str(k)): jsonable(v) for k, v in value.items()}
     if isinstance(value, Iterable):
         return [jsonable(v) for v in value]
-    return str(value)
+    return _text(str(value))
+
+
+def normalize_ip(value: str | None) -> str | None:
+    """The address as the database stores it (IPv6 compressed), or None when it is not an address."""
+    if not value:
+        return None
+    try:
+        address = ipaddress.ip_address(value.strip())
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address):
+        return clean_ipv6_address(str(address))
+    return str(address)
 
 
 def field_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[Any]]:
@@ -103,11 +130,29 @@ def chain_hash(prev_hash: str, event: AuditEvent) -> str:
     return hashlib.sha256(prev_hash.encode() + canonical_bytes(event)).hexdigest()
 
 
-def _lock_chain(organization: Organization | None) -> None:
-    # Serialize writers of one chain. SQLite already serializes all writers.
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [7301, organization.pk if organization else 0])
+ACCOUNTS_CHAIN = "accounts"
+
+
+def chain_key(organization: Organization | None) -> str:
+    return str(organization.public_id) if organization is not None else ACCOUNTS_CHAIN
+
+
+def _locked_head(organization: Organization | None) -> ChainHead:
+    """The chain's head row, locked for this transaction; made from the newest event the first time."""
+    key = chain_key(organization)
+    head = ChainHead.objects.select_for_update().filter(chain=key).first()
+    if head is not None:
+        return head
+    last = AuditEvent.objects.filter(organization=organization).order_by("-sequence").first()
+    ChainHead.objects.get_or_create(
+        chain=key,
+        defaults={
+            "organization": organization,
+            "sequence": last.sequence if last else 0,
+            "hash": last.hash if last else GENESIS_HASH,
+        },
+    )
+    return ChainHead.objects.select_for_update().get(chain=key)
 
 
 def audit_record(
@@ -128,24 +173,24 @@ def audit_record(
         object_type = object_type or target._meta.label_lower
         object_id = object_id or str(getattr(target, "public_id", target.pk))
         object_repr = object_repr or str(target)[:300]
-    _lock_chain(organization)
-    last = AuditEvent.objects.filter(organization=organization).order_by("-sequence").values("sequence", "hash").first()
+    head = _locked_head(organization)
     event = AuditEvent(
         organization=organization,
-        sequence=(last["sequence"] + 1) if last else 1,
+        sequence=head.sequence + 1,
         occurred_at=timezone.now(),
         actor=actor.user,
-        actor_label=actor.display,
+        actor_label=_text(actor.display)[:254],
         action=action,
-        object_type=object_type,
-        object_id=object_id,
-        object_repr=object_repr[:300],
+        object_type=_text(object_type)[:80],
+        object_id=_text(object_id)[:80],
+        object_repr=_text(object_repr)[:300],
         changes=jsonable(dict(changes or {})),
-        ip_address=actor.ip,
-        prev_hash=last["hash"] if last else GENESIS_HASH,
+        ip_address=normalize_ip(actor.ip),
+        prev_hash=head.hash,
     )
     event.hash = chain_hash(event.prev_hash, event)
     event.save()
+    ChainHead.objects.filter(pk=head.pk).update(sequence=event.sequence, hash=event.hash)
     return event
 
 
@@ -192,4 +237,21 @@ def audit_verify_chain(organization: Organization | None) -> ChainVerification:
         expected_prev = event.hash
         expected_sequence += 1
         checked += 1
+    head = ChainHead.objects.filter(chain=chain_key(organization)).first()
+    last_sequence = expected_sequence - 1
+    if head is not None and head.sequence > last_sequence:
+        return ChainVerification(
+            False,
+            checked,
+            last_sequence + 1,
+            f"the chain ends at #{last_sequence} but its head records #{head.sequence}: the newest events were deleted",
+        )
+    if head is not None and (head.sequence < last_sequence or head.hash != expected_prev):
+        return ChainVerification(
+            False,
+            checked,
+            head.sequence + 1,
+            f"event #{head.sequence + 1} onwards were not written through the audit trail: "
+            "rows were appended or the last event was replaced",
+        )
     return ChainVerification(True, checked)

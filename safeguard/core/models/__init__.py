@@ -1,4 +1,4 @@
-from safeguard.core.models.audit import AuditEvent
+from safeguard.core.models.audit import AuditEvent, ChainHead
 from safeguard.core.models.evidence import Evidence, EvidenceLink, EvidenceVersion
 from safeguard.core.models.obligations import Obligation, ObligationCompletion
 from safeguard.core.models.organizations import ApiToken, Membership, Organization, User
@@ -7,6 +7,7 @@ from safeguard.core.models.signatures import Signature
 __all__ = [
     "ApiToken",
     "AuditEvent",
+    "ChainHead",
     "Evidence",
     "EvidenceLink",
     "EvidenceVersion",

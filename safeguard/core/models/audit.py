@@ -49,6 +49,12 @@ class AuditEvent(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["organization", "sequence"], name="audit_sequence_unique_per_org"),
+            # NULLs are distinct in the constraint above, so the accounts chain needs its own.
+            models.UniqueConstraint(
+                fields=["sequence"],
+                condition=models.Q(organization__isnull=True),
+                name="audit_sequence_unique_accounts",
+            ),
         ]
         indexes = [models.Index(fields=["organization", "-sequence"], name="audit_org_seq_desc")]
         ordering = ["-sequence"]
@@ -63,3 +69,21 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise AppendOnlyError("Audit events are append-only: they cannot be deleted.")
+
+
+class ChainHead(models.Model):
+    """The last event of each audit chain, updated in the same transaction as each append.
+
+    Locking this row serializes writers of one chain (on every database), and comparing it with the newest event
+    detects events deleted from the end of the chain, which a forward walk alone cannot see.
+    """
+
+    chain = models.CharField(max_length=64, unique=True, help_text="Organization public id, or 'accounts'.")
+    organization = models.OneToOneField(
+        "core.Organization", null=True, blank=True, on_delete=models.PROTECT, related_name="audit_chain_head"
+    )
+    sequence = models.PositiveBigIntegerField(default=0)
+    hash = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return f"{self.chain} at #{self.sequence}"

@@ -37,6 +37,8 @@ class User(AbstractUser):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     # Secret part of the personal iCalendar feed URL; rotating it revokes old subscriptions.
     calendar_token = models.CharField(max_length=64, blank=True, default="")
+    # Whether the feed link was made in a session verified with MFA: only then may it list MFA-required orgs.
+    calendar_token_mfa_verified = models.BooleanField(default=False)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS = []  # noqa: RUF012
@@ -130,6 +132,8 @@ class ApiToken(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Created in a session verified with MFA: only such tokens reach organizations that require MFA.
+    mfa_verified = models.BooleanField(default=False)
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"

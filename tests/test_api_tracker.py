@@ -42,6 +42,7 @@ def attested(cast: Cast, citation: str = AUDIT_LOGS) -> Attestation:
         citation=citation,
         statement="Audit logging is on for the EHR and file servers.",
         expires_on=timezone.localdate() + timedelta(days=200),
+        evidence_file=SimpleUploadedFile("logging.txt", b"audit log settings", content_type="text/plain"),
     )
 
 

@@ -130,6 +130,7 @@ def test_attestation_meets_a_requirement_until_it_expires(cast: Cast, no_checks:
         citation="164.310(b)",
         statement="Workstation use policy issued to every workstation user.",
         expires_on=TODAY + timedelta(days=30),
+        evidence_file=SimpleUploadedFile("policy.txt", b"policy", content_type="text/plain"),
     )
     evaluate(cast)
     met = verdict(cast, "164.310(b)")
@@ -140,6 +141,21 @@ def test_attestation_meets_a_requirement_until_it_expires(cast: Cast, no_checks:
     lapsed = verdict(cast, "164.310(b)")
     assert (lapsed.status, lapsed.basis) == ("not_met", "attestation")
     assert "expired on" in lapsed.reason
+
+
+def test_attestation_without_evidence_counts_only_half(cast: Cast, no_checks: object) -> None:
+    attestation_record(
+        organization=cast.org,
+        actor=owner(cast),
+        citation="164.310(b)",
+        statement="Workstation use policy issued.",
+        expires_on=TODAY + timedelta(days=90),
+    )
+    evaluate(cast)
+    half = verdict(cast, "164.310(b)")
+    assert (half.status, half.basis) == ("partially_met", "attestation")
+    assert half.reason.endswith("No evidence is attached.")
+    assert half.next_action.startswith("Attach evidence")
 
 
 def test_attestation_with_evidence_links_the_file_and_reevaluates_on_commit(

@@ -112,14 +112,26 @@ def decide_leaf(
         return Outcome(status, Basis.RECORDS, reason, records, lapses, next_action, names)
 
     if attestation is not None:
+        record = RecordRef("tracker.attestation", attestation.public_id, f"Attestation by {attestation.attested_by}")
+        said = f"Attested by {attestation.attested_by} on {attestation.attested_on:%Y-%m-%d}: {attestation.statement}"
+        if not attestation.evidence:
+            # A statement alone proves nothing to an auditor: it counts half until evidence backs it.
+            return Outcome(
+                Status.PARTIALLY_MET,
+                Basis.ATTESTATION,
+                f"{said} No evidence is attached.",
+                (record,),
+                attestation.expires_on,
+                "Attach evidence to the attestation (a document or record showing it is in place).",
+                names,
+            )
         next_action = ""
         if attestation.expires_on - today <= RENEW_WARNING:
             next_action = f"Renew the attestation before it lapses on {attestation.expires_on:%Y-%m-%d}."
-        record = RecordRef("tracker.attestation", attestation.public_id, f"Attestation by {attestation.attested_by}")
         return Outcome(
             Status.MET,
             Basis.ATTESTATION,
-            f"Attested by {attestation.attested_by} on {attestation.attested_on:%Y-%m-%d}: {attestation.statement}",
+            said,
             (record, *attestation.evidence),
             attestation.expires_on,
             next_action,

@@ -103,6 +103,11 @@ EXPIRED_ATTESTATION = (
     "164.308(a)(6)(ii)",
     "Security incidents are identified, responded to, mitigated and documented per the incident procedure.",
 )
+# Attested but not yet backed by a document: partially met until evidence is attached.
+UNSUPPORTED_ATTESTATION = (
+    "164.310(c)",
+    "Workstations that access ePHI are in staff-only areas and screens face away from the waiting room.",
+)
 SIGNED_DECISION = (
     "164.312(a)(2)(iii)",
     "The EHR has no configurable idle logoff.",
@@ -207,6 +212,14 @@ def _attest(organization: Organization, actor: Actor, today: date) -> None:
         statement=statement,
         expires_on=today - timedelta(days=35),
         today=today - timedelta(days=400),
+    )
+    citation, statement = UNSUPPORTED_ATTESTATION
+    attestation_record(
+        organization=organization,
+        actor=actor,
+        citation=citation,
+        statement=statement,
+        expires_on=today + timedelta(days=180),
     )
 
 

@@ -78,6 +78,17 @@ def test_filters_by_action_actor_and_dates(cast: Cast) -> None:
     assert client.get(BASE, {"until": (today - timedelta(days=1)).isoformat()}).json()["count"] == 0
 
 
+def test_action_prefix_and_object_type_filter_like_the_audit_page(cast: Cast) -> None:
+    record(cast, "evidence.uploaded")
+    record(cast, "evidence.downloaded")
+    record(cast, "obligation.created")
+    client = api_client(cast.owner)
+    prefix = client.get(BASE, {"action": "evidence."}).json()["results"]
+    assert sorted(r["action"] for r in prefix) == ["evidence.downloaded", "evidence.uploaded"]
+    assert client.get(BASE, {"object_type": "test.thing"}).json()["count"] == 3
+    assert client.get(BASE, {"object_type": "core.evidence"}).json()["count"] == 0
+
+
 def test_bad_filters_are_400_with_field_paths(cast: Cast) -> None:
     client = api_client(cast.owner)
     malformed = client.get(BASE, {"since": "last week"})

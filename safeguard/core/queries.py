@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
-from safeguard.core.models import Obligation, Organization
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from safeguard.core.models import AuditEvent, Obligation, Organization
 
 
 def obligations_due(organization: Organization, *, today: date, within_days: int = 30) -> list[Obligation]:
@@ -15,3 +18,32 @@ def obligations_due(organization: Organization, *, today: date, within_days: int
         .select_related("owner")
         .order_by("due_on", "title")
     )
+
+
+def audit_events(
+    organization: Organization,
+    *,
+    action: str = "",
+    actor: str = "",
+    object_type: str = "",
+    since: date | None = None,
+    until: date | None = None,
+) -> QuerySet[AuditEvent]:
+    """The organization's audit events, newest first: the same filters for the page, the CSV and the API.
+
+    `action` matches a prefix ("evidence." finds every evidence event), `actor` any part of the email or process
+    label; `since` and `until` are whole days in the installation's time zone.
+    """
+    events = AuditEvent.objects.filter(organization=organization)
+    if action.strip():
+        events = events.filter(action__startswith=action.strip())
+    if actor.strip():
+        events = events.filter(actor_label__icontains=actor.strip())
+    if object_type.strip():
+        events = events.filter(object_type=object_type.strip())
+    zone = timezone.get_current_timezone()
+    if since is not None:
+        events = events.filter(occurred_at__gte=datetime.combine(since, time.min, tzinfo=zone))
+    if until is not None:
+        events = events.filter(occurred_at__lte=datetime.combine(until, time.max, tzinfo=zone))
+    return events.order_by("-sequence")

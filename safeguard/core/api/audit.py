@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from safeguard.core.api.base import ApiView
 from safeguard.core.api.permissions import api_membership
 from safeguard.core.api.serializers import error_responses
-from safeguard.core.models import AuditEvent
+from safeguard.core.queries import audit_events
 from safeguard.core.roles import Perm
 
 
@@ -32,8 +32,11 @@ class AuditEventSerializer(serializers.Serializer):
 
 
 class AuditFilterSerializer(serializers.Serializer):
-    action = serializers.CharField(required=False, max_length=80, help_text="Exact action, e.g. evidence.uploaded.")
-    actor = serializers.CharField(required=False, max_length=254, help_text="Actor email (case-insensitive).")
+    action = serializers.CharField(
+        required=False, max_length=80, help_text="Action or its prefix: evidence.uploaded, or evidence. for all."
+    )
+    actor = serializers.CharField(required=False, max_length=254, help_text="Part of the actor's email or label.")
+    object_type = serializers.CharField(required=False, max_length=80, help_text="e.g. core.evidence")
     since = serializers.DateField(required=False, help_text="On or after this day.")
     until = serializers.DateField(required=False, help_text="On or before this day.")
 
@@ -56,13 +59,12 @@ class AuditEventListView(ApiView):
         filters = AuditFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         wanted = filters.validated_data
-        events = AuditEvent.objects.filter(organization=membership.organization)
-        if "action" in wanted:
-            events = events.filter(action=wanted["action"])
-        if "actor" in wanted:
-            events = events.filter(actor_label__iexact=wanted["actor"].strip())
-        if "since" in wanted:
-            events = events.filter(occurred_at__date__gte=wanted["since"])
-        if "until" in wanted:
-            events = events.filter(occurred_at__date__lte=wanted["until"])
-        return self.paginated(events.order_by("-sequence"), AuditEventSerializer)
+        events = audit_events(
+            membership.organization,
+            action=wanted.get("action", ""),
+            actor=wanted.get("actor", ""),
+            object_type=wanted.get("object_type", ""),
+            since=wanted.get("since"),
+            until=wanted.get("until"),
+        )
+        return self.paginated(events, AuditEventSerializer)

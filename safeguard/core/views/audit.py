@@ -10,7 +10,7 @@ import csv
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime
 from typing import Any
 
 from django.core.paginator import Paginator
@@ -23,6 +23,7 @@ from safeguard.core.audit import audit_verify_chain
 from safeguard.core.forms.administration import AuditFilterForm
 from safeguard.core.models import AuditEvent, Organization
 from safeguard.core.org_views import OrgRequest, org_view
+from safeguard.core.queries import audit_events
 from safeguard.core.roles import Perm
 
 PAGE_SIZE = 50
@@ -72,21 +73,16 @@ def change_list(changes: Any) -> list[Change]:
 
 def filtered_events(organization: Organization, form: AuditFilterForm) -> QuerySet[AuditEvent]:
     """The organization's events, newest first, narrowed by whichever filters are valid."""
-    events = AuditEvent.objects.filter(organization=organization)
     form.is_valid()
     data = getattr(form, "cleaned_data", {})
-    if data.get("action"):
-        events = events.filter(action__startswith=data["action"].strip())
-    if data.get("actor"):
-        events = events.filter(actor_label__icontains=data["actor"].strip())
-    if data.get("object_type"):
-        events = events.filter(object_type=data["object_type"].strip())
-    zone = timezone.get_current_timezone()
-    if data.get("date_from"):
-        events = events.filter(occurred_at__gte=datetime.combine(data["date_from"], time.min, tzinfo=zone))
-    if data.get("date_to"):
-        events = events.filter(occurred_at__lte=datetime.combine(data["date_to"], time.max, tzinfo=zone))
-    return events.order_by("-sequence")
+    return audit_events(
+        organization,
+        action=data.get("action") or "",
+        actor=data.get("actor") or "",
+        object_type=data.get("object_type") or "",
+        since=data.get("date_from"),
+        until=data.get("date_to"),
+    )
 
 
 def _session_key(organization: Organization) -> str:

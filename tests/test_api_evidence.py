@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from safeguard.core.audit import Actor
+from safeguard.core.dates import add_years
 from safeguard.core.models import AuditEvent, Evidence, EvidenceVersion
 from safeguard.core.roles import Role
 from safeguard.core.services.evidence import evidence_upload
@@ -50,7 +51,8 @@ def test_upload_then_download_returns_the_same_bytes(cast: Cast) -> None:
     created = client.post(BASE, upload_form(description="Signed copy"), format="multipart")
     assert created.status_code == 201, created.content
     body = created.json()
-    assert body["retain_until"] == "2031-03-01"  # six years after the effective date
+    # Effective 2025-03-01 but uploaded today: six years after the later date.
+    assert body["retain_until"] == add_years(timezone.localdate(), 6).isoformat()
     assert body["versions"][0]["sha256"] == hashlib.sha256(PDF).hexdigest()
     assert body["versions"][0]["original_name"] == "risk-analysis.pdf"
 
@@ -84,6 +86,33 @@ def test_missing_version_is_404_and_not_audited(cast: Cast) -> None:
     before = audit_count()
     assert api_client(cast.owner).get(f"{BASE}{evidence.public_id}/versions/9/download").status_code == 404
     assert audit_count() == before
+
+
+def test_missing_stored_file_is_404_and_no_download_is_recorded(cast: Cast) -> None:
+    evidence = stored(cast)
+    version = evidence.versions.get()
+    version.file.storage.delete(str(version.file.name))
+    before = audit_count()
+
+    response = api_client(cast.owner).get(f"{BASE}{evidence.public_id}/versions/1/download")
+
+    assert response.status_code == 404
+    assert error_of(response)["code"] == "not_found"
+    assert audit_count() == before
+    assert not AuditEvent.objects.filter(action="evidence.downloaded").exists()
+
+
+def test_new_version_extends_a_retention_that_ends_sooner(cast: Cast) -> None:
+    evidence = stored(cast)
+    Evidence.objects.filter(pk=evidence.pk).update(retain_until=date(2026, 1, 1))
+
+    response = api_client(cast.owner).post(f"{BASE}{evidence.public_id}/versions/", {"file": pdf()}, format="multipart")
+
+    assert response.status_code == 201
+    floor = add_years(timezone.localdate(), 6)
+    assert api_client(cast.owner).get(f"{BASE}{evidence.public_id}/").json()["retain_until"] == floor.isoformat()
+    event = AuditEvent.objects.get(action="evidence.version_added")
+    assert event.changes["retain_until"] == ["2026-01-01", floor.isoformat()]
 
 
 # ---- matrices -----------------------------------------------------------------------------------------------
@@ -170,7 +199,7 @@ def test_delete_before_retention_is_refused_with_the_reason(cast: Cast) -> None:
     assert response.status_code == 400
     error = error_of(response)
     assert error["code"] == "invalid"
-    assert "must be kept until 2031-01-15" in str(error["message"])
+    assert f"must be kept until {evidence.retain_until:%Y-%m-%d}" in str(error["message"])
     evidence.refresh_from_db()
     assert not evidence.is_deleted
     assert audit_count() == before

@@ -14,6 +14,7 @@ from safeguard.core.audit import Actor
 from safeguard.core.models import ApiToken, AuditEvent
 from safeguard.core.services.api_tokens import api_token_create
 from tests.conftest import Cast, client_for
+from tests.test_auth_support import enroll
 
 PAGE = "/accounts/api-tokens/"
 
@@ -31,8 +32,8 @@ def test_anonymous_is_sent_to_sign_in(cast: Cast) -> None:
 
 
 def test_lists_only_my_tokens(cast: Cast) -> None:
-    api_token_create(user=cast.owner, actor=Actor(user=cast.owner), name="Mine")
-    api_token_create(user=cast.outsider, actor=Actor(user=cast.outsider), name="Theirs")
+    api_token_create(user=cast.owner, actor=Actor(user=cast.owner), name="Mine", mfa_verified=False)
+    api_token_create(user=cast.outsider, actor=Actor(user=cast.outsider), name="Theirs", mfa_verified=False)
     response = client_for(cast.owner).get(PAGE)
     assert response.status_code == 200
     assert "Mine" in response.content.decode()
@@ -72,10 +73,34 @@ def test_create_needs_a_verified_session_when_an_org_requires_mfa(cast: Cast) ->
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("mfa_verify"))
     assert not ApiToken.objects.exists()
+    assert not AuditEvent.objects.exists()
+
+
+def test_a_token_made_without_mfa_is_marked_so_and_the_page_says_what_it_cannot_reach(cast: Cast) -> None:
+    client = client_for(cast.owner)
+    response = client.post(PAGE, {"name": "CI", "lifetime": "30"})
+    assert response.status_code == 200
+    assert ApiToken.objects.get(user=cast.owner).mfa_verified is False
+    page = response.content.decode()
+    assert "will be refused by any organization that requires MFA" in page
+    assert f'href="{reverse("mfa_verify")}?next={PAGE.replace("/", "%2F")}"' in page
+    assert "No <span" in page, "the list marks the token as made without MFA"
+
+
+def test_a_token_made_in_a_verified_session_is_marked_verified(cast: Cast) -> None:
+    cast.org.mfa_required = True
+    cast.org.save(update_fields=["mfa_required"])
+    client, _, _ = enroll(cast.owner)  # enrolling verifies the session
+    response = client.post(PAGE, {"name": "CI", "lifetime": "30"})
+    assert response.status_code == 200
+    assert ApiToken.objects.get(user=cast.owner).mfa_verified is True
+    assert "will be refused by any organization" not in response.content.decode()
+    event = AuditEvent.objects.get(action="api_token.created")
+    assert event.changes["mfa_verified"] == [None, True]
 
 
 def test_revoke_my_token(cast: Cast) -> None:
-    token, _ = api_token_create(user=cast.owner, actor=Actor(user=cast.owner), name="CI")
+    token, _ = api_token_create(user=cast.owner, actor=Actor(user=cast.owner), name="CI", mfa_verified=False)
     response = client_for(cast.owner).post(reverse("api_token_revoke", args=[token.public_id]))
     assert response.status_code == 302
     token.refresh_from_db()
@@ -84,14 +109,14 @@ def test_revoke_my_token(cast: Cast) -> None:
 
 
 def test_revoke_needs_post(cast: Cast) -> None:
-    token, _ = api_token_create(user=cast.owner, actor=Actor(user=cast.owner), name="CI")
+    token, _ = api_token_create(user=cast.owner, actor=Actor(user=cast.owner), name="CI", mfa_verified=False)
     assert client_for(cast.owner).get(reverse("api_token_revoke", args=[token.public_id])).status_code == 405
     token.refresh_from_db()
     assert token.revoked_at is None
 
 
 def test_someone_elses_token_is_404_and_untouched(cast: Cast) -> None:
-    token, _ = api_token_create(user=cast.owner, actor=Actor(user=cast.owner), name="CI")
+    token, _ = api_token_create(user=cast.owner, actor=Actor(user=cast.owner), name="CI", mfa_verified=False)
     before = AuditEvent.objects.count()
     response = client_for(cast.outsider).post(reverse("api_token_revoke", args=[token.public_id]))
     assert response.status_code == 404
@@ -106,7 +131,7 @@ def test_list_query_count_is_flat(cast: Cast) -> None:
     def count_for(n: int) -> int:
         ApiToken.objects.all().delete()
         for i in range(n):
-            api_token_create(user=cast.owner, actor=Actor(user=cast.owner), name=f"t{i}")
+            api_token_create(user=cast.owner, actor=Actor(user=cast.owner), name=f"t{i}", mfa_verified=False)
         with CaptureQueriesContext(connection) as ctx:
             assert client.get(PAGE).status_code == 200
         return len(ctx.captured_queries)

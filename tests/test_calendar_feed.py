@@ -1,4 +1,4 @@
-"""The personal iCalendar feed, its secret token, and the subscription page."""
+"""The personal iCalendar feed, its secret token (and the MFA rule it carries), and the subscription page."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from safeguard.core.models.obligations import Cadence
 from safeguard.core.roles import Role
 from safeguard.core.services.calendar import calendar_token_rotate
 from tests.conftest import Cast, client_for
+from tests.test_auth_support import enroll
 
 TODAY = timezone.localdate()
 
@@ -36,6 +37,10 @@ def duty(cast: Cast, owner: User, **values: object) -> Obligation:
     return Obligation.objects.create(**fields)
 
 
+def rotate(user: User, *, verified: bool = False) -> str:
+    return calendar_token_rotate(user=user, actor=Actor(user=user), mfa_verified=verified)
+
+
 def events(body: bytes) -> dict[str, dict[str, object]]:
     calendar = Calendar.from_ical(body)
     return {str(e["UID"]): e for e in calendar.walk("VEVENT")}
@@ -45,8 +50,8 @@ def events(body: bytes) -> dict[str, dict[str, object]]:
 
 
 def test_rotating_sets_a_long_new_token_and_audits_without_the_secret(cast: Cast) -> None:
-    first = calendar_token_rotate(user=cast.workforce, actor=Actor(user=cast.workforce))
-    second = calendar_token_rotate(user=cast.workforce, actor=Actor(user=cast.workforce))
+    first = rotate(cast.workforce)
+    second = rotate(cast.workforce)
 
     cast.workforce.refresh_from_db()
     assert len(first) >= 40 and len(second) >= 40
@@ -55,8 +60,8 @@ def test_rotating_sets_a_long_new_token_and_audits_without_the_secret(cast: Cast
     rotations = AuditEvent.objects.filter(action="calendar.token_rotated").order_by("sequence")
     assert [e.organization for e in rotations] == [None, None]
     assert [e.changes for e in rotations] == [
-        {"calendar_token": [None, "(new)"]},
-        {"calendar_token": ["(set)", "(new)"]},
+        {"calendar_token": [None, "(new)"], "calendar_token_mfa_verified": [None, False]},
+        {"calendar_token": ["(set)", "(new)"], "calendar_token_mfa_verified": [False, False]},
     ]
     assert all(first not in str(e.changes) and second not in str(e.changes) for e in rotations)
 
@@ -73,7 +78,7 @@ def test_feed_lists_the_users_open_obligations_across_organizations(cast: Cast, 
     duty(cast, cast.workforce, title="Done already", status=Obligation.Status.DONE)
     duty(cast, cast.workforce, title="Dropped", status=Obligation.Status.CANCELLED)
     duty(cast, cast.official, title="Someone else's")
-    token = calendar_token_rotate(user=cast.workforce, actor=Actor(user=cast.workforce))
+    token = rotate(cast.workforce)
 
     response = client_for(None).get(feed(token))
 
@@ -99,9 +104,60 @@ def test_feed_lists_the_users_open_obligations_across_organizations(cast: Cast, 
     assert "RRULE" not in found[f"{once.public_id}@safeguard"]
 
 
+def test_rotating_records_whether_the_session_passed_mfa(cast: Cast) -> None:
+    rotate(cast.workforce, verified=True)
+    rotate(cast.workforce, verified=False)
+
+    cast.workforce.refresh_from_db()
+    assert cast.workforce.calendar_token_mfa_verified is False
+    rotations = AuditEvent.objects.filter(action="calendar.token_rotated").order_by("sequence")
+    assert [e.changes["calendar_token_mfa_verified"] for e in rotations] == [[None, True], [True, False]]
+
+
+def mfa_org_duties(cast: Cast) -> tuple[Obligation, Obligation]:
+    """The workforce member owns a duty in the clinic (no MFA) and one in the other org, which requires MFA."""
+    cast.other_org.mfa_required = True
+    cast.other_org.save(update_fields=["mfa_required"])
+    Membership.objects.create(organization=cast.other_org, user=cast.workforce, role=Role.WORKFORCE)
+    plain = duty(cast, cast.workforce)
+    guarded = duty(cast, cast.workforce, organization=cast.other_org, title="Badge audit")
+    return plain, guarded
+
+
+def test_feed_made_without_mfa_leaves_out_organizations_that_require_it(cast: Cast) -> None:
+    plain, _ = mfa_org_duties(cast)
+    token = rotate(cast.workforce, verified=False)
+
+    response = client_for(None).get(feed(token))
+
+    assert response.status_code == 200
+    assert set(events(response.content)) == {f"{plain.public_id}@safeguard"}
+    assert b"Badge audit" not in response.content
+
+
+def test_feed_made_with_mfa_includes_organizations_that_require_it(cast: Cast) -> None:
+    plain, guarded = mfa_org_duties(cast)
+    token = rotate(cast.workforce, verified=True)
+
+    found = events(client_for(None).get(feed(token)).content)
+
+    assert set(found) == {f"{o.public_id}@safeguard" for o in (plain, guarded)}
+
+
+def test_feed_made_without_mfa_drops_an_organization_once_it_requires_mfa(cast: Cast) -> None:
+    mine = duty(cast, cast.workforce)
+    token = rotate(cast.workforce, verified=False)
+    assert set(events(client_for(None).get(feed(token)).content)) == {f"{mine.public_id}@safeguard"}
+
+    cast.org.mfa_required = True
+    cast.org.save(update_fields=["mfa_required"])
+
+    assert events(client_for(None).get(feed(token)).content) == {}
+
+
 def test_feed_leaves_out_organizations_the_user_no_longer_belongs_to(cast: Cast) -> None:
     duty(cast, cast.workforce)
-    token = calendar_token_rotate(user=cast.workforce, actor=Actor(user=cast.workforce))
+    token = rotate(cast.workforce)
     Membership.objects.filter(user=cast.workforce).update(is_active=False)
 
     response = client_for(None).get(feed(token))
@@ -112,7 +168,7 @@ def test_feed_leaves_out_organizations_the_user_no_longer_belongs_to(cast: Cast)
 
 def test_feed_carries_a_reminder_alarm(cast: Cast) -> None:
     duty(cast, cast.workforce, remind_days_before=7)
-    token = calendar_token_rotate(user=cast.workforce, actor=Actor(user=cast.workforce))
+    token = rotate(cast.workforce)
 
     body = client_for(None).get(feed(token)).content
 
@@ -123,7 +179,7 @@ def test_feed_carries_a_reminder_alarm(cast: Cast) -> None:
 
 @pytest.mark.parametrize("token", ["nope", "x" * 43, "a" * 39])
 def test_unknown_tokens_get_404(cast: Cast, token: str) -> None:
-    calendar_token_rotate(user=cast.workforce, actor=Actor(user=cast.workforce))
+    rotate(cast.workforce)
 
     assert client_for(None).get(feed(token)).status_code == 404
 
@@ -136,15 +192,15 @@ def test_users_without_a_token_cannot_be_reached_with_an_empty_one(cast: Cast) -
 
 
 def test_an_old_token_stops_working_after_rotation(cast: Cast) -> None:
-    old = calendar_token_rotate(user=cast.workforce, actor=Actor(user=cast.workforce))
-    new = calendar_token_rotate(user=cast.workforce, actor=Actor(user=cast.workforce))
+    old = rotate(cast.workforce)
+    new = rotate(cast.workforce)
 
     assert client_for(None).get(feed(old)).status_code == 404
     assert client_for(None).get(feed(new)).status_code == 200
 
 
 def test_a_deactivated_users_feed_is_gone(cast: Cast) -> None:
-    token = calendar_token_rotate(user=cast.workforce, actor=Actor(user=cast.workforce))
+    token = rotate(cast.workforce)
     User.objects.filter(pk=cast.workforce.pk).update(is_active=False)
 
     assert client_for(None).get(feed(token)).status_code == 404
@@ -178,6 +234,63 @@ def test_posting_creates_the_address_and_the_page_shows_it(cast: Cast, settings:
     assert f"https://safeguard.example.org/calendar/{token}.ics" in page
     event = AuditEvent.objects.get(action="calendar.token_rotated")
     assert event.actor == cast.workforce and event.organization is None
+
+
+def test_page_says_the_address_leaves_out_mfa_organizations_and_how_to_fix_it(cast: Cast) -> None:
+    mfa_org_duties(cast)
+    client = client_for(cast.workforce)  # signed in, not verified: only the clinic's pages open
+
+    assert client.post(settings_url()).status_code == 302
+    cast.workforce.refresh_from_db()
+    assert cast.workforce.calendar_token_mfa_verified is False
+    response = client.get(settings_url())
+
+    assert response.status_code == 200
+    assert response.context["event_count"] == 1
+    assert [o.slug for o in response.context["excluded"]] == ["other"]
+    page = response.content.decode()
+    assert "leaves out the obligations of <strong>Other Practice</strong>" in page
+    verify = f"{reverse('mfa_verify')}?next={settings_url().replace('/', '%2F')}"
+    assert f'href="{verify}"' in page
+
+
+def test_page_warns_before_the_first_address_is_made_without_mfa(cast: Cast) -> None:
+    mfa_org_duties(cast)
+
+    response = client_for(cast.workforce).get(settings_url())
+
+    assert [o.slug for o in response.context["new_would_exclude"]] == ["other"]
+    assert "an address made now would leave out the obligations of <strong>Other Practice</strong>" in (
+        response.content.decode()
+    )
+
+
+def test_a_verified_session_makes_an_address_that_includes_mfa_organizations(cast: Cast) -> None:
+    plain, guarded = mfa_org_duties(cast)
+    rotate(cast.workforce, verified=False)
+    client, _, _ = enroll(cast.workforce)  # enrolling verifies the session
+
+    before = client.get(settings_url())
+    assert "This session is verified: make a new address below to include them." in before.content.decode()
+    assert client.post(settings_url()).status_code == 302
+
+    cast.workforce.refresh_from_db()
+    assert cast.workforce.calendar_token_mfa_verified is True
+    after = client.get(settings_url())
+    assert after.context["excluded"] == [] and after.context["event_count"] == 2
+    assert 'id="mfa-excluded"' not in after.content.decode()
+    found = events(client_for(None).get(feed(cast.workforce.calendar_token)).content)
+    assert set(found) == {f"{o.public_id}@safeguard" for o in (plain, guarded)}
+
+
+def test_page_has_no_mfa_notice_when_no_organization_requires_mfa(cast: Cast) -> None:
+    client = client_for(cast.workforce)
+    client.post(settings_url())
+
+    response = client.get(settings_url())
+
+    assert response.context["excluded"] == [] and response.context["new_would_exclude"] == []
+    assert 'id="mfa-excluded"' not in response.content.decode()
 
 
 @pytest.mark.parametrize(

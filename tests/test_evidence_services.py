@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from safeguard.core.audit import Actor
+from safeguard.core.dates import add_years
 from safeguard.core.models import AuditEvent, Evidence, EvidenceVersion
 from safeguard.core.services.errors import ServiceError
 from safeguard.core.services.evidence import (
@@ -20,6 +22,7 @@ from safeguard.core.services.evidence import (
     evidence_delete,
     evidence_download_record,
     evidence_upload,
+    retention_floor,
 )
 from tests.conftest import Cast
 
@@ -36,15 +39,28 @@ def upload(
     content: bytes = PDF,
     content_type: str = "application/pdf",
     retain_until: date | None = None,
+    effective_date: date = date(2025, 1, 15),
 ) -> Evidence:
     return evidence_upload(
         organization=cast.org,
         actor=Actor(user=cast.owner),
         title="Risk analysis",
-        effective_date=date(2025, 1, 15),
+        effective_date=effective_date,
         retain_until=retain_until,
         upload=SimpleUploadedFile("risk.pdf", content, content_type=content_type),
     )
+
+
+def six_years_from_today() -> date:
+    return add_years(timezone.localdate(), 6)
+
+
+def back_date(evidence: Evidence, *, uploaded: date, retain_until: date) -> None:
+    """As if the evidence (and its versions) had been uploaded on `uploaded`."""
+    moment = datetime(uploaded.year, uploaded.month, uploaded.day, 12, tzinfo=UTC)
+    Evidence.objects.filter(pk=evidence.pk).update(created_at=moment, retain_until=retain_until)
+    EvidenceVersion.objects.filter(evidence=evidence).update(uploaded_at=moment)
+    evidence.refresh_from_db()
 
 
 def test_upload_stores_a_generated_name_with_digest_and_size(cast: Cast, settings) -> None:
@@ -57,7 +73,9 @@ def test_upload_stores_a_generated_name_with_digest_and_size(cast: Cast, setting
     assert version.size == len(PDF)
     assert version.content_type == "application/pdf"
     assert (Path(settings.MEDIA_ROOT) / str(version.file.name)).read_bytes() == PDF
-    assert evidence.retain_until == date(2031, 1, 15)
+    # Effective in 2025 but uploaded today: kept six years from today, the later of the two.
+    assert evidence.retain_until == six_years_from_today()
+    assert evidence.created_at == version.uploaded_at
     event = AuditEvent.objects.get(action="evidence.uploaded")
     assert event.changes["sha256"] == [None, version.sha256]
     assert event.actor == cast.owner
@@ -105,14 +123,59 @@ def test_refused_upload_leaves_no_row_event_or_file(
     assert stored_files(settings) == []
 
 
-def test_retention_shorter_than_six_years_is_refused(cast: Cast, settings) -> None:
+def test_a_backdated_document_is_kept_six_years_from_its_upload(cast: Cast) -> None:
+    evidence = upload(cast, effective_date=date(2015, 6, 1))
+
+    assert evidence.retain_until == six_years_from_today()
+    with pytest.raises(ServiceError):
+        evidence_delete(organization=cast.org, actor=Actor(user=cast.owner), evidence=evidence)
+    evidence.refresh_from_db()
+    assert evidence.is_deleted is False
+
+
+def test_a_document_effective_later_is_kept_six_years_from_its_effective_date(cast: Cast) -> None:
+    effective = timezone.localdate() + timedelta(days=90)
+
+    evidence = upload(cast, effective_date=effective)
+
+    assert evidence.retain_until == add_years(effective, 6)
+
+
+def test_retention_shorter_than_six_years_from_the_upload_is_refused(cast: Cast, settings) -> None:
+    floor = six_years_from_today()
+
     with pytest.raises(ServiceError) as refused:
-        upload(cast, retain_until=date(2030, 1, 1))
+        # Six years after the 2025 effective date is not enough: the upload is later.
+        upload(cast, retain_until=add_years(date(2025, 1, 15), 6))
 
     assert refused.value.field == "retain_until"
-    assert "2031-01-15" in refused.value.message
+    assert f"{floor:%Y-%m-%d}" in refused.value.message
     assert not Evidence.objects.exists()
     assert stored_files(settings) == []
+
+
+def test_retention_on_the_floor_or_later_is_accepted(cast: Cast) -> None:
+    floor = six_years_from_today()
+
+    assert upload(cast, retain_until=floor).retain_until == floor
+    assert upload(cast, retain_until=date(2099, 1, 1)).retain_until == date(2099, 1, 1)
+
+
+@pytest.mark.parametrize(
+    ("effective", "uploaded", "floor"),
+    [
+        (date(2015, 3, 1), date(2025, 3, 10), date(2031, 3, 10)),  # back-dated: counts from the upload
+        (date(2027, 1, 1), date(2025, 3, 10), date(2033, 1, 1)),  # in effect later: counts from then
+        (date(2024, 2, 29), date(2024, 2, 29), date(2030, 2, 28)),  # a leap day clamps to the month's end
+    ],
+)
+def test_retention_floor_counts_from_the_later_date(effective: date, uploaded: date, floor: date) -> None:
+    assert retention_floor(effective, uploaded) == floor
+
+
+def test_retention_floor_follows_the_configured_years(settings: SettingsWrapper) -> None:
+    settings.EVIDENCE_RETENTION_YEARS = 7
+    assert retention_floor(date(2020, 1, 1), date(2020, 1, 1)) == date(2027, 1, 1)
 
 
 def test_a_failure_after_storing_the_file_removes_it(
@@ -146,16 +209,69 @@ def test_new_version_keeps_the_old_file_and_its_bytes(cast: Cast, settings) -> N
     assert (Path(settings.MEDIA_ROOT) / str(first.file.name)).read_bytes() == PDF
     assert first.sha256 == hashlib.sha256(PDF).hexdigest()
     assert second.uploaded_by == cast.official
-    assert AuditEvent.objects.filter(action="evidence.version_added").get().changes["version"] == [1, 2]
+    event = AuditEvent.objects.filter(action="evidence.version_added").get()
+    assert event.changes["version"] == [1, 2]
+    # Retention already reached six years past today: the new version changed nothing there.
+    assert "retain_until" not in event.changes
+    evidence.refresh_from_db()
+    assert evidence.retain_until == six_years_from_today()
+
+
+def version(cast: Cast, evidence: Evidence) -> EvidenceVersion:
+    return evidence_add_version(
+        organization=cast.org,
+        actor=Actor(user=cast.owner),
+        evidence=evidence,
+        upload=SimpleUploadedFile("risk-v2.pdf", b"%PDF-1.4 revised", content_type="application/pdf"),
+    )
+
+
+def test_new_version_extends_retention_to_six_years_after_its_upload(cast: Cast) -> None:
+    evidence = upload(cast, effective_date=date(2019, 4, 1))
+    back_date(evidence, uploaded=date(2019, 4, 1), retain_until=date(2025, 4, 1))
+
+    version(cast, evidence)
+
+    evidence.refresh_from_db()
+    assert evidence.retain_until == six_years_from_today()
+    event = AuditEvent.objects.get(action="evidence.version_added")
+    assert event.changes["retain_until"] == ["2025-04-01", six_years_from_today().isoformat()]
+
+
+def test_new_version_never_shortens_a_longer_retention(cast: Cast) -> None:
+    evidence = upload(cast, retain_until=date(2060, 1, 1))
+
+    version(cast, evidence)
+
+    evidence.refresh_from_db()
+    assert evidence.retain_until == date(2060, 1, 1)
+    assert "retain_until" not in AuditEvent.objects.get(action="evidence.version_added").changes
+
+
+def test_a_failed_version_leaves_retention_unchanged(cast: Cast, monkeypatch: pytest.MonkeyPatch) -> None:
+    evidence = upload(cast, effective_date=date(2019, 4, 1))
+    back_date(evidence, uploaded=date(2019, 4, 1), retain_until=date(2025, 4, 1))
+
+    def broken(**kwargs: object) -> None:
+        raise RuntimeError("audit store unavailable")
+
+    monkeypatch.setattr("safeguard.core.services.evidence.audit_record", broken)
+    with pytest.raises(RuntimeError):
+        version(cast, evidence)
+
+    evidence.refresh_from_db()
+    assert evidence.retain_until == date(2025, 4, 1)
+    assert evidence.versions.count() == 1
 
 
 def test_deletion_before_retention_is_refused_and_names_the_date(cast: Cast) -> None:
     evidence = upload(cast)
+    day_before = evidence.retain_until - timedelta(days=1)
 
     with pytest.raises(ServiceError) as refused:
-        evidence_delete(organization=cast.org, actor=Actor(user=cast.owner), evidence=evidence, today=date(2031, 1, 14))
+        evidence_delete(organization=cast.org, actor=Actor(user=cast.owner), evidence=evidence, today=day_before)
 
-    assert "2031-01-15" in refused.value.message
+    assert f"{evidence.retain_until:%Y-%m-%d}" in refused.value.message
     evidence.refresh_from_db()
     assert evidence.is_deleted is False
     assert not AuditEvent.objects.filter(action="evidence.deleted").exists()
@@ -164,7 +280,7 @@ def test_deletion_before_retention_is_refused_and_names_the_date(cast: Cast) -> 
 def test_deletion_on_or_after_the_retention_date_works(cast: Cast, settings) -> None:
     evidence = upload(cast)
 
-    evidence_delete(organization=cast.org, actor=Actor(user=cast.owner), evidence=evidence, today=date(2031, 1, 15))
+    evidence_delete(organization=cast.org, actor=Actor(user=cast.owner), evidence=evidence, today=evidence.retain_until)
 
     evidence.refresh_from_db()
     assert evidence.is_deleted is True

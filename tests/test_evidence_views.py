@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,10 +13,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from pytest_django.fixtures import Settings as SettingsWrapper
 
+from safeguard.catalog.models import Requirement
 from safeguard.core.audit import Actor
-from safeguard.core.models import AuditEvent, Evidence, EvidenceVersion, Membership, User
+from safeguard.core.dates import add_years
+from safeguard.core.models import AuditEvent, Evidence, EvidenceLink, EvidenceVersion, Membership, User
 from safeguard.core.roles import Role
 from safeguard.core.services.evidence import evidence_link, evidence_upload
 from tests.conftest import Cast, client_for, make_member
@@ -40,6 +43,17 @@ def stored(cast: Cast, title: str = "Contingency plan", effective: date = date(2
         effective_date=effective,
         upload=SimpleUploadedFile("plan.pdf", PDF, content_type="application/pdf"),
     )
+
+
+def past_retention(evidence: Evidence) -> Evidence:
+    """As if the evidence had been stored long ago: its retention date has passed."""
+    Evidence.objects.filter(pk=evidence.pk).update(retain_until=timezone.localdate() - timedelta(days=1))
+    evidence.refresh_from_db()
+    return evidence
+
+
+def six_years_from_today() -> date:
+    return add_years(timezone.localdate(), 6)
 
 
 def bare_rows(cast: Cast, count: int, start: int = 0) -> None:
@@ -160,7 +174,8 @@ def test_upload_stores_the_file_and_redirects_to_the_detail(cast: Cast, settings
     assert version.sha256 == hashlib.sha256(PDF).hexdigest()
     assert version.size == len(PDF)
     assert version.uploaded_by == cast.official
-    assert evidence.retain_until == date(2031, 3, 1)
+    # Effective in 2025, uploaded today: kept six years from the later date, today.
+    assert evidence.retain_until == six_years_from_today()
     assert [p.read_bytes() for p in files_on_disk(settings)] == [PDF]
 
 
@@ -218,7 +233,7 @@ def test_upload_with_a_short_retention_is_refused_on_that_field(cast: Cast, sett
     response = client_for(cast.owner).post(url("evidence_upload"), data)
 
     assert response.status_code == 200
-    assert "2031-03-01" in response.context["form"].errors["retain_until"][0]
+    assert f"{six_years_from_today():%Y-%m-%d}" in response.context["form"].errors["retain_until"][0]
     assert not Evidence.objects.exists()
     assert files_on_disk(settings) == []
 
@@ -229,7 +244,10 @@ def test_upload_with_a_short_retention_is_refused_on_that_field(cast: Cast, sett
 def test_detail_shows_versions_with_digests_and_links(cast: Cast) -> None:
     evidence = stored(cast)
     evidence_link(
-        organization=cast.org, actor=Actor(user=cast.owner), evidence=evidence, target=("tracker.attestation", "abc")
+        organization=cast.org,
+        actor=Actor(user=cast.owner),
+        evidence=evidence,
+        target=("catalog.requirement", "164.308(a)(7)(ii)(B)"),
     )
 
     response = client_for(cast.auditor).get(url("evidence_detail", evidence.public_id))
@@ -238,10 +256,12 @@ def test_detail_shows_versions_with_digests_and_links(cast: Cast) -> None:
     assert response.status_code == 200
     assert hashlib.sha256(PDF).hexdigest() in html
     assert "plan.pdf" in html and "application/pdf" in html and "owner@clinic.test" in html
-    assert "tracker.attestation" in html
+    requirement_page = reverse("tracker:requirement", args=["clinic", "164.308(a)(7)(ii)(B)"])
+    assert f'<a href="{requirement_page}">164.308(a)(7)(ii)(B) Disaster recovery plan</a>' in html
     assert url("evidence_download", evidence.public_id, 1) in html
-    # The auditor reads; no upload or delete controls.
+    # The auditor reads; no upload, link or delete controls.
     assert f'action="{url("evidence_new_version", evidence.public_id)}"' not in html
+    assert f'action="{url("evidence_link", evidence.public_id)}"' not in html
     assert f'action="{url("evidence_delete", evidence.public_id)}"' not in html
 
 
@@ -314,14 +334,14 @@ def test_deletion_before_retention_shows_the_refusal_and_changes_nothing(cast: C
     response = client_for(cast.owner).post(url("evidence_delete", evidence.public_id), follow=True)
 
     assert response.redirect_chain[-1][0] == url("evidence_detail", evidence.public_id)
-    assert "must be kept until 2031-03-01" in response.content.decode()
+    assert f"must be kept until {evidence.retain_until:%Y-%m-%d}" in response.content.decode()
     evidence.refresh_from_db()
     assert evidence.is_deleted is False
     assert AuditEvent.objects.count() == events
 
 
 def test_deletion_after_retention_hides_the_evidence(cast: Cast) -> None:
-    evidence = stored(cast, effective=date(2010, 5, 1))  # kept until 2016-05-01
+    evidence = past_retention(stored(cast, effective=date(2010, 5, 1)))
 
     response = client_for(cast.official).post(url("evidence_delete", evidence.public_id))
 
@@ -342,11 +362,12 @@ def test_deletion_after_retention_hides_the_evidence(cast: Cast) -> None:
         ("get", "evidence_detail", ()),
         ("get", "evidence_download", (1,)),
         ("post", "evidence_new_version", ()),
+        ("post", "evidence_link", ()),
         ("post", "evidence_delete", ()),
     ],
 )
 def test_another_organizations_evidence_is_404(cast: Cast, method: str, name: str, args: tuple[object, ...]) -> None:
-    evidence = stored(cast, effective=date(2010, 1, 1))
+    evidence = past_retention(stored(cast, effective=date(2010, 1, 1)))
     events = AuditEvent.objects.count()
 
     response = getattr(client_for(cast.outsider), method)(url(name, evidence.public_id, *args, org="other"))
@@ -354,6 +375,85 @@ def test_another_organizations_evidence_is_404(cast: Cast, method: str, name: st
     assert response.status_code == 404
     assert AuditEvent.objects.count() == events
     assert Evidence.objects.get(pk=evidence.pk).is_deleted is False
+
+
+# --- link to a requirement -------------------------------------------------------------------------------------
+
+
+def test_linking_to_a_requirement_by_citation_is_audited_and_shown(cast: Cast) -> None:
+    evidence = stored(cast)
+
+    response = client_for(cast.official).post(url("evidence_link", evidence.public_id), {"citation": " 164.312(b) "})
+
+    assert response.status_code == 302
+    assert response["Location"] == url("evidence_detail", evidence.public_id)
+    link = EvidenceLink.objects.get(evidence=evidence)
+    assert (link.target_type, link.target_id) == ("catalog.requirement", "164.312(b)")
+    event = AuditEvent.objects.get(action="evidence.linked")
+    assert event.actor == cast.official
+    assert event.changes == {"linked_to": [None, "catalog.requirement:164.312(b)"]}
+    html = client_for(cast.official).get(response["Location"]).content.decode()
+    assert "164.312(b) Audit controls" in html
+
+
+def test_linking_twice_adds_no_second_link_or_event(cast: Cast) -> None:
+    evidence = stored(cast)
+    client = client_for(cast.owner)
+
+    for _ in range(2):
+        assert client.post(url("evidence_link", evidence.public_id), {"citation": "164.312(b)"}).status_code == 302
+
+    assert EvidenceLink.objects.filter(evidence=evidence).count() == 1
+    assert AuditEvent.objects.filter(action="evidence.linked").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("citation", "message"),
+    [
+        ("164.999(z)", "No requirement in the catalog matches '164.999(z)'."),
+        ("", "This field is required."),
+    ],
+)
+def test_linking_to_an_unknown_requirement_shows_why_and_links_nothing(cast: Cast, citation: str, message: str) -> None:
+    evidence = stored(cast)
+    events = AuditEvent.objects.count()
+
+    response = client_for(cast.owner).post(url("evidence_link", evidence.public_id), {"citation": citation})
+
+    assert response.status_code == 200
+    assert response.context["link_form"].errors["citation"] == [message]
+    assert not EvidenceLink.objects.exists()
+    assert AuditEvent.objects.count() == events
+
+
+def test_the_link_form_is_offered_to_program_managers(cast: Cast) -> None:
+    evidence = stored(cast)
+
+    html = client_for(cast.owner).get(url("evidence_detail", evidence.public_id)).content.decode()
+
+    assert f'action="{url("evidence_link", evidence.public_id)}"' in html
+    assert '<label for="id_citation">Requirement citation</label>' in html
+
+
+def test_detail_query_count_does_not_grow_with_links(cast: Cast) -> None:
+    evidence = stored(cast)
+    client = client_for(cast.owner)
+    citations = list(Requirement.objects.order_by("position").values_list("citation", flat=True)[:30])
+
+    def link(citations: list[str]) -> None:
+        EvidenceLink.objects.bulk_create(
+            EvidenceLink(evidence=evidence, target_type="catalog.requirement", target_id=c) for c in citations
+        )
+
+    link(citations[:3])
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url("evidence_detail", evidence.public_id)).status_code == 200
+    link(citations[3:])
+    with CaptureQueriesContext(connection) as many:
+        assert client.get(url("evidence_detail", evidence.public_id)).status_code == 200
+
+    assert len(many) == len(few)
+    assert EvidenceLink.objects.filter(evidence=evidence).count() == 30
 
 
 # --- authorization matrix ---------------------------------------------------------------------------------------
@@ -427,6 +527,24 @@ def test_matrix_new_version(cast: Cast, who: str | None, status: int) -> None:
         assert evidence.versions.count() == 1
 
 
+@pytest.mark.parametrize(("who", "status"), MANAGERS)
+def test_matrix_link(cast: Cast, who: str | None, status: int) -> None:
+    evidence = stored(cast)
+    events = AuditEvent.objects.count()
+
+    response = client_for(user_for(cast, who)).post(
+        url("evidence_link", evidence.public_id), {"citation": "164.312(b)"}
+    )
+
+    if who in ("owner", "official"):
+        assert response.status_code == 302
+        assert EvidenceLink.objects.filter(evidence=evidence, target_id="164.312(b)").count() == 1
+        assert AuditEvent.objects.count() == events + 1
+    else:
+        assert_denied_quietly(response, status, events)
+        assert not EvidenceLink.objects.exists()
+
+
 @pytest.mark.parametrize(
     ("who", "status"),
     [
@@ -440,7 +558,7 @@ def test_matrix_new_version(cast: Cast, who: str | None, status: int) -> None:
     ],
 )
 def test_matrix_delete(cast: Cast, who: str | None, status: int) -> None:
-    evidence = stored(cast, effective=date(2010, 1, 1))
+    evidence = past_retention(stored(cast, effective=date(2010, 1, 1)))
     user = user_for(cast, who)
     events = AuditEvent.objects.count()
 
@@ -456,12 +574,14 @@ def test_matrix_delete(cast: Cast, who: str | None, status: int) -> None:
 
 
 def test_get_is_not_allowed_on_the_post_only_pages(cast: Cast) -> None:
-    evidence = stored(cast, effective=date(2010, 1, 1))
+    evidence = past_retention(stored(cast, effective=date(2010, 1, 1)))
     client = client_for(cast.owner)
 
     assert client.get(url("evidence_delete", evidence.public_id)).status_code == 405
     assert client.get(url("evidence_new_version", evidence.public_id)).status_code == 405
+    assert client.get(url("evidence_link", evidence.public_id), {"citation": "164.312(b)"}).status_code == 405
     assert Evidence.objects.get(pk=evidence.pk).is_deleted is False
+    assert not EvidenceLink.objects.exists()
 
 
 def test_a_member_whose_access_ended_is_refused(cast: Cast) -> None:

@@ -1,6 +1,7 @@
 """The per-user iCalendar feed: one all-day event per open obligation the user owns, in every current org.
 
 The URL's secret token is the only credential (calendar apps cannot sign in); rotating it revokes the URL.
+Organizations that require MFA are listed only when the token was made in a session that passed MFA.
 """
 
 from __future__ import annotations
@@ -8,12 +9,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from icalendar import Alarm, Calendar, Event, vRecur
 
-from safeguard.core.models import Membership, Obligation, User
+from safeguard.core.models import Membership, Obligation, Organization, User
 from safeguard.core.models.obligations import Cadence
 
 MIN_TOKEN_LENGTH = 40
@@ -29,9 +31,23 @@ def calendar_feed_url(token: str) -> str:
     return settings.SITE_URL.rstrip("/") + reverse("calendar_feed", args=[token])
 
 
+def _feed_memberships(user: User) -> QuerySet[Membership]:
+    """The current memberships the user's feed token may show: not MFA organizations unless it was made verified."""
+    memberships = Membership.objects.current().filter(user=user)
+    if not user.calendar_token_mfa_verified:
+        memberships = memberships.filter(organization__mfa_required=False)
+    return memberships
+
+
+def mfa_organizations(user: User) -> list[Organization]:
+    """The user's current organizations that require MFA, by name: a feed token made without MFA leaves them out."""
+    current = Membership.objects.current().filter(user=user).values("organization_id")
+    return list(Organization.objects.filter(pk__in=current, mfa_required=True).order_by("name"))
+
+
 def feed_obligations(user: User) -> list[Obligation]:
-    """Open obligations the user owns in organizations where they are a current member."""
-    organizations = Membership.objects.current().filter(user=user).values("organization_id")
+    """Open obligations the user owns in organizations where they are a current member (and the token may show)."""
+    organizations = _feed_memberships(user).values("organization_id")
     return list(
         Obligation.objects.open()
         .filter(owner=user, organization_id__in=organizations)

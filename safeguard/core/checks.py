@@ -2,13 +2,15 @@
 
 from datetime import date
 
-from safeguard.core.dates import add_years
+from django.db.models import Max
+from django.utils import timezone
+
 from safeguard.core.models import Evidence, Membership, Organization
 from safeguard.core.roles import Role
+from safeguard.core.services.evidence import retention_floor
 from safeguard.tracker.models import Status
 from safeguard.tracker.registry import CheckResult, RecordRef, check
 
-RETENTION_YEARS = 6  # 164.316(b)(2)(i)
 GROUP_HEALTH_PLAN_SPECS = ("164.314(b)(2)(i)", "164.314(b)(2)(ii)", "164.314(b)(2)(iii)", "164.314(b)(2)(iv)")
 
 
@@ -85,10 +87,13 @@ def evidence_retention(organization: Organization, today: date) -> CheckResult:
             "No documentation is stored in Safeguard yet.",
             next_action="Upload the program's policies and records as evidence.",
         )
+    rows = kept.only("public_id", "title", "effective_date", "retain_until", "created_at").annotate(
+        last_upload=Max("versions__uploaded_at")
+    )
     short = [
         e
-        for e in kept.only("public_id", "title", "effective_date", "retain_until").iterator()
-        if e.retain_until < add_years(e.effective_date, RETENTION_YEARS)
+        for e in rows.iterator()
+        if e.retain_until < retention_floor(e.effective_date, timezone.localdate(e.last_upload or e.created_at))
     ]
     if short:
         records = tuple(RecordRef("core.evidence", str(e.public_id), e.title) for e in short[:20])
@@ -96,10 +101,11 @@ def evidence_retention(organization: Organization, today: date) -> CheckResult:
             Status.NOT_MET,
             f"{len(short)} evidence items are set to be kept less than six years.",
             records,
-            next_action="Extend their retention dates to six years after their effective dates.",
+            next_action="Extend their retention dates to six years after the later of their effective date and "
+            "their latest upload.",
         )
     return CheckResult(
         Status.MET,
-        f"All {total} evidence items are kept at least six years after their effective date, and early deletion "
-        "is refused.",
+        f"All {total} evidence items are kept at least six years after they were last in effect or uploaded, "
+        "and early deletion is refused.",
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
@@ -13,8 +13,11 @@ from django.shortcuts import redirect
 from django.urls import reverse
 
 from safeguard.core.access import get_membership_for_user, require_perm
-from safeguard.core.models import Membership, Organization
+from safeguard.core.models import ApiToken, Membership, Organization
 from safeguard.core.roles import Perm
+
+if TYPE_CHECKING:
+    from rest_framework.request import Request
 
 
 class OrgRequest(HttpRequest):
@@ -22,8 +25,17 @@ class OrgRequest(HttpRequest):
     membership: Membership
 
 
-def mfa_satisfied(request: HttpRequest, organization: Organization) -> bool:
-    return not organization.mfa_required or bool(getattr(request.user, "is_verified", lambda: False)())
+def mfa_verified(request: HttpRequest | Request) -> bool:
+    """Whether the credential behind this request passed MFA: the session (django-otp marks it verified after a
+    one-time code) or, for an API call, the token, which remembers whether the session that made it was verified."""
+    token = getattr(request, "auth", None)
+    if isinstance(token, ApiToken):
+        return token.mfa_verified
+    return bool(getattr(request.user, "is_verified", lambda: False)())
+
+
+def mfa_satisfied(request: HttpRequest | Request, organization: Organization) -> bool:
+    return not organization.mfa_required or mfa_verified(request)
 
 
 def org_view(

@@ -14,5 +14,6 @@ urlpatterns = [
         views.evidence_download,
         name="evidence_download",
     ),
+    path("evidence/<uuid:evidence_id>/links/requirement/", views.evidence_link_requirement, name="evidence_link"),
     path("evidence/<uuid:evidence_id>/delete/", views.evidence_delete, name="evidence_delete"),
 ]

@@ -17,11 +17,11 @@ from safeguard.catalog.models import Requirement, Safeguard
 from safeguard.core.api.base import ApiView, api_field_names
 from safeguard.core.api.permissions import api_actor, api_membership
 from safeguard.core.api.serializers import PersonSerializer, error_responses
-from safeguard.core.models import EvidenceLink, Membership, Organization
+from safeguard.core.models import Membership, Organization
 from safeguard.core.roles import Perm
 from safeguard.tracker.access import get_attestation_for_user, get_decision_for_user
 from safeguard.tracker.models import AddressableDecision, Attestation, Basis, Status
-from safeguard.tracker.queries import ATTESTATION_TYPE, RequirementRow, catalog_with_verdicts, matches_status
+from safeguard.tracker.queries import RequirementRow, attestation_evidence, catalog_with_verdicts, matches_status
 from safeguard.tracker.services import (
     attestation_attach_evidence,
     attestation_record,
@@ -185,22 +185,9 @@ class AttestationFilterSerializer(serializers.Serializer):
     citation = serializers.CharField(required=False, max_length=40)
 
 
-def _evidence_links(organization: Organization, attestations: list[Attestation]) -> dict[str, list[Any]]:
-    links: dict[str, list[Any]] = {}
-    rows = EvidenceLink.objects.filter(
-        target_type=ATTESTATION_TYPE,
-        target_id__in=[str(a.public_id) for a in attestations],
-        evidence__organization=organization,
-        evidence__is_deleted=False,
-    ).select_related("evidence")
-    for link in rows.order_by("created_at"):
-        links.setdefault(link.target_id, []).append(link.evidence)
-    return links
-
-
 def _attestation_data(membership: Membership, attestation_id: UUID) -> dict[str, Any]:
     attestation = get_attestation_for_user(membership, attestation_id)
-    context = {"evidence": _evidence_links(membership.organization, [attestation])}
+    context = {"evidence": attestation_evidence(membership.organization, [attestation.public_id])}
     return AttestationSerializer(attestation, context=context).data
 
 
@@ -221,7 +208,7 @@ class AttestationListView(ApiView):
             items = items.filter(requirement__citation=filters.validated_data["citation"])
         items = items.select_related("requirement", "attested_by").order_by("-attested_at", "-pk")
         paginator, page = self.paginate(items)
-        context = {"evidence": _evidence_links(membership.organization, page)}
+        context = {"evidence": attestation_evidence(membership.organization, [a.public_id for a in page])}
         return paginator.get_paginated_response(AttestationSerializer(page, many=True, context=context).data)
 
     @extend_schema(

@@ -10,3 +10,4 @@ class TrackerConfig(AppConfig):
     def ready(self) -> None:
         # Each domain app declares its tracker checks in <app>/checks.py.
         autodiscover_modules("checks")
+        from safeguard.tracker import evidence_links  # noqa: F401  (registers the record types evidence links to)

@@ -11,12 +11,11 @@ from django.utils import timezone
 
 from safeguard.catalog.models import Requirement
 from safeguard.core.audit import Actor, audit_record
-from safeguard.core.models import EvidenceLink, Organization
+from safeguard.core.models import Organization
 from safeguard.tracker.models import AddressableDecision, Attestation, DailySnapshot, Status, Verdict
+from safeguard.tracker.queries import attestation_evidence
 from safeguard.tracker.registry import CheckResult, RecordRef, checks_for
 from safeguard.tracker.rules import AttestationFact, DecisionFact, Outcome, decide_leaf, progress, roll_up
-
-ATTESTATION_TYPE = "tracker.attestation"
 
 
 @dataclass(frozen=True)
@@ -37,11 +36,7 @@ def _attestation_facts(
         .select_related("attested_by")
         .order_by("expires_on")
     )
-    links = defaultdict(list)
-    for link in EvidenceLink.objects.filter(
-        target_type=ATTESTATION_TYPE, target_id__in=[str(a.public_id) for a in rows], evidence__is_deleted=False
-    ).select_related("evidence"):
-        links[link.target_id].append(RecordRef("core.evidence", str(link.evidence.public_id), link.evidence.title))
+    linked = attestation_evidence(organization, [row.public_id for row in rows])
     current: dict[int, AttestationFact] = {}
     expired: dict[int, AttestationFact] = {}
     for row in rows:
@@ -51,7 +46,9 @@ def _attestation_facts(
             attested_by=str(row.attested_by),
             attested_on=timezone.localdate(row.attested_at),
             expires_on=row.expires_on,
-            evidence=tuple(links[str(row.public_id)]),
+            evidence=tuple(
+                RecordRef("core.evidence", str(e.public_id), e.title) for e in linked.get(str(row.public_id), [])
+            ),
         )
         (current if row.expires_on >= today else expired)[row.requirement_id] = fact
     return current, expired

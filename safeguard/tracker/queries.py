@@ -6,15 +6,19 @@ Every function here runs a fixed number of queries, however many verdicts, attes
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, TypedDict
+from uuid import UUID
 
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 
 from safeguard.catalog.models import Requirement, Safeguard
 from safeguard.core.models import Evidence, EvidenceLink, Obligation, Organization
+from safeguard.core.services.evidence import REQUIREMENT_TYPE
+from safeguard.tracker.evidence_links import ATTESTATION_TYPE
 from safeguard.tracker.models import (
     AddressableDecision,
     Attestation,
@@ -33,7 +37,6 @@ if TYPE_CHECKING:
 PAGE_SIZE = 50
 LAPSE_WARNING = timedelta(days=30)
 OPEN_STATUSES = frozenset({Status.NOT_MET, Status.UNKNOWN, Status.PARTIALLY_MET})
-ATTESTATION_TYPE = "tracker.attestation"
 
 
 @dataclass(frozen=True)
@@ -256,15 +259,7 @@ def attestations_page(
     )
     page = Paginator(rows, PAGE_SIZE).get_page(page_number)
     attestations = list(page.object_list)
-    evidence: dict[str, list[Evidence]] = {str(a.public_id): [] for a in attestations}
-    links = EvidenceLink.objects.filter(
-        target_type=ATTESTATION_TYPE,
-        target_id__in=list(evidence),
-        evidence__organization=organization,
-        evidence__is_deleted=False,
-    ).select_related("evidence")
-    for link in links:
-        evidence[link.target_id].append(link.evidence)
+    evidence = attestation_evidence(organization, [a.public_id for a in attestations])
     entries = []
     for attestation in attestations:
         if attestation.withdrawn_at is not None:
@@ -273,8 +268,45 @@ def attestations_page(
             state = "expired"
         else:
             state = "current"
-        entries.append(AttestationEntry(attestation, evidence[str(attestation.public_id)], state))
+        entries.append(AttestationEntry(attestation, evidence.get(str(attestation.public_id), []), state))
     return page, entries
+
+
+def attestation_evidence(
+    organization: Organization, attestation_ids: Iterable[UUID | str]
+) -> dict[str, list[Evidence]]:
+    """The organization's live evidence linked to each of these attestations, oldest link first: one query.
+
+    Keyed by the attestation's public id as text. Links are matched through the evidence's organization, so a
+    link whose evidence belongs to another organization never shows, whatever its target id.
+    """
+    evidence: dict[str, list[Evidence]] = {}
+    links = (
+        EvidenceLink.objects.filter(
+            target_type=ATTESTATION_TYPE,
+            target_id__in=[str(public_id) for public_id in attestation_ids],
+            evidence__organization=organization,
+            evidence__is_deleted=False,
+        )
+        .select_related("evidence")
+        .order_by("created_at", "pk")
+    )
+    for link in links:
+        evidence.setdefault(link.target_id, []).append(link.evidence)
+    return evidence
+
+
+def requirement_evidence_page(
+    organization: Organization, requirement: Requirement, *, page_number: str | int | None
+) -> Page[Evidence]:
+    """One page of the organization's live evidence linked directly to the requirement, newest first."""
+    rows = Evidence.objects.filter(
+        organization=organization,
+        is_deleted=False,
+        links__target_type=REQUIREMENT_TYPE,
+        links__target_id=requirement.citation,
+    ).order_by("-created_at", "-pk")
+    return Paginator(rows, PAGE_SIZE).get_page(page_number)
 
 
 def decisions_page(

@@ -16,6 +16,7 @@ from safeguard.core.services.errors import ServiceError
 from safeguard.core.services.evidence import evidence_link, evidence_upload
 from safeguard.core.services.signatures import signature_create
 from safeguard.tracker.evaluation import EvaluationSummary, tracker_evaluate
+from safeguard.tracker.evidence_links import ATTESTATION_TYPE, DECISION_TYPE
 from safeguard.tracker.models import AddressableDecision, Attestation, EvaluationRun
 
 logger = logging.getLogger(__name__)
@@ -84,7 +85,7 @@ def attestation_record(
                 title=evidence_title or f"Evidence for {requirement.citation}",
                 upload=evidence_file,
                 effective_date=evidence_effective_date or today,
-                link_to=("tracker.attestation", str(attestation.public_id)),
+                link_to=(ATTESTATION_TYPE, str(attestation.public_id)),
             )
         evaluation_request(organization=organization, trigger=f"attestation for {requirement.citation}")
     return attestation
@@ -120,7 +121,7 @@ def attestation_attach_evidence(
             organization=organization,
             actor=actor,
             evidence=evidence,
-            target=("tracker.attestation", str(attestation.public_id)),
+            target=(ATTESTATION_TYPE, str(attestation.public_id)),
         )
         evaluation_request(organization=organization, trigger="evidence linked to attestation")
 
@@ -160,9 +161,14 @@ def decision_record(
         raise ServiceError("Only a person can record a decision.")
     with transaction.atomic():
         now = timezone.now()
-        AddressableDecision.objects.filter(
-            organization=organization, requirement=requirement, superseded_at__isnull=True
-        ).update(superseded_at=now)
+        # Locked like decision_sign locks: a signature given meanwhile is either seen here (and recorded as
+        # signed) or refused there because the decision was superseded.
+        superseded = list(
+            AddressableDecision.objects.select_for_update()
+            .filter(organization=organization, requirement=requirement, superseded_at__isnull=True)
+            .order_by("created_at", "pk")
+        )
+        AddressableDecision.objects.filter(pk__in=[d.pk for d in superseded]).update(superseded_at=now)
         row = AddressableDecision.objects.create(
             organization=organization,
             requirement=requirement,
@@ -183,10 +189,20 @@ def decision_record(
                 "rationale": [None, row.rationale],
                 "alternative_measure": [None, row.alternative_measure],
                 "review_on": [None, review_on],
+                **_supersedes(superseded),
             },
         )
         evaluation_request(organization=organization, trigger=f"decision for {requirement.citation}")
     return row
+
+
+def _supersedes(superseded: list[AddressableDecision]) -> dict[str, list[object]]:
+    """The audit entry naming the decisions a new one replaces, and whether each had been signed."""
+    if not superseded:
+        return {}
+    return {
+        "supersedes": [None, [{"public_id": d.public_id, "signed": d.signature_id is not None} for d in superseded]]
+    }
 
 
 def decision_sign(*, organization: Organization, actor: Actor, decision: AddressableDecision) -> Signature:
@@ -200,7 +216,7 @@ def decision_sign(*, organization: Organization, actor: Actor, decision: Address
             organization=organization,
             actor=actor,
             meaning=Signature.Meaning.APPROVED,
-            target_type="tracker.addressabledecision",
+            target_type=DECISION_TYPE,
             target_id=str(locked.public_id),
             content={
                 "citation": locked.requirement.citation,

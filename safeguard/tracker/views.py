@@ -148,6 +148,9 @@ def _render_requirement(
         "children": [r for r in rows if r.requirement.parent_id == requirement.pk],
         "attestation_page": attestation_page,
         "attestations": attestations,
+        "evidence_page": queries.requirement_evidence_page(
+            request.org, requirement, page_number=request.GET.get("evidence")
+        ),
         "decisions": (
             queries.decisions_page(request.org, requirement, page_number=request.GET.get("decisions"))
             if requirement.is_addressable

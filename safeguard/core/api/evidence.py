@@ -5,7 +5,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from django.db.models import Prefetch
-from django.http import FileResponse
+from django.http import FileResponse, Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
@@ -183,9 +183,18 @@ class EvidenceDownloadView(ApiView):
     def get(self, request: Request, org_slug: str, evidence_id: UUID, number: int) -> FileResponse:
         membership = api_membership(request, org_slug, Perm.VIEW_PROGRAM)
         version = get_evidence_version_for_user(membership, evidence_id, number)
-        evidence_download_record(organization=membership.organization, actor=api_actor(request), version=version)
+        # Open the file first: a missing file is a 404 with no "downloaded" event recorded.
+        try:
+            handle = version.file.open("rb")
+        except FileNotFoundError:
+            raise Http404("The stored file is missing; tell your administrator.") from None
+        try:
+            evidence_download_record(organization=membership.organization, actor=api_actor(request), version=version)
+        except BaseException:
+            handle.close()
+            raise
         response = FileResponse(
-            version.file.open("rb"),
+            handle,
             as_attachment=True,
             filename=version.original_name,
             content_type=version.content_type,

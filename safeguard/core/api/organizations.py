@@ -13,6 +13,7 @@ from safeguard.core.api.base import ApiView
 from safeguard.core.api.permissions import api_actor, api_membership
 from safeguard.core.api.serializers import error_responses
 from safeguard.core.models import Membership, Organization, User
+from safeguard.core.org_views import mfa_verified
 from safeguard.core.roles import Perm
 from safeguard.core.services.organizations import org_update_settings
 
@@ -48,7 +49,10 @@ class OrganizationUpdateSerializer(serializers.Serializer):
 class OrganizationListView(ApiView):
     @extend_schema(
         summary="List my organizations",
-        description="Organizations where the caller has a current membership, with the caller's role.",
+        description=(
+            "Organizations where the caller has a current membership, with the caller's role. A session or token"
+            " that has not passed MFA sees only the organizations that do not require it."
+        ),
         responses={200: MyOrganizationSerializer(many=True), **error_responses()},
         tags=["organizations"],
     )
@@ -59,6 +63,8 @@ class OrganizationListView(ApiView):
             .select_related("organization")
             .order_by("organization__name")
         )
+        if not mfa_verified(request):
+            memberships = memberships.filter(organization__mfa_required=False)
         return self.paginated(memberships, MyOrganizationSerializer)
 
 

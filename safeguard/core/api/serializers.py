@@ -9,7 +9,7 @@ from rest_framework import serializers
 
 
 class ErrorBodySerializer(serializers.Serializer):
-    code = serializers.CharField(help_text="Machine-readable: invalid, not_found, permission_denied, …")
+    code = serializers.CharField(help_text="Machine-readable: invalid, not_found, permission_denied, mfa_required, …")
     message = serializers.CharField(help_text="One sentence for a person.")
     fields = serializers.DictField(  # type: ignore[assignment]  # named like a Serializer attribute
         child=serializers.ListField(child=serializers.CharField()),
@@ -24,7 +24,10 @@ class ErrorSerializer(serializers.Serializer):
 _ERROR_TEXT = {
     400: "The input was malformed, or a rule refused the change (nothing was written).",
     401: "No valid API token (or session) was presented.",
-    403: "Your role in this organization does not allow this.",
+    403: (
+        "Your role in this organization does not allow this, or (code mfa_required) the organization requires MFA"
+        " and this session or token has not passed it."
+    ),
     404: "No such organization for you, or no such record in it.",
 }
 

@@ -19,7 +19,7 @@ class EvidenceUploadForm(forms.Form):
     retain_until = forms.DateField(
         widget=forms.DateInput(attrs={"type": "date"}),
         required=False,
-        help_text="Leave empty for the minimum: six years after the effective date.",
+        help_text="Leave empty for the minimum: six years after the later of the effective date and today.",
     )
     # Empty files reach the service, which explains the refusal itself.
     file = forms.FileField(allow_empty_file=True, error_messages={"required": FILE_REQUIRED})
@@ -27,3 +27,9 @@ class EvidenceUploadForm(forms.Form):
 
 class EvidenceVersionForm(forms.Form):
     file = forms.FileField(label="New version", allow_empty_file=True, error_messages={"required": FILE_REQUIRED})
+
+
+class EvidenceRequirementLinkForm(forms.Form):
+    citation = forms.CharField(
+        label="Requirement citation", max_length=40, help_text="As in the catalog, e.g. 164.308(a)(1)(ii)(A)."
+    )

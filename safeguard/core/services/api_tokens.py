@@ -10,17 +10,26 @@ from django.utils import timezone
 
 from safeguard.core.api_auth import TOKEN_PREFIX, hash_token
 from safeguard.core.audit import Actor, audit_record
-from safeguard.core.models import ApiToken, User
+from safeguard.core.models import ApiToken, Membership, User
 from safeguard.core.services.errors import ServiceError
 
 NAME_MAX = ApiToken._meta.get_field("name").max_length or 100
 PREFIX_LENGTH = 10
 
 
+def token_needs_mfa(user: User) -> bool:
+    """A token made now must come from a verified session when any of the user's organizations requires MFA."""
+    return Membership.objects.current().filter(user=user, organization__mfa_required=True).exists()
+
+
 def api_token_create(
-    *, user: User, actor: Actor, name: str, expires_at: datetime | None = None
+    *, user: User, actor: Actor, name: str, mfa_verified: bool, expires_at: datetime | None = None
 ) -> tuple[ApiToken, str]:
-    """Create a token for `user`; returns the row and the secret, which is not stored and cannot be shown again."""
+    """Create a token for `user`; returns the row and the secret, which is not stored and cannot be shown again.
+
+    `mfa_verified` says whether the session asking for it passed MFA; a token made without it is refused by every
+    organization that requires MFA (safeguard.core.api.permissions), now or later.
+    """
     name = name.strip()
     if not name:
         raise ServiceError("Name the token after what will use it.", field="name")
@@ -30,10 +39,17 @@ def api_token_create(
         raise ServiceError("The expiry must be in the future.", field="expires_at")
     if not user.is_active:
         raise ServiceError("An inactive account cannot hold API tokens.")
+    if not mfa_verified and token_needs_mfa(user):
+        raise ServiceError("One of your organizations requires MFA: enter a one-time code before creating a token.")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with transaction.atomic():
         token = ApiToken.objects.create(
-            user=user, name=name, prefix=secret[:PREFIX_LENGTH], key_hash=hash_token(secret), expires_at=expires_at
+            user=user,
+            name=name,
+            prefix=secret[:PREFIX_LENGTH],
+            key_hash=hash_token(secret),
+            expires_at=expires_at,
+            mfa_verified=mfa_verified,
         )
         audit_record(
             actor=actor,
@@ -45,6 +61,7 @@ def api_token_create(
                 "name": [None, name],
                 "prefix": [None, token.prefix],
                 "expires_at": [None, expires_at],
+                "mfa_verified": [None, mfa_verified],
             },
         )
     return token, secret

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from uuid import UUID
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import models, transaction
 from django.utils import timezone
 
+from safeguard.catalog.models import Requirement
 from safeguard.core.audit import Actor, audit_record
 from safeguard.core.dates import add_years
-from safeguard.core.models import Evidence, EvidenceLink, EvidenceVersion, Organization, User
+from safeguard.core.models import Evidence, EvidenceLink, EvidenceVersion, Obligation, Organization, User
 from safeguard.core.services.errors import ServiceError
 from safeguard.core.services.evaluation import request_evaluation
 
@@ -37,8 +39,52 @@ def human_size(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MB"
 
 
-def minimum_retention(effective_date: date) -> date:
-    return add_years(effective_date, settings.EVIDENCE_RETENTION_YEARS)
+def retention_floor(effective_date: date, uploaded_on: date) -> date:
+    """The earliest allowed retention date (45 CFR 164.316(b)(2)(i)).
+
+    Documentation is kept six years from its creation or from when it was last in effect, whichever is later:
+    here, from the later of its effective date and its latest upload.
+    """
+    return add_years(max(effective_date, uploaded_on), settings.EVIDENCE_RETENTION_YEARS)
+
+
+# ---- what evidence may be linked to --------------------------------------------------------------------------
+
+REQUIREMENT_TYPE = "catalog.requirement"  # target id: the citation
+LinkTargetExists = Callable[[Organization, str], bool]
+LINKABLE: dict[str, LinkTargetExists] = {}
+
+
+def linkable(type_label: str) -> Callable[[LinkTargetExists], LinkTargetExists]:
+    """Register a record type evidence may be linked to: the function says whether the record exists in the org.
+
+    Apps register their own types (the tracker registers attestations and addressable decisions).
+    """
+
+    def register(exists: LinkTargetExists) -> LinkTargetExists:
+        LINKABLE[type_label] = exists
+        return exists
+
+    return register
+
+
+def uuid_or_none(value: str) -> UUID | None:
+    try:
+        return UUID(value)
+    except ValueError:
+        return None
+
+
+@linkable("core.obligation")
+def _obligation_exists(organization: Organization, target_id: str) -> bool:
+    public_id = uuid_or_none(target_id)
+    return public_id is not None and Obligation.objects.filter(organization=organization, public_id=public_id).exists()
+
+
+@linkable(REQUIREMENT_TYPE)
+def _requirement_exists(organization: Organization, target_id: str) -> bool:
+    # The catalog is shared by every organization; a requirement is named by its citation.
+    return Requirement.objects.filter(citation=target_id).exists()
 
 
 def _check_file(upload: UploadedFile | None) -> CheckedFile:
@@ -71,7 +117,9 @@ def display_name(raw: str | None) -> str:
     return name[:255] or "upload"
 
 
-def _store_version(evidence: Evidence, checked: CheckedFile, user: User, number: int) -> EvidenceVersion:
+def _store_version(
+    evidence: Evidence, checked: CheckedFile, user: User, number: int, uploaded_at: datetime
+) -> EvidenceVersion:
     version = EvidenceVersion(
         evidence=evidence,
         number=number,
@@ -80,6 +128,7 @@ def _store_version(evidence: Evidence, checked: CheckedFile, user: User, number:
         size=checked.size,
         sha256=checked.sha256,
         uploaded_by=user,
+        uploaded_at=uploaded_at,
     )
     version.file.save("upload", checked.upload, save=False)
     try:
@@ -122,10 +171,12 @@ def evidence_upload(
     if not title.strip():
         raise ServiceError("Give the evidence a title.", field="title")
     checked = _check_file(upload)
-    floor = minimum_retention(effective_date)
+    now = timezone.now()
+    floor = retention_floor(effective_date, timezone.localdate(now))
     if retain_until is not None and retain_until < floor:
         raise ServiceError(
-            f"Retention must reach at least {floor:%Y-%m-%d}: six years after the effective date.",
+            f"Retention must reach at least {floor:%Y-%m-%d}: six years after the later of the effective date "
+            "and the upload date.",
             field="retain_until",
         )
     user = _person(actor)
@@ -138,8 +189,9 @@ def evidence_upload(
             effective_date=effective_date,
             retain_until=retain_until or floor,
             created_by=user,
+            created_at=now,
         )
-        version = _store_version(evidence, checked, user, 1)
+        version = _store_version(evidence, checked, user, 1, now)
         stored.append(version)
         audit_record(
             actor=actor,
@@ -164,7 +216,7 @@ def evidence_upload(
 def evidence_add_version(
     *, organization: Organization, actor: Actor, evidence: Evidence, upload: UploadedFile | None
 ) -> EvidenceVersion:
-    """A new version beside the old ones: nothing is ever overwritten."""
+    """A new version beside the old ones: nothing is ever overwritten. Retention reaches six years past it."""
     checked = _check_file(upload)
     user = _person(actor)
     stored: list[EvidenceVersion] = []
@@ -173,18 +225,21 @@ def evidence_add_version(
         if locked.is_deleted:
             raise ServiceError("This evidence was deleted; it cannot take new versions.")
         latest = locked.versions.aggregate(n=models.Max("number"))["n"] or 0
-        version = _store_version(locked, checked, user, latest + 1)
+        now = timezone.now()
+        version = _store_version(locked, checked, user, latest + 1, now)
         stored.append(version)
+        changes: dict[str, list[object]] = {
+            "version": [latest, version.number],
+            "sha256": [None, version.sha256],
+            "size": [None, version.size],
+        }
+        floor = retention_floor(locked.effective_date, timezone.localdate(now))
+        if locked.retain_until < floor:
+            changes["retain_until"] = [locked.retain_until, floor]
+            locked.retain_until = floor
+            locked.save(update_fields=["retain_until"])
         audit_record(
-            actor=actor,
-            action="evidence.version_added",
-            organization=organization,
-            target=locked,
-            changes={
-                "version": [latest, version.number],
-                "sha256": [None, version.sha256],
-                "size": [None, version.size],
-            },
+            actor=actor, action="evidence.version_added", organization=organization, target=locked, changes=changes
         )
     return version
 
@@ -192,13 +247,24 @@ def evidence_add_version(
 def evidence_link(
     *, organization: Organization, actor: Actor, evidence: Evidence, target: tuple[str, str]
 ) -> EvidenceLink:
-    """Link evidence to a record named by (type label, public id or citation). Linking twice is a no-op."""
-    target_type, target_id = target
+    """Link evidence to a record named by (type label, public id or citation). Linking twice is a no-op.
+
+    The type must be registered with @linkable and the record must exist in the same organization.
+    """
+    target_type, target_id = target[0], str(target[1]).strip()
     if evidence.organization_id != organization.pk:
         raise ServiceError("That evidence belongs to another organization.")
+    if evidence.is_deleted:
+        raise ServiceError("This evidence was deleted; it cannot be linked.")
+    exists = LINKABLE.get(target_type)
+    if exists is None:
+        raise ServiceError(f"Evidence cannot be linked to records of type {target_type!r}.", field="target")
+    if not exists(organization, target_id):
+        noun = "requirement in the catalog" if target_type == REQUIREMENT_TYPE else "record in this organization"
+        raise ServiceError(f"No {noun} matches {target_id!r}.", field="target")
     with transaction.atomic():
         link, created = EvidenceLink.objects.get_or_create(
-            evidence=evidence, target_type=target_type, target_id=str(target_id)
+            evidence=evidence, target_type=target_type, target_id=target_id
         )
         if created:
             audit_record(
@@ -218,7 +284,8 @@ def evidence_delete(*, organization: Organization, actor: Actor, evidence: Evide
     if evidence.retain_until > today:
         raise ServiceError(
             f"This evidence must be kept until {evidence.retain_until:%Y-%m-%d} "
-            "(45 CFR 164.316(b)(2)(i): six years after its effective date); it cannot be deleted before then."
+            "(45 CFR 164.316(b)(2)(i): six years after it was created or last in effect, whichever is later); "
+            "it cannot be deleted before then."
         )
     with transaction.atomic():
         updated = Evidence.objects.filter(pk=evidence.pk, organization=organization, is_deleted=False).update(

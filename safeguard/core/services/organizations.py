@@ -121,6 +121,7 @@ def membership_update(
 ) -> Membership:
     _validate_role(role, access_ends_on)
     with transaction.atomic():
+        _lock_owners(organization)  # before the member's own row: every ownership change locks in the same order
         locked = Membership.objects.select_for_update().get(pk=membership.pk, organization=organization)
         before = snapshot(locked, ("role", "access_ends_on"))
         if locked.role == Role.OWNER and role != Role.OWNER:
@@ -138,6 +139,7 @@ def membership_update(
 
 def membership_deactivate(*, organization: Organization, actor: Actor, membership: Membership) -> None:
     with transaction.atomic():
+        _lock_owners(organization)  # before the member's own row: every ownership change locks in the same order
         locked = Membership.objects.select_for_update().get(pk=membership.pk, organization=organization)
         if not locked.is_active:
             raise ServiceError("This membership is already inactive.")
@@ -155,7 +157,19 @@ def membership_deactivate(*, organization: Organization, actor: Actor, membershi
         request_evaluation(organization, "membership deactivated")
 
 
+def _lock_owners(organization: Organization) -> list[Membership]:
+    """Every owner membership of the organization, locked until the transaction ends, in one order (by pk)."""
+    return list(
+        Membership.objects.select_for_update().filter(organization=organization, role=Role.OWNER).order_by("pk")
+    )
+
+
 def _keep_an_owner(organization: Organization, leaving: Membership) -> None:
-    others = Membership.objects.current().filter(organization=organization, role=Role.OWNER).exclude(pk=leaving.pk)
-    if not others.exists():
+    """Refuse to let the last current owner go.
+
+    The owners are locked before they are counted, so two owners demoting each other at once are serialized:
+    the second waits, then sees the first's change and is refused.
+    """
+    owners = _lock_owners(organization)
+    if not any(owner.pk != leaving.pk and owner.is_current() for owner in owners):
         raise ServiceError("An organization must keep at least one owner.", field="role")

@@ -19,7 +19,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from safeguard.core.audit import Actor
-from safeguard.core.models import ApiToken, Membership, User
+from safeguard.core.models import ApiToken, User
+from safeguard.core.org_views import mfa_verified
 from safeguard.core.services import api_tokens as services
 from safeguard.core.services.errors import ServiceError
 
@@ -35,10 +36,7 @@ class TokenForm(forms.Form):
 def _mfa_missing(request: HttpRequest) -> bool:
     """A token skips the one-time code on every use, so only a session that passed MFA may make one
     when any of the user's organizations requires MFA."""
-    if bool(getattr(request.user, "is_verified", lambda: False)()):
-        return False
-    memberships = Membership.objects.current().filter(user=cast(User, request.user))
-    return memberships.filter(organization__mfa_required=True).exists()
+    return not mfa_verified(request) and services.token_needs_mfa(cast(User, request.user))
 
 
 @login_required
@@ -55,7 +53,11 @@ def token_list(request: HttpRequest) -> HttpResponse:
         expires_at = None if lifetime == "never" else timezone.now() + timedelta(days=int(lifetime))
         try:
             _, secret = services.api_token_create(
-                user=user, actor=Actor.from_request(request), name=form.cleaned_data["name"], expires_at=expires_at
+                user=user,
+                actor=Actor.from_request(request),
+                name=form.cleaned_data["name"],
+                mfa_verified=mfa_verified(request),
+                expires_at=expires_at,
             )
         except ServiceError as error:
             form.add_error(error.field if error.field in form.fields else None, error.message)
@@ -68,6 +70,7 @@ def token_list(request: HttpRequest) -> HttpResponse:
         "page": Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page")),
         "now": timezone.now(),
         "mfa_missing": _mfa_missing(request),
+        "session_verified": mfa_verified(request),
     }
     return render(request, "core/api_tokens/list.html", context)
 

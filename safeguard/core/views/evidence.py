@@ -1,4 +1,5 @@
-"""Evidence pages: list, upload, detail with versions and links, new version, audited download, deletion."""
+"""Evidence pages: list, upload, detail with versions and links, new version, link to a requirement, audited
+download, deletion."""
 
 from __future__ import annotations
 
@@ -13,9 +14,15 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from safeguard.catalog.models import Requirement
 from safeguard.core.access import get_evidence_for_user, get_evidence_version_for_user
 from safeguard.core.audit import Actor
-from safeguard.core.forms.evidence import EvidenceFilterForm, EvidenceUploadForm, EvidenceVersionForm
+from safeguard.core.forms.evidence import (
+    EvidenceFilterForm,
+    EvidenceRequirementLinkForm,
+    EvidenceUploadForm,
+    EvidenceVersionForm,
+)
 from safeguard.core.models import Evidence, EvidenceVersion, Obligation, Organization
 from safeguard.core.org_views import OrgRequest, org_view
 from safeguard.core.roles import Perm
@@ -72,47 +79,55 @@ def evidence_upload(request: OrgRequest) -> HttpResponse:
         else:
             messages.success(request, f"Stored “{evidence.title}”.")
             return redirect("core:evidence_detail", request.org.slug, evidence.public_id)
-    minimum = services.minimum_retention(timezone.localdate())
+    # For a document effective today or earlier, the floor counts from today, the upload date.
+    today = timezone.localdate()
+    minimum = services.retention_floor(today, today)
     return render(request, "core/evidence/upload.html", {"form": form, "minimum_retention": minimum})
 
 
 def _linked_records(evidence: Evidence, org_slug: str) -> list[dict[str, str]]:
-    """What the evidence is linked to, with titles and pages where the record type has them."""
+    """What the evidence is linked to, with titles and pages where the record type has them: three queries."""
     links = list(evidence.links.order_by("target_type", "target_id"))
     obligation_ids = [link.target_id for link in links if link.target_type == "core.obligation"]
-    titles = {
+    obligations = {
         str(public_id): title
         for public_id, title in Obligation.objects.filter(
             organization_id=evidence.organization_id, public_id__in=_valid_uuids(obligation_ids)
         ).values_list("public_id", "title")
     }
+    citations = [link.target_id for link in links if link.target_type == services.REQUIREMENT_TYPE]
+    requirements = dict(Requirement.objects.filter(citation__in=citations).values_list("citation", "title"))
     rows = []
     for link in links:
         row = {"type": link.target_type, "id": link.target_id, "label": link.target_id, "url": ""}
-        if link.target_id in titles:
-            row["label"] = titles[link.target_id]
+        if link.target_type == "core.obligation" and link.target_id in obligations:
+            row["label"] = obligations[link.target_id]
             row["url"] = reverse("core:obligation_detail", args=[org_slug, link.target_id])
+        elif link.target_type == services.REQUIREMENT_TYPE and link.target_id in requirements:
+            row["label"] = f"{link.target_id} {requirements[link.target_id]}"
+            row["url"] = reverse("tracker:requirement", args=[org_slug, link.target_id])
         rows.append(row)
     return rows
 
 
 def _valid_uuids(values: list[str]) -> list[UUID]:
-    valid = []
-    for value in values:
-        try:
-            valid.append(UUID(value))
-        except ValueError:
-            continue
-    return valid
+    return [public_id for public_id in map(services.uuid_or_none, values) if public_id is not None]
 
 
-def _detail(request: OrgRequest, evidence: Evidence, version_form: EvidenceVersionForm) -> HttpResponse:
+def _detail(
+    request: OrgRequest,
+    evidence: Evidence,
+    *,
+    version_form: EvidenceVersionForm | None = None,
+    link_form: EvidenceRequirementLinkForm | None = None,
+) -> HttpResponse:
     membership = request.membership
     context = {
         "evidence": evidence,
         "versions": evidence.versions.select_related("uploaded_by").order_by("-number"),
         "links": _linked_records(evidence, request.org.slug),
-        "version_form": version_form,
+        "version_form": version_form or EvidenceVersionForm(),
+        "link_form": link_form or EvidenceRequirementLinkForm(),
         "can_manage": membership.has(Perm.MANAGE_PROGRAM),
         "can_delete": membership.has(Perm.DELETE_EVIDENCE),
         "deletable": evidence.retain_until <= timezone.localdate(),
@@ -123,7 +138,7 @@ def _detail(request: OrgRequest, evidence: Evidence, version_form: EvidenceVersi
 @org_view(Perm.VIEW_PROGRAM)
 def evidence_detail(request: OrgRequest, evidence_id: UUID) -> HttpResponse:
     evidence = get_evidence_for_user(request.membership, evidence_id)
-    return _detail(request, evidence, EvidenceVersionForm())
+    return _detail(request, evidence)
 
 
 @require_POST
@@ -144,7 +159,30 @@ def evidence_new_version(request: OrgRequest, evidence_id: UUID) -> HttpResponse
         else:
             messages.success(request, f"Stored version {version.number}.")
             return redirect("core:evidence_detail", request.org.slug, evidence.public_id)
-    return _detail(request, evidence, form)
+    return _detail(request, evidence, version_form=form)
+
+
+@require_POST
+@org_view(Perm.MANAGE_PROGRAM)
+def evidence_link_requirement(request: OrgRequest, evidence_id: UUID) -> HttpResponse:
+    """Link the evidence to a catalog requirement, named by its citation."""
+    evidence = get_evidence_for_user(request.membership, evidence_id, write=True)
+    form = EvidenceRequirementLinkForm(request.POST)
+    if form.is_valid():
+        citation = form.cleaned_data["citation"].strip()
+        try:
+            services.evidence_link(
+                organization=request.org,
+                actor=Actor.from_request(request),
+                evidence=evidence,
+                target=(services.REQUIREMENT_TYPE, citation),
+            )
+        except ServiceError as error:
+            form.add_error("citation", error.message)
+        else:
+            messages.success(request, f"Linked to requirement {citation}.")
+            return redirect("core:evidence_detail", request.org.slug, evidence.public_id)
+    return _detail(request, evidence, link_form=form)
 
 
 # org_view is typed for HttpResponse; a FileResponse streams, which Django serves the same way.

@@ -7,7 +7,6 @@ from uuid import UUID
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -37,10 +36,11 @@ def members(request: OrgRequest) -> HttpResponse:
     tab = request.GET.get("show", "current")
     tab = tab if tab in TABS else "current"
     today = timezone.localdate()
-    current = Q(is_active=True) & (Q(access_ends_on__isnull=True) | Q(access_ends_on__gte=today))
     rows = Membership.objects.filter(organization=request.org)
-    counts = rows.aggregate(current=Count("pk", filter=current), inactive=Count("pk", filter=~current))
-    shown = rows.filter(current) if tab == "current" else rows.exclude(current)
+    current = rows.current(today)
+    inactive = rows.exclude(pk__in=current.values("pk"))
+    counts = {"current": current.count(), "inactive": inactive.count()}
+    shown = current if tab == "current" else inactive
     page = Paginator(shown.select_related("user").order_by("user__email", "pk"), PAGE_SIZE).get_page(
         request.GET.get("page")
     )

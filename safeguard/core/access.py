@@ -40,7 +40,7 @@ def require_perm(membership: Membership, perm: Perm) -> None:
         raise PermissionDenied(f"Your role ({membership.get_role_display()}) does not allow this.")
 
 
-def _uuid(value: str | UUID) -> UUID:
+def parse_public_id(value: str | UUID) -> UUID:
     try:
         return value if isinstance(value, UUID) else UUID(str(value))
     except ValueError:
@@ -50,7 +50,9 @@ def _uuid(value: str | UUID) -> UUID:
 def get_evidence_for_user(membership: Membership, public_id: str | UUID, *, write: bool = False) -> Evidence:
     require_perm(membership, Perm.MANAGE_PROGRAM if write else Perm.VIEW_PROGRAM)
     evidence = (
-        Evidence.objects.filter(organization=membership.organization, public_id=_uuid(public_id), is_deleted=False)
+        Evidence.objects.filter(
+            organization=membership.organization, public_id=parse_public_id(public_id), is_deleted=False
+        )
         .select_related("created_by")
         .first()
     )
@@ -62,7 +64,7 @@ def get_evidence_for_user(membership: Membership, public_id: str | UUID, *, writ
 def get_obligation_for_user(membership: Membership, public_id: str | UUID, *, write: bool = False) -> Obligation:
     """Program managers reach every obligation; anyone else only the ones they own."""
     obligation = (
-        Obligation.objects.filter(organization=membership.organization, public_id=_uuid(public_id))
+        Obligation.objects.filter(organization=membership.organization, public_id=parse_public_id(public_id))
         .select_related("owner")
         .first()
     )
@@ -103,7 +105,7 @@ def get_member_for_user(membership: Membership, public_id: str | UUID) -> Member
     """Another membership of the same organization (current or not), for members who manage the organization."""
     require_perm(membership, Perm.MANAGE_ORG)
     member = (
-        Membership.objects.filter(organization=membership.organization, public_id=_uuid(public_id))
+        Membership.objects.filter(organization=membership.organization, public_id=parse_public_id(public_id))
         .select_related("user")
         .first()
     )

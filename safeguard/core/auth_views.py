@@ -36,8 +36,10 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from safeguard.core.audit import Actor
+from safeguard.core.forms import show_service_error
 from safeguard.core.forms_auth import CodeForm, LoginForm, ResetForm, TotpCodeForm
 from safeguard.core.models import User
+from safeguard.core.org_views import mfa_verified
 from safeguard.core.services import accounts
 from safeguard.core.services.errors import ServiceError
 
@@ -80,7 +82,7 @@ def mfa_verify(request: HttpRequest) -> HttpResponse:
     user, pending = _user_to_verify(request)
     if user is None:
         return redirect(_with_next(resolve_url(settings.LOGIN_URL), next_url))
-    if not pending and _verified(request):
+    if not pending and mfa_verified(request):
         return redirect(next_url or settings.LOGIN_REDIRECT_URL)
     if accounts.confirmed_totp_device(user) is None:
         if pending:
@@ -107,7 +109,7 @@ def mfa_verify(request: HttpRequest) -> HttpResponse:
 def mfa_setup(request: HttpRequest) -> HttpResponse:
     user = cast(User, request.user)
     next_url = _next_url(request)
-    if accounts.confirmed_totp_device(user) is not None and not _verified(request):
+    if accounts.confirmed_totp_device(user) is not None and not mfa_verified(request):
         # Replacing the app needs a session verified with the current one (or a recovery code).
         return redirect(_with_next(reverse("mfa_verify"), request.get_full_path()))
     actor = Actor.from_request(request)
@@ -159,7 +161,7 @@ def account(request: HttpRequest) -> HttpResponse:
     context = {
         "mfa_device": device,
         "codes_left": accounts.recovery_codes_left(user) if device else 0,
-        "verified": _verified(request),
+        "verified": mfa_verified(request),
     }
     return render(request, "core/account/account.html", context)
 
@@ -268,10 +270,6 @@ def _show_recovery_codes(request: HttpRequest, codes: list[str], next_url: str) 
     return render(request, "core/account/recovery_codes.html", {"codes": shown, "next": next_url})
 
 
-def _verified(request: HttpRequest) -> bool:
-    return bool(getattr(request.user, "is_verified", lambda: False)())
-
-
 def _next_url(request: HttpRequest) -> str:
     """The `next` parameter if it stays on this site, else ""."""
     candidate = request.POST.get("next") or request.GET.get("next") or ""
@@ -290,7 +288,7 @@ def _ip(request: HttpRequest) -> str | None:
 
 
 def _add_error(form: Form, error: ServiceError) -> None:
-    form.add_error(error.field if error.field in form.fields else None, error.message)
+    show_service_error(form, error)
 
 
 def _qr_svg(device: TOTPDevice) -> SafeString:

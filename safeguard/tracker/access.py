@@ -6,23 +6,16 @@ from uuid import UUID
 
 from django.http import Http404
 
-from safeguard.core.access import require_perm
+from safeguard.core.access import parse_public_id, require_perm
 from safeguard.core.models import Membership
 from safeguard.core.roles import Perm
 from safeguard.tracker.models import AddressableDecision, Attestation
 
 
-def _as_uuid(value: str | UUID) -> UUID:
-    try:
-        return value if isinstance(value, UUID) else UUID(str(value))
-    except ValueError:
-        raise Http404("No such record.") from None
-
-
 def get_attestation_for_user(membership: Membership, public_id: str | UUID, *, write: bool = False) -> Attestation:
     require_perm(membership, Perm.MANAGE_PROGRAM if write else Perm.VIEW_PROGRAM)
     attestation = (
-        Attestation.objects.filter(organization=membership.organization, public_id=_as_uuid(public_id))
+        Attestation.objects.filter(organization=membership.organization, public_id=parse_public_id(public_id))
         .select_related("requirement", "attested_by")
         .first()
     )
@@ -34,7 +27,7 @@ def get_attestation_for_user(membership: Membership, public_id: str | UUID, *, w
 def get_decision_for_user(membership: Membership, public_id: str | UUID, *, write: bool = False) -> AddressableDecision:
     require_perm(membership, Perm.MANAGE_PROGRAM if write else Perm.VIEW_PROGRAM)
     decision = (
-        AddressableDecision.objects.filter(organization=membership.organization, public_id=_as_uuid(public_id))
+        AddressableDecision.objects.filter(organization=membership.organization, public_id=parse_public_id(public_id))
         .select_related("requirement", "created_by", "signature__signer")
         .first()
     )

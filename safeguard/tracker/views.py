@@ -6,7 +6,6 @@ from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
-from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse
@@ -16,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from safeguard.catalog.models import Requirement
 from safeguard.core.audit import Actor
+from safeguard.core.forms import show_service_error
 from safeguard.core.org_views import OrgRequest, org_view
 from safeguard.core.queries import obligations_due
 from safeguard.core.roles import Perm
@@ -165,11 +165,6 @@ def _render_requirement(
     return render(request, "tracker/requirement.html", context, status=status)
 
 
-def _show_service_error(form: forms.Form, error: ServiceError, aliases: dict[str, str]) -> None:
-    field = aliases.get(error.field or "", error.field)
-    form.add_error(field if field in form.fields else None, error.message)
-
-
 @require_POST
 @org_view(Perm.MANAGE_PROGRAM)
 def attestation_create(request: OrgRequest, citation: str) -> HttpResponse:
@@ -189,7 +184,7 @@ def attestation_create(request: OrgRequest, citation: str) -> HttpResponse:
                 evidence_effective_date=data["evidence_effective_date"],
             )
         except ServiceError as error:
-            _show_service_error(
+            show_service_error(
                 form,
                 error,
                 {"file": "evidence_file", "title": "evidence_title", "effective_date": "evidence_effective_date"},
@@ -231,7 +226,7 @@ def decision_create(request: OrgRequest, citation: str) -> HttpResponse:
                 review_on=data["review_on"],
             )
         except ServiceError as error:
-            _show_service_error(form, error, {})
+            show_service_error(form, error, {})
         else:
             messages.success(request, f"Decision recorded for {requirement.citation}; it counts once it is signed.")
             return redirect("tracker:requirement", org_slug=request.org.slug, citation=requirement.citation)

@@ -19,6 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from safeguard.core.audit import Actor
+from safeguard.core.forms import show_service_error
 from safeguard.core.models import ApiToken, User
 from safeguard.core.org_views import mfa_verified
 from safeguard.core.services import api_tokens as services
@@ -60,7 +61,7 @@ def token_list(request: HttpRequest) -> HttpResponse:
                 expires_at=expires_at,
             )
         except ServiceError as error:
-            form.add_error(error.field if error.field in form.fields else None, error.message)
+            show_service_error(form, error)
         else:
             form = TokenForm()
     rows = ApiToken.objects.filter(user=user).order_by("-created_at", "-pk")

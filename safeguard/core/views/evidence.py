@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from safeguard.catalog.models import Requirement
 from safeguard.core.access import get_evidence_for_user, get_evidence_version_for_user
 from safeguard.core.audit import Actor
+from safeguard.core.forms import show_service_error
 from safeguard.core.forms.evidence import (
     EvidenceFilterForm,
     EvidenceRequirementLinkForm,
@@ -75,7 +76,7 @@ def evidence_upload(request: OrgRequest) -> HttpResponse:
                 upload=data["file"],
             )
         except ServiceError as error:
-            form.add_error(error.field, error.message)
+            show_service_error(form, error)
         else:
             messages.success(request, f"Stored “{evidence.title}”.")
             return redirect("core:evidence_detail", request.org.slug, evidence.public_id)

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from safeguard.core.access import get_member_for_user
 from safeguard.core.audit import Actor
+from safeguard.core.forms import show_service_error
 from safeguard.core.forms.administration import MemberAddForm, MemberEditForm
 from safeguard.core.models import Membership
 from safeguard.core.org_views import OrgRequest, org_view
@@ -27,7 +28,7 @@ TABS = {"current": "Current", "inactive": "Inactive"}
 
 def show_error(form: forms.Form, error: ServiceError) -> None:
     """A service refusal shown on the field it names, or above the form."""
-    form.add_error(error.field if error.field in form.fields else None, error.message)
+    show_service_error(form, error)
 
 
 @org_view(Perm.MANAGE_ORG)

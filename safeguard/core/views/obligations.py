@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from safeguard.catalog.models import Requirement
 from safeguard.core.access import get_obligation_for_user, obligations_for_user
 from safeguard.core.audit import Actor
+from safeguard.core.forms import show_service_error
 from safeguard.core.forms.obligations import ObligationCompleteForm, ObligationForm
 from safeguard.core.models import Membership, Obligation
 from safeguard.core.org_views import OrgRequest, org_view
@@ -83,7 +84,7 @@ def obligation_create(request: OrgRequest) -> HttpResponse:
                 organization=request.org, actor=Actor.from_request(request), **form.cleaned_data
             )
         except ServiceError as error:
-            form.add_error(error.field, error.message)
+            show_service_error(form, error)
         else:
             messages.success(request, f"Created “{obligation.title}”, due {obligation.due_on:%Y-%m-%d}.")
             return redirect("core:obligation_detail", request.org.slug, obligation.public_id)
@@ -143,7 +144,7 @@ def obligation_edit(request: OrgRequest, obligation_id: UUID) -> HttpResponse:
                 organization=request.org, actor=Actor.from_request(request), obligation=obligation, **form.cleaned_data
             )
         except ServiceError as error:
-            form.add_error(error.field, error.message)
+            show_service_error(form, error)
         else:
             messages.success(request, "Saved.")
             return redirect("core:obligation_detail", request.org.slug, obligation.public_id)
@@ -166,7 +167,7 @@ def obligation_complete(request: OrgRequest, obligation_id: UUID) -> HttpRespons
                 evidence_file=form.cleaned_data["evidence_file"],
             )
         except ServiceError as error:
-            form.add_error(error.field if error.field in form.fields else None, error.message)
+            show_service_error(form, error)
         else:
             obligation.refresh_from_db()
             if obligation.status == OPEN:

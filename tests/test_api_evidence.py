@@ -71,7 +71,9 @@ def test_upload_then_download_returns_the_same_bytes(cast: Cast) -> None:
 def test_new_version_sits_beside_the_old_one(cast: Cast) -> None:
     evidence = stored(cast)
     client = api_client(cast.owner)
-    response = client.post(f"{BASE}{evidence.public_id}/versions/", {"file": pdf(content=b"v2")}, format="multipart")
+    response = client.post(
+        f"{BASE}{evidence.public_id}/versions/", {"file": pdf(content=b"%PDF-1.4 v2")}, format="multipart"
+    )
     assert response.status_code == 201
     assert response.json()["number"] == 2
     detail = client.get(f"{BASE}{evidence.public_id}/").json()

@@ -179,7 +179,7 @@ def test_attestation_with_an_uploaded_file(cast: Cast) -> None:
         "citation": AUDIT_LOGS,
         "statement": "Logging is on.",
         "expires_on": in_a_year(),
-        "evidence_file": SimpleUploadedFile("siem.png", b"\x89PNG....", content_type="image/png"),
+        "evidence_file": SimpleUploadedFile("siem.png", b"\x89PNG\r\n\x1a\n....", content_type="image/png"),
         "evidence_title": "SIEM screenshot",
     }
     response = api_client(cast.owner).post(ATTESTATIONS, body, format="multipart")

@@ -300,3 +300,40 @@ def test_download_record_writes_an_audit_event(cast: Cast) -> None:
     assert event.actor == cast.auditor
     assert event.ip_address == "10.0.0.9"
     assert event.changes == {"version": [None, 1], "sha256": [None, version.sha256]}
+
+
+@pytest.mark.parametrize(
+    ("content", "content_type"),
+    [
+        (b"MZ\x90\x00 an executable", "application/pdf"),
+        (b"<html>not a picture</html>", "image/png"),
+        (b"plain text", "image/jpeg"),
+        (b"%PDF-1.7 a pdf", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (b"binary\x00\x01\x02", "text/plain"),
+        (b"\xff\xfe\xfd not utf-8", "text/csv"),
+    ],
+)
+def test_content_that_contradicts_its_declared_type_is_refused(cast: Cast, content: bytes, content_type: str) -> None:
+    with pytest.raises(ServiceError, match=f"does not look like {content_type}") as refused:
+        evidence_upload(
+            organization=cast.org,
+            actor=Actor(user=cast.owner),
+            title="Mislabelled",
+            upload=SimpleUploadedFile("file.bin", content, content_type=content_type),
+            effective_date=date(2026, 1, 1),
+        )
+    assert refused.value.field == "file"
+    assert not Evidence.objects.filter(organization=cast.org).exists()
+    assert not AuditEvent.objects.filter(organization=cast.org).exists()
+
+
+def test_text_cut_inside_a_multibyte_character_at_the_sniffing_limit_is_still_text(cast: Cast) -> None:
+    content = b"a" * 4095 + "é".encode()  # the two-byte é straddles byte 4096
+    evidence = evidence_upload(
+        organization=cast.org,
+        actor=Actor(user=cast.owner),
+        title="Notes",
+        upload=SimpleUploadedFile("notes.txt", content, content_type="text/plain"),
+        effective_date=date(2026, 1, 1),
+    )
+    assert evidence.versions.get().size == len(content)

@@ -104,10 +104,44 @@ def _check_file(upload: UploadedFile | None) -> CheckedFile:
             field="file",
         )
     digest = hashlib.sha256()
+    head = b""
     for chunk in upload.chunks():
+        if len(head) < CONTENT_SNIFF_BYTES:
+            head += chunk[: CONTENT_SNIFF_BYTES - len(head)]
         digest.update(chunk)
     upload.seek(0)
+    if not content_matches_type(head, content_type):
+        raise ServiceError(
+            f"The file's content does not look like {content_type}: it may be mislabelled or damaged.", field="file"
+        )
     return CheckedFile(upload, digest.hexdigest(), size, content_type, display_name(upload.name))
+
+
+# The browser's content type is only a claim; the first bytes must agree with it.
+CONTENT_SNIFF_BYTES = 4096
+MAGIC_NUMBERS = {
+    "application/pdf": (b"%PDF",),
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+    "image/jpeg": (b"\xff\xd8\xff",),
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": (b"PK\x03\x04",),
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": (b"PK\x03\x04",),
+}
+TEXT_TYPES = {"text/plain", "text/csv", "application/json"}
+
+
+def content_matches_type(head: bytes, content_type: str) -> bool:
+    if content_type in MAGIC_NUMBERS:
+        return head.startswith(MAGIC_NUMBERS[content_type])
+    if content_type in TEXT_TYPES:
+        if b"\x00" in head:
+            return False
+        try:
+            head.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            # A multi-byte character cut at the sniffing limit is still text.
+            return exc.start >= len(head) - 3
+        return True
+    return True  # a type an administrator allowed that we have no signature for
 
 
 def display_name(raw: str | None) -> str:

@@ -3,13 +3,14 @@
 import uuid
 
 import pytest
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 
 from safeguard.core.audit import Actor, audit_record, audit_verify_chain
 from safeguard.core.models import AuditEvent, Organization
 from safeguard.core.models.audit import AppendOnlyError
 from safeguard.core.services.errors import ServiceError
 from safeguard.core.services.organizations import org_update_settings
+from tests.audit_tampering import tampering_allowed
 from tests.conftest import Cast
 
 
@@ -103,7 +104,7 @@ def test_an_unparseable_address_is_not_stored(cast: Cast) -> None:
 def test_deleting_the_newest_events_is_detected(cast: Cast) -> None:
     for _ in range(4):
         _record(cast.org)
-    with connection.cursor() as cursor:
+    with tampering_allowed(), connection.cursor() as cursor:
         cursor.execute(
             f"DELETE FROM {AuditEvent._meta.db_table} WHERE organization_id = %s AND sequence >= 3", [cast.org.pk]
         )
@@ -115,7 +116,7 @@ def test_deleting_the_newest_events_is_detected(cast: Cast) -> None:
 
 def test_a_row_appended_behind_the_audit_trails_back_is_detected(cast: Cast) -> None:
     first = _record(cast.org)
-    with connection.cursor() as cursor:
+    with tampering_allowed(), connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {AuditEvent._meta.db_table} (public_id, organization_id, sequence, occurred_at, "
             "actor_label, action, object_type, object_id, object_repr, changes, prev_hash, hash) "
@@ -132,3 +133,23 @@ def test_account_events_share_one_numbered_chain(cast: Cast) -> None:
         second = audit_record(actor=Actor.system("test"), action="auth.b", organization=None)
     assert (first.sequence, second.sequence) == (1, 2)
     assert audit_verify_chain(None).ok
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE core_auditevent SET action = 'forged' WHERE organization_id = %s",
+        pytest.param(
+            "DELETE FROM core_auditevent WHERE organization_id = %s",
+            marks=pytest.mark.skipif(
+                "connection.vendor != 'postgresql'", reason="SQLite keeps DELETE for test flushes"
+            ),
+        ),
+    ],
+)
+def test_the_database_itself_refuses_to_change_audit_events(cast: Cast, statement: str) -> None:
+    _record(cast.org)
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(statement, [cast.org.pk])
+    assert AuditEvent.objects.get(organization=cast.org).action == "test.event"
+    assert audit_verify_chain(cast.org).ok

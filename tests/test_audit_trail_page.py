@@ -18,6 +18,7 @@ from django.utils import timezone
 from safeguard.core.audit import Actor, audit_record
 from safeguard.core.models import AuditEvent, Organization
 from safeguard.core.services.organizations import org_update_settings
+from tests.audit_tampering import tampering_allowed
 from tests.conftest import Cast, client_for
 
 
@@ -152,7 +153,7 @@ def test_verification_result_names_the_broken_link(cast: Cast) -> None:
     assert "Chain verified: 3 events" in client.post(_url(cast), follow=True).content.decode()
     _record(cast.org)
     assert "1 newer event not yet verified" in client.get(_url(cast)).content.decode()
-    with connection.cursor() as cursor:
+    with tampering_allowed(), connection.cursor() as cursor:
         cursor.execute(
             "UPDATE core_auditevent SET action = %s WHERE organization_id = %s AND sequence = 2",
             ["forged.event", cast.org.pk],

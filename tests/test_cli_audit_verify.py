@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from safeguard.core.audit import Actor, audit_record, chain_hash
 from safeguard.core.models import AuditEvent, Organization
+from tests.audit_tampering import tampering_allowed
 from tests.conftest import Cast
 
 
@@ -54,7 +55,7 @@ def _insert_raw(org: Organization, *, sequence: int, prev_hash: str, hash_: str 
     fields = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
     columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in fields)
     values = [f.get_db_prep_save(getattr(forged, f.attname), connection) for f in fields]
-    with connection.cursor() as cursor:
+    with tampering_allowed(), connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO core_auditevent ({columns}) VALUES ({', '.join(['%s'] * len(fields))})",  # noqa: S608
             values,
@@ -72,7 +73,7 @@ def test_an_empty_chain_verifies(cast: Cast) -> None:
 
 def test_an_edited_row_is_named(cast: Cast) -> None:
     _chain(cast.org)
-    with connection.cursor() as cursor:
+    with tampering_allowed(), connection.cursor() as cursor:
         cursor.execute(
             "UPDATE core_auditevent SET object_repr = %s WHERE organization_id = %s AND sequence = 3",
             ["tampered", cast.org.pk],
@@ -88,7 +89,7 @@ def test_an_edited_row_is_named(cast: Cast) -> None:
 
 def test_a_deleted_row_is_named(cast: Cast) -> None:
     _chain(cast.org)
-    with connection.cursor() as cursor:
+    with tampering_allowed(), connection.cursor() as cursor:
         cursor.execute("DELETE FROM core_auditevent WHERE organization_id = %s AND sequence = 2", [cast.org.pk])
     with pytest.raises(CommandError, match=r"BROKEN at #2: event #2 is missing \(next present is #3\)"):
         _verify("--org", "clinic")
@@ -117,7 +118,7 @@ def test_all_checks_every_chain_and_fails_if_one_is_broken(cast: Cast) -> None:
     assert "Audit chain of 'clinic' verified: 2 events" in output
     assert "Audit chain of 'other' verified: 3 events" in output
     assert "sign-in and account events verified: 0 events" in output
-    with connection.cursor() as cursor:
+    with tampering_allowed(), connection.cursor() as cursor:
         cursor.execute("DELETE FROM core_auditevent WHERE organization_id = %s AND sequence = 1", [cast.other_org.pk])
     with pytest.raises(CommandError, match="Audit chain of 'other' is BROKEN at #1"):
         _verify("--all")
@@ -135,7 +136,7 @@ def test_org_or_all_is_required(db: None) -> None:
 
 def test_from_the_shell_a_broken_chain_exits_1(cast: Cast, capsys: pytest.CaptureFixture[str]) -> None:
     _chain(cast.org, 2)
-    with connection.cursor() as cursor:
+    with tampering_allowed(), connection.cursor() as cursor:
         cursor.execute(
             "UPDATE core_auditevent SET public_id = %s WHERE organization_id = %s AND sequence = 1",
             [AuditEvent._meta.get_field("public_id").get_db_prep_save(uuid.uuid4(), connection), cast.org.pk],

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.db import connections
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Browser, Page, expect, sync_playwright
@@ -50,6 +51,9 @@ def browser(monkeypatch: pytest.MonkeyPatch, settings) -> Iterator[Browser]:
         launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
         yield launched
         launched.close()
+        # ORM calls made while Playwright's loop runs get their own connection; close it, or PostgreSQL
+        # refuses to drop the test database at the end of the session.
+        connections.close_all()
 
 
 @pytest.fixture

@@ -153,3 +153,34 @@ def test_the_database_itself_refuses_to_change_audit_events(cast: Cast, statemen
         cursor.execute(statement, [cast.org.pk])
     assert AuditEvent.objects.get(organization=cast.org).action == "test.event"
     assert audit_verify_chain(cast.org).ok
+
+
+def test_deleting_the_newest_event_and_the_chain_head_is_still_detected(cast: Cast) -> None:
+    for _ in range(3):
+        _record(cast.org)
+    with tampering_allowed(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM core_auditevent WHERE organization_id = %s AND sequence = 3", [cast.org.pk])
+        cursor.execute("DELETE FROM core_chainhead WHERE organization_id = %s", [cast.org.pk])
+    result = audit_verify_chain(cast.org)
+    assert not result.ok
+    assert "head record is missing" in result.problem
+
+
+def test_a_lost_head_is_rebuilt_in_the_open(cast: Cast) -> None:
+    _record(cast.org)
+    _record(cast.org)
+    with tampering_allowed(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM core_chainhead WHERE organization_id = %s", [cast.org.pk])
+    after = _record(cast.org, "test.after")
+    rebuilt = AuditEvent.objects.get(organization=cast.org, action="audit.chain_head_rebuilt")
+    assert (rebuilt.sequence, after.sequence) == (3, 4)
+    assert rebuilt.changes == {"rebuilt_at_sequence": [None, 2]}
+    assert audit_verify_chain(cast.org).ok, "the chain goes on; the rebuild itself is on the record"
+
+
+def test_the_database_refuses_to_rewind_a_chain_head(cast: Cast) -> None:
+    _record(cast.org)
+    _record(cast.org)
+    with pytest.raises(DatabaseError, match="only move forward"), transaction.atomic(), connection.cursor() as c:
+        c.execute("UPDATE core_chainhead SET sequence = 1 WHERE organization_id = %s", [cast.org.pk])
+    assert audit_verify_chain(cast.org).ok

@@ -137,12 +137,17 @@ def chain_key(organization: Organization | None) -> str:
     return str(organization.public_id) if organization is not None else ACCOUNTS_CHAIN
 
 
-def _locked_head(organization: Organization | None) -> ChainHead:
-    """The chain's head row, locked for this transaction; made from the newest event the first time."""
+def _locked_head(organization: Organization | None) -> tuple[ChainHead, bool]:
+    """The chain's head row, locked for this transaction, and whether it had to be rebuilt.
+
+    A chain with no events gets its head here. A chain that has events but no head lost it (head rows are
+    created with the first event, by the migration for older chains, and by org_import): the head is rebuilt
+    from the newest event so that work can go on, and the caller records the rebuild in the chain itself.
+    """
     key = chain_key(organization)
     head = ChainHead.objects.select_for_update().filter(chain=key).first()
     if head is not None:
-        return head
+        return head, False
     last = AuditEvent.objects.filter(organization=organization).order_by("-sequence").first()
     ChainHead.objects.get_or_create(
         chain=key,
@@ -152,7 +157,26 @@ def _locked_head(organization: Organization | None) -> ChainHead:
             "hash": last.hash if last else GENESIS_HASH,
         },
     )
-    return ChainHead.objects.select_for_update().get(chain=key)
+    return ChainHead.objects.select_for_update().get(chain=key), last is not None
+
+
+def chain_head_adopt(organization: Organization) -> None:
+    """Give an imported chain its head at its newest event (org_import inserts events as they were)."""
+    last = AuditEvent.objects.filter(organization=organization).order_by("-sequence").first()
+    if last is not None:
+        ChainHead.objects.create(
+            chain=chain_key(organization), organization=organization, sequence=last.sequence, hash=last.hash
+        )
+
+
+def _append(head: ChainHead, event: AuditEvent) -> AuditEvent:
+    event.sequence = head.sequence + 1
+    event.prev_hash = head.hash
+    event.hash = chain_hash(event.prev_hash, event)
+    event.save()
+    ChainHead.objects.filter(pk=head.pk).update(sequence=event.sequence, hash=event.hash)
+    head.sequence, head.hash = event.sequence, event.hash
+    return event
 
 
 def audit_record(
@@ -173,10 +197,23 @@ def audit_record(
         object_type = object_type or target._meta.label_lower
         object_id = object_id or str(getattr(target, "public_id", target.pk))
         object_repr = object_repr or str(target)[:300]
-    head = _locked_head(organization)
+    head, rebuilt = _locked_head(organization)
+    if rebuilt:
+        _append(
+            head,
+            AuditEvent(
+                organization=organization,
+                occurred_at=timezone.now(),
+                actor_label="system:audit",
+                action="audit.chain_head_rebuilt",
+                object_type="core.chainhead",
+                object_id=chain_key(organization),
+                object_repr="The chain's head record was missing and was rebuilt from the newest event",
+                changes={"rebuilt_at_sequence": [None, head.sequence]},
+            ),
+        )
     event = AuditEvent(
         organization=organization,
-        sequence=head.sequence + 1,
         occurred_at=timezone.now(),
         actor=actor.user,
         actor_label=_text(actor.display)[:254],
@@ -186,11 +223,8 @@ def audit_record(
         object_repr=_text(object_repr)[:300],
         changes=jsonable(dict(changes or {})),
         ip_address=normalize_ip(actor.ip),
-        prev_hash=head.hash,
     )
-    event.hash = chain_hash(event.prev_hash, event)
-    event.save()
-    ChainHead.objects.filter(pk=head.pk).update(sequence=event.sequence, hash=event.hash)
+    _append(head, event)
     return event
 
 
@@ -239,6 +273,13 @@ def audit_verify_chain(organization: Organization | None) -> ChainVerification:
         checked += 1
     head = ChainHead.objects.filter(chain=chain_key(organization)).first()
     last_sequence = expected_sequence - 1
+    if head is None and last_sequence > 0:
+        return ChainVerification(
+            False,
+            checked,
+            last_sequence + 1,
+            "the chain's head record is missing: events may have been deleted from the end",
+        )
     if head is not None and head.sequence > last_sequence:
         return ChainVerification(
             False,

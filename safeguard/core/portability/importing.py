@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from safeguard.catalog.models import Requirement
-from safeguard.core.audit import Actor, audit_record
+from safeguard.core.audit import Actor, audit_record, chain_head_adopt
 from safeguard.core.models import Organization, User
 from safeguard.core.portability.registry import (
     BATCH,
@@ -248,6 +248,7 @@ def org_import(*, archive_path: Path, actor: Actor, slug: str | None = None) -> 
                 for entry in registered():
                     counts[entry.label] = importer.model(entry, entry.label in referenced)
                 counts["files"] = len(importer.stored_files)
+                chain_head_adopt(organization)
                 changes: dict[str, Any] = {
                     "exported_at": [None, manifest.get("exported_at")],
                     "rows": [None, sum(n for k, n in counts.items() if k != "files")],

@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from safeguard.core.models import AuditEvent, Membership, User
 from safeguard.core.roles import Role
@@ -201,3 +202,139 @@ def test_another_organizations_membership_is_not_found(cast: Cast) -> None:
     assert client.get(_url(cast, "member_edit", outsider.public_id)).status_code == 404
     assert client.post(_url(cast, "member_deactivate", outsider.public_id)).status_code == 404
     assert _state(cast) == before
+
+
+# --- the roles the matrix above leaves out: none of them manages the organization -------------------------------
+
+OTHER_ROLES = [Role.MANAGER, Role.REVIEWER, Role.PRIVACY_OFFICER]
+
+
+@pytest.mark.parametrize("role", OTHER_ROLES)
+def test_managers_reviewers_and_privacy_officers_cannot_touch_memberships(cast: Cast, role: str) -> None:
+    member = make_member(cast.org, f"{role}@clinic.test", role).user
+    nurse = _nurse(cast)
+    client = client_for(member)
+    before = _state(cast)
+
+    pages = [
+        client.get(_url(cast, "members")),
+        client.get(_url(cast, "member_add")),
+        client.get(_url(cast, "member_edit", nurse.public_id)),
+    ]
+    add = client.post(_url(cast, "member_add"), {"email": "new@clinic.test", "role": Role.OWNER})
+    edit = client.post(_url(cast, "member_edit", nurse.public_id), {"role": Role.OWNER, "access_ends_on": ""})
+    deactivate = client.post(_url(cast, "member_deactivate", nurse.public_id))
+
+    assert [response.status_code for response in [*pages, add, edit, deactivate]] == [403] * 6
+    assert _state(cast) == before
+
+
+# --- an owner's access cannot end -------------------------------------------------------------------------------
+
+
+def test_a_sole_owner_setting_an_end_date_on_themselves_is_refused_on_the_field(cast: Cast) -> None:
+    owner = Membership.objects.get(organization=cast.org, user=cast.owner)
+    yesterday = timezone.localdate() - timedelta(days=1)
+    before = _state(cast)
+
+    response = client_for(cast.owner).post(
+        _url(cast, "member_edit", owner.public_id), {"role": Role.OWNER, "access_ends_on": yesterday.isoformat()}
+    )
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["access_ends_on"] == [
+        "An owner's access cannot end; make someone else owner first."
+    ]
+    assert _state(cast) == before
+    assert client_for(cast.owner).get(_url(cast, "members")).status_code == 200
+
+
+# --- a deactivated member can be added back ---------------------------------------------------------------------
+
+
+def test_adding_a_deactivated_member_gives_access_back_and_says_so(cast: Cast) -> None:
+    nurse = _nurse(cast)
+    client = client_for(cast.owner)
+    assert client.post(_url(cast, "member_deactivate", nurse.public_id)).status_code == 302
+    assert client_for(cast.workforce).get(reverse("core:obligation_list", args=[cast.org.slug])).status_code == 404
+
+    response = client.post(_url(cast, "member_add"), {"email": "nurse@clinic.test", "role": Role.MANAGER}, follow=True)
+
+    assert "Reactivated nurse@clinic.test as Manager." in response.content.decode()
+    nurse.refresh_from_db()
+    assert (nurse.is_active, nurse.role) == (True, Role.MANAGER)
+    event = AuditEvent.objects.get(organization=cast.org, action="membership.reactivated")
+    assert event.changes == {"is_active": [False, True], "role": [Role.WORKFORCE, Role.MANAGER]}
+    assert client_for(cast.workforce).get(reverse("core:obligation_list", args=[cast.org.slug])).status_code == 200
+
+
+def test_a_deactivated_members_page_explains_how_to_give_access_back(cast: Cast) -> None:
+    nurse = _nurse(cast)
+    Membership.objects.filter(pk=nurse.pk).update(is_active=False)
+
+    page = client_for(cast.owner).get(_url(cast, "member_edit", nurse.public_id)).content.decode()
+
+    assert "Give access back" in page
+    assert _url(cast, "member_add") in page
+    assert _url(cast, "member_deactivate", nurse.public_id) not in page
+
+
+# --- demoting or deactivating yourself lands at home, not on a page you may no longer see ------------------------
+
+
+@pytest.fixture
+def co_owner(cast: Cast) -> Membership:
+    return make_member(cast.org, "co-owner@clinic.test", Role.OWNER)
+
+
+def test_demoting_yourself_goes_home_with_the_message(cast: Cast, co_owner: Membership) -> None:
+    client = client_for(co_owner.user)
+
+    response = client.post(
+        _url(cast, "member_edit", co_owner.public_id), {"role": Role.WORKFORCE, "access_ends_on": ""}
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("home")
+    co_owner.refresh_from_db()
+    assert co_owner.role == Role.WORKFORCE
+    assert AuditEvent.objects.get(action="membership.changed").changes == {"role": [Role.OWNER, Role.WORKFORCE]}
+    landing = client.get(response["Location"], follow=True)
+    assert landing.status_code == 200
+    assert escape("Saved co-owner@clinic.test's membership.") in landing.content.decode()
+
+
+def test_deactivating_yourself_goes_home_with_the_message(cast: Cast, co_owner: Membership) -> None:
+    client = client_for(co_owner.user)
+
+    response = client.post(_url(cast, "member_deactivate", co_owner.public_id))
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("home")
+    co_owner.refresh_from_db()
+    assert co_owner.is_active is False
+    landing = client.get(response["Location"], follow=True)
+    assert landing.status_code == 200
+    assert f"co-owner@clinic.test no longer has access to {cast.org.name}." in landing.content.decode()
+
+
+def test_ending_your_own_access_yesterday_as_a_demoted_auditor_goes_home(cast: Cast, co_owner: Membership) -> None:
+    yesterday = timezone.localdate() - timedelta(days=1)
+
+    response = client_for(co_owner.user).post(
+        _url(cast, "member_edit", co_owner.public_id), {"role": Role.AUDITOR, "access_ends_on": yesterday.isoformat()}
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("home")
+    co_owner.refresh_from_db()
+    assert (co_owner.role, co_owner.access_ends_on) == (Role.AUDITOR, yesterday)
+
+
+def test_changing_someone_else_still_returns_to_the_member_list(cast: Cast) -> None:
+    response = client_for(cast.owner).post(
+        _url(cast, "member_edit", _nurse(cast).public_id), {"role": Role.REVIEWER, "access_ends_on": ""}
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == _url(cast, "members")

@@ -6,7 +6,8 @@ import pytest
 from django.urls import reverse
 
 from safeguard.core.models import AuditEvent, Organization
-from tests.conftest import Cast, client_for
+from safeguard.core.roles import Role
+from tests.conftest import Cast, client_for, make_member
 
 VALID = {"name": "Riverside Clinic", "kind": "covered_entity", "is_clearinghouse": "on"}
 
@@ -87,3 +88,14 @@ def test_invalid_input_changes_nothing(cast: Cast) -> None:
 
 def test_mfa_is_on_by_default_for_a_new_organization(db: None) -> None:
     assert Organization(slug="x", name="X").mfa_required is True
+
+
+@pytest.mark.parametrize("role", [Role.MANAGER, Role.REVIEWER, Role.PRIVACY_OFFICER])
+def test_managers_reviewers_and_privacy_officers_cannot_change_settings(cast: Cast, role: str) -> None:
+    client = client_for(make_member(cast.org, f"{role}@clinic.test", role).user)
+    before = _state(cast)
+
+    assert client.get(_url(cast)).status_code == 403
+    assert client.post(_url(cast), VALID).status_code == 403
+
+    assert _state(cast) == before

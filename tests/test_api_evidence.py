@@ -269,3 +269,16 @@ def test_list_query_count_is_flat(cast: Cast) -> None:
         return len(ctx.captured_queries)
 
     assert count_for(3) == count_for(30)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("effective_date", "9999-06-01"), ("effective_date", "1989-12-31"), ("retain_until", "9999-12-31")],
+)
+def test_upload_dated_out_of_range_is_a_400_on_the_field(cast: Cast, field: str, value: str) -> None:
+    response = api_client(cast.owner).post(BASE, upload_form(**{field: value}), format="multipart")
+
+    assert response.status_code == 400
+    assert list(error_of(response)["fields"]) == [field]
+    assert not Evidence.objects.exists()
+    assert not AuditEvent.objects.exists()

@@ -232,3 +232,54 @@ def test_list_query_count_is_flat(cast: Cast) -> None:
         return len(ctx.captured_queries)
 
     assert count_for(3) == count_for(30)
+
+
+def test_repeating_a_completion_that_names_its_due_date_is_refused(cast: Cast) -> None:
+    obligation = duty(cast, cast.official)
+    client = api_client(cast.official)
+    body = {"due_on": obligation.due_on.isoformat(), "note": "Reviewed"}
+    assert client.post(f"{BASE}{obligation.public_id}/complete/", body, format="json").status_code == 201
+    obligation.refresh_from_db()
+    before = audit_count()
+
+    again = client.post(f"{BASE}{obligation.public_id}/complete/", body, format="json")
+
+    assert again.status_code == 400
+    assert error_of(again)["fields"] == {
+        "due_on": [f"This occurrence was already completed; the duty is now due on {obligation.due_on:%Y-%m-%d}."]
+    }
+    assert ObligationCompletion.objects.count() == 1
+    assert audit_count() == before
+    moved = obligation.due_on
+    obligation.refresh_from_db()
+    assert obligation.due_on == moved
+
+
+@pytest.mark.parametrize("due_on", ["9999-12-31", "1989-12-31"])
+def test_a_due_date_out_of_range_is_refused_on_the_field(cast: Cast, due_on: str) -> None:
+    obligation = duty(cast, cast.official)
+    client = api_client(cast.owner)
+    body = {"title": "Far away", "owner": cast.official.email, "due_on": due_on}
+    before = audit_count()
+
+    created = client.post(BASE, body, format="json")
+    changed = client.patch(f"{BASE}{obligation.public_id}/", {"due_on": due_on}, format="json")
+
+    for response in (created, changed):
+        assert response.status_code == 400
+        assert list(error_of(response)["fields"]) == ["due_on"]
+    assert Obligation.objects.count() == 1
+    assert audit_count() == before
+
+
+def test_completing_a_stored_duty_due_in_year_9999_is_a_400(cast: Cast) -> None:
+    obligation = duty(cast, cast.official, cadence="monthly")
+    Obligation.objects.filter(pk=obligation.pk).update(due_on=date(9999, 12, 1))
+    before = audit_count()
+
+    response = api_client(cast.official).post(f"{BASE}{obligation.public_id}/complete/", {}, format="json")
+
+    assert response.status_code == 400
+    assert "too far ahead" in error_of(response)["message"]
+    assert not ObligationCompletion.objects.exists()
+    assert audit_count() == before

@@ -232,3 +232,36 @@ def test_existing_account_is_reused_when_added(cast: Cast) -> None:
     response = api_client(cast.owner).post(MEMBERS, {"email": "KNOWN@else.test", "role": "manager"}, format="json")
     assert response.status_code == 201
     assert response.json()["user"]["public_id"] == str(person.public_id)
+
+
+def test_a_sole_owners_end_date_is_refused_on_the_field(cast: Cast) -> None:
+    owner = Membership.objects.get(organization=cast.org, user=cast.owner)
+    yesterday = timezone.localdate() - timedelta(days=1)
+    before = audit_count()
+
+    response = api_client(cast.owner).patch(
+        f"{MEMBERS}{owner.public_id}/", {"access_ends_on": yesterday.isoformat()}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert error_of(response)["fields"] == {
+        "access_ends_on": ["An owner's access cannot end; make someone else owner first."]
+    }
+    owner.refresh_from_db()
+    assert owner.access_ends_on is None
+    assert audit_count() == before
+    assert api_client(cast.owner).get(MEMBERS).status_code == 200
+
+
+def test_adding_a_deactivated_member_reactivates_the_membership(cast: Cast) -> None:
+    nurse = _workforce_member(cast)
+    client = api_client(cast.owner)
+    assert client.delete(f"{MEMBERS}{nurse.public_id}/").status_code == 204
+
+    response = client.post(MEMBERS, {"email": "nurse@clinic.test", "role": "reviewer"}, format="json")
+
+    assert response.status_code == 201
+    body = response.json()
+    assert (body["public_id"], body["role"], body["is_active"]) == (str(nurse.public_id), "reviewer", True)
+    event = AuditEvent.objects.get(action="membership.reactivated")
+    assert event.changes == {"is_active": [False, True], "role": [Role.WORKFORCE, Role.REVIEWER]}

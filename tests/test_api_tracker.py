@@ -318,7 +318,11 @@ def test_decision_create_matrix(cast: Cast, who: str, expected: int) -> None:
     response = client_as(cast, who).post(DECISIONS, body, format="json")
     assert response.status_code == expected
     if expected == 201:
-        assert AddressableDecision.objects.get().created_by == cast.owner
+        decision = AddressableDecision.objects.get()
+        assert decision.created_by == cast.owner
+        event = AuditEvent.objects.get(action="decision.recorded")
+        assert (event.organization, event.actor, event.object_id) == (cast.org, cast.owner, str(decision.public_id))
+        assert event.changes["decision"] == [None, "implemented"]
     else:
         assert not AddressableDecision.objects.exists()
         assert audit_count() == before

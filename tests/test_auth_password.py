@@ -52,10 +52,25 @@ def test_reset_answers_the_same_for_an_unknown_address(cast: Cast) -> None:
     assert [m.to for m in mail.outbox] == [["nurse@clinic.test"]]
 
 
-def test_reset_reaches_an_account_that_never_had_a_password(cast: Cast) -> None:
-    User.objects.create_user(email="new@clinic.test", password=None)
-    Client().post("/accounts/password-reset/", {"email": "new@clinic.test"})
+def test_reset_reaches_an_account_that_never_had_a_password_and_lets_it_sign_in(cast: Cast) -> None:
+    newcomer = User.objects.create_user(email="new@clinic.test", password=None)
+    assert not newcomer.has_usable_password()
+    assert sign_in(Client(), "new@clinic.test", "").status_code == 200, "no password, no way in yet"
+    client = Client()
+    client.post("/accounts/password-reset/", {"email": "new@clinic.test"})
     assert [m.to for m in mail.outbox] == [["new@clinic.test"]]
+
+    form = client.get(_reset_link(str(mail.outbox[0].body)), follow=True)
+    assert form.status_code == 200 and form.context["validlink"] is True
+    done = client.post(form.redirect_chain[-1][0], {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+    assert done["Location"] == "/accounts/password-reset/done/"
+
+    newcomer.refresh_from_db()
+    assert newcomer.check_password(NEW_PASSWORD)
+    browser = Client()
+    assert sign_in(browser, "new@clinic.test", NEW_PASSWORD)["Location"] == "/"
+    assert browser.session["_auth_user_id"] == str(newcomer.pk)
+    assert actions()[-2:] == ["auth.password_reset_done", "auth.login_succeeded"]
 
 
 def test_reset_skips_a_deactivated_account(cast: Cast) -> None:

@@ -320,3 +320,19 @@ def test_matrix_calendar_settings(cast: Cast, who: str | None, get_status: int, 
             assert response["Location"].startswith(reverse("login"))
         assert not rotated.exists()
         assert not User.objects.exclude(calendar_token="").exists()
+
+
+@pytest.mark.parametrize("due_on", [date(9999, 12, 31), date(9999, 12, 30), date(1, 1, 1)])
+def test_the_feed_serves_any_stored_due_date(cast: Cast, due_on: date) -> None:
+    obligation = duty(cast, cast.owner, due_on=due_on, cadence=Cadence.MONTHLY)
+    token = rotate(cast.owner)
+
+    response = client_for(None).get(feed(token))
+
+    assert response.status_code == 200
+    event = events(response.content)[f"{obligation.public_id}@safeguard"]
+    assert event["DTSTART"].dt == due_on  # type: ignore[attr-defined]
+    if due_on < date.max:
+        assert event["DTEND"].dt == due_on + timedelta(days=1)  # type: ignore[attr-defined]
+    else:
+        assert "DTEND" not in event  # a one-day all-day event (RFC 5545), without a date past the calendar's end

@@ -337,3 +337,51 @@ def test_text_cut_inside_a_multibyte_character_at_the_sniffing_limit_is_still_te
         effective_date=date(2026, 1, 1),
     )
     assert evidence.versions.get().size == len(content)
+
+
+# --- dates out of range ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("effective", "allowed"),
+    [(date(1990, 1, 1), True), (date(1989, 12, 31), False), (date(9999, 6, 1), False), (date(1, 1, 1), False)],
+)
+def test_the_effective_date_lies_between_1990_and_five_years_ahead(
+    cast: Cast, settings: SettingsWrapper, effective: date, allowed: bool
+) -> None:
+    if allowed:
+        assert upload(cast, effective_date=effective).effective_date == effective
+        return
+    with pytest.raises(ServiceError) as refused:
+        upload(cast, effective_date=effective)
+
+    assert refused.value.field == "effective_date"
+    assert refused.value.message.startswith("The effective date must be between 1990-01-01 and ")
+    assert not Evidence.objects.exists()
+    assert not AuditEvent.objects.exists()
+    assert stored_files(settings) == []
+
+
+def test_the_effective_date_reaches_five_years_ahead(cast: Cast) -> None:
+    latest = add_years(timezone.localdate(), 5)
+
+    assert upload(cast, effective_date=latest).retain_until == add_years(latest, 6)
+    with pytest.raises(ServiceError, match="effective date must be between"):
+        upload(cast, effective_date=latest + timedelta(days=1))
+
+
+def test_retention_reaches_a_hundred_years_ahead_and_no_further(cast: Cast) -> None:
+    latest = add_years(timezone.localdate(), 100)
+
+    assert upload(cast, retain_until=latest).retain_until == latest
+    with pytest.raises(ServiceError) as refused:
+        upload(cast, retain_until=date(9999, 12, 31))
+
+    assert refused.value.field == "retain_until"
+    assert Evidence.objects.count() == 1
+
+
+def test_the_retention_floor_of_a_stored_year_9999_date_is_the_end_of_the_calendar() -> None:
+    assert retention_floor(date(9999, 6, 1), date(2026, 1, 1)) == date.max
+    assert retention_floor(date(9993, 12, 31), date(2026, 1, 1)) == date(9999, 12, 31)
+    assert retention_floor(date(2026, 2, 1), date(2026, 1, 1)) == date(2032, 2, 1)

@@ -22,6 +22,7 @@ from safeguard.core.dates import add_years
 from safeguard.core.models import AuditEvent, Evidence, EvidenceLink, EvidenceVersion, Membership, User
 from safeguard.core.roles import Role
 from safeguard.core.services.evidence import evidence_link, evidence_upload
+from safeguard.tracker.models import Attestation
 from tests.conftest import Cast, client_for, make_member
 
 if TYPE_CHECKING:
@@ -596,3 +597,107 @@ def test_an_empty_post_shows_what_is_missing(cast: Cast) -> None:
     assert response.status_code == 200
     assert response.context["form"].errors["file"] == ["Choose a file to upload."]
     assert not Evidence.objects.exists()
+
+
+# --- dates out of range ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("effective_date", "9999-06-01", "The effective date must be between 1990-01-01 and "),
+        ("effective_date", "1899-12-31", "The effective date must be between 1990-01-01 and "),
+        ("retain_until", "9999-12-31", "Retention can be set at most 100 years ahead"),
+    ],
+)
+def test_an_upload_dated_out_of_range_is_refused_on_its_field(
+    cast: Cast, settings: SettingsWrapper, field: str, value: str, message: str
+) -> None:
+    response = client_for(cast.owner).post(url("evidence_upload"), upload_data() | {field: value})
+
+    assert response.status_code == 200
+    assert response.context["form"].errors[field][0].startswith(message)
+    assert not Evidence.objects.exists()
+    assert not AuditEvent.objects.exists()
+    assert files_on_disk(settings) == []
+
+
+def test_a_new_version_of_stored_evidence_dated_year_9999_is_kept_for_good(cast: Cast) -> None:
+    evidence = stored(cast)
+    Evidence.objects.filter(pk=evidence.pk).update(effective_date=date(9999, 6, 1))
+
+    response = client_for(cast.owner).post(
+        url("evidence_new_version", evidence.public_id),
+        {"file": SimpleUploadedFile("v2.pdf", b"%PDF v2", content_type="application/pdf")},
+    )
+
+    assert response.status_code == 302
+    evidence.refresh_from_db()
+    assert evidence.versions.count() == 2
+    assert evidence.retain_until == date.max
+
+
+# --- the roles the matrices above leave out ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("role", "manages"), [(Role.MANAGER, False), (Role.REVIEWER, False), (Role.PRIVACY_OFFICER, True)]
+)
+def test_matrix_manager_reviewer_privacy_officer(
+    cast: Cast, settings: SettingsWrapper, role: str, manages: bool
+) -> None:
+    """Managers and reviewers read the evidence; the privacy officer also adds to it; none of them deletes it."""
+    client = client_for(make_member(cast.org, f"{role}@clinic.test", role).user)
+    evidence = past_retention(stored(cast, effective=date(2010, 1, 1)))
+    events = AuditEvent.objects.count()
+    expected = 302 if manages else 403
+
+    reads = [client.get(url("evidence_list")), client.get(url("evidence_detail", evidence.public_id))]
+    upload = client.post(url("evidence_upload"), upload_data())
+    version = client.post(
+        url("evidence_new_version", evidence.public_id),
+        {"file": SimpleUploadedFile("v2.pdf", b"%PDF v2", content_type="application/pdf")},
+    )
+    link = client.post(url("evidence_link", evidence.public_id), {"citation": "164.312(b)"})
+    delete = client.post(url("evidence_delete", evidence.public_id))
+
+    assert [r.status_code for r in reads] == [200, 200]
+    assert [r.status_code for r in (upload, version, link)] == [expected] * 3
+    assert delete.status_code == 403
+    evidence.refresh_from_db()
+    assert evidence.is_deleted is False
+    if manages:
+        assert Evidence.objects.count() == 2
+        assert evidence.versions.count() == 2
+        assert EvidenceLink.objects.filter(evidence=evidence, target_id="164.312(b)").count() == 1
+        actions = list(AuditEvent.objects.order_by("pk").values_list("action", flat=True)[events:])
+        assert actions == ["evidence.uploaded", "evidence.version_added", "evidence.linked"]
+    else:
+        assert Evidence.objects.count() == 1
+        assert evidence.versions.count() == 1
+        assert not EvidenceLink.objects.exists()
+        assert AuditEvent.objects.count() == events
+        assert len(files_on_disk(settings)) == 1
+
+
+def test_an_attestation_with_evidence_dated_year_9999_is_refused_on_the_field(
+    cast: Cast, settings: SettingsWrapper
+) -> None:
+    citation = "164.308(a)(1)(ii)(A)"
+    response = client_for(cast.owner).post(
+        reverse("tracker:attestation_create", args=[cast.org.slug, citation]),
+        {
+            "attest-statement": "Risk analysis done by the consultant.",
+            "attest-expires_on": (timezone.localdate() + timedelta(days=300)).isoformat(),
+            "attest-evidence_file": SimpleUploadedFile("ra.pdf", PDF, content_type="application/pdf"),
+            "attest-evidence_effective_date": "9999-06-01",
+        },
+    )
+
+    assert response.status_code == 400
+    errors = response.context["attestation_form"].errors["evidence_effective_date"]
+    assert errors[0].startswith("The effective date must be between 1990-01-01 and ")
+    assert not Attestation.objects.exists()
+    assert not Evidence.objects.exists()
+    assert not AuditEvent.objects.exists()
+    assert files_on_disk(settings) == []

@@ -95,6 +95,7 @@ def route_arguments(records: Records, route: Route) -> dict[str, str]:
     }
     by_route = {
         ("tracker:attestation_withdraw", "public_id"): records.attestation_id,
+        ("tracker:attestation_evidence", "public_id"): records.attestation_id,
         ("tracker:decision_sign", "public_id"): records.decision_id,
         ("api:member", "public_id"): records.membership_id,
     }
@@ -280,7 +281,8 @@ def test_a_verified_session_opens_every_org_page(cast: Cast, records: Records) -
 def test_a_verified_session_writes_through_a_page(cast: Cast, records: Records) -> None:
     client = verified_client(cast)
     url = reverse("core:obligation_complete", args=[records.org_slug, records.obligation_id])
-    response = client.post(url, {"note": "Reviewed every account."})
+    due_on = Obligation.objects.get(public_id=records.obligation_id).due_on
+    response = client.post(url, {"due_on": due_on.isoformat(), "note": "Reviewed every account."})
     assert response.status_code == 302
     assert response["Location"] != f"{reverse('mfa_verify')}?{urlencode({'next': url})}"
     assert Obligation.objects.get(public_id=records.obligation_id).completions.count() == 1

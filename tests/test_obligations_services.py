@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from safeguard.core.audit import Actor
+from safeguard.core.dates import add_months, can_add_months
 from safeguard.core.models import AuditEvent, Evidence, EvidenceLink, Obligation, ObligationCompletion
 from safeguard.core.models.obligations import Cadence
 from safeguard.core.services.errors import ServiceError
@@ -229,3 +230,141 @@ def test_a_cancelled_obligation_cannot_be_completed(cast: Cast) -> None:
         obligation_complete(organization=cast.org, actor=Actor(user=cast.official), obligation=obligation)
 
     assert not ObligationCompletion.objects.exists()
+
+
+# --- a completion names the occurrence it completes: a repeated submission does not advance the duty twice ----------
+
+
+def complete(
+    cast: Cast, obligation: Obligation, *, due_on: date | None = None, today: date | None = None
+) -> ObligationCompletion:
+    return obligation_complete(
+        organization=cast.org, actor=Actor(user=cast.official), obligation=obligation, due_on=due_on, today=today
+    )
+
+
+def test_submitting_the_same_completion_twice_advances_the_duty_once(cast: Cast) -> None:
+    obligation = create(cast)
+    seen = obligation.due_on
+    complete(cast, obligation, due_on=seen, today=date(2025, 6, 20))
+
+    with pytest.raises(ServiceError) as refused:
+        complete(cast, obligation, due_on=seen, today=date(2025, 6, 20))
+
+    assert refused.value.field == "due_on"
+    assert refused.value.message == "This occurrence was already completed; the duty is now due on 2026-06-30."
+    obligation.refresh_from_db()
+    assert obligation.due_on == date(2026, 6, 30)
+    assert ObligationCompletion.objects.count() == 1
+    assert AuditEvent.objects.filter(action="obligation.completed").count() == 1
+
+
+def test_completing_a_one_off_duty_twice_says_it_was_already_completed(cast: Cast) -> None:
+    obligation = create(cast, cadence=Cadence.ONCE)
+    complete(cast, obligation, due_on=obligation.due_on)
+
+    with pytest.raises(ServiceError, match="already completed; the obligation is done"):
+        complete(cast, obligation, due_on=obligation.due_on)
+
+    assert ObligationCompletion.objects.count() == 1
+
+
+def test_a_completion_of_a_due_date_that_was_moved_is_refused(cast: Cast) -> None:
+    obligation = create(cast)
+    obligation_update(
+        organization=cast.org, actor=Actor(user=cast.owner), obligation=obligation, due_on=date(2025, 9, 30)
+    )
+
+    with pytest.raises(ServiceError) as refused:
+        complete(cast, obligation, due_on=date(2025, 6, 30))
+
+    assert refused.value.field == "due_on"
+    assert "changed to 2025-09-30" in refused.value.message
+    assert not ObligationCompletion.objects.exists()
+
+
+def test_a_completion_naming_the_current_occurrence_is_recorded(cast: Cast) -> None:
+    obligation = create(cast)
+
+    completion = complete(cast, obligation, due_on=date(2025, 6, 30), today=date(2025, 6, 20))
+
+    assert completion.due_on == date(2025, 6, 30)
+    obligation.refresh_from_db()
+    assert obligation.due_on == date(2026, 6, 30)
+
+
+# --- due dates stay within a range where the calendar arithmetic works ------------------------------------------
+
+
+@pytest.mark.parametrize("due_on", [date(9999, 12, 31), date(9999, 12, 1), date(1989, 12, 31), date(1, 1, 1)])
+def test_create_refuses_a_due_date_out_of_range(cast: Cast, due_on: date) -> None:
+    with pytest.raises(ServiceError) as refused:
+        create(cast, due_on=due_on)
+
+    assert refused.value.field == "due_on"
+    assert refused.value.message.startswith("The due date must be between 1990-01-01 and ")
+    assert not Obligation.objects.exists()
+    assert not AuditEvent.objects.exists()
+
+
+def test_due_dates_reach_ten_years_ahead(cast: Cast) -> None:
+    today = date(2026, 3, 1)
+
+    assert create(cast, due_on=date(2036, 3, 1), today=today).due_on == date(2036, 3, 1)
+    with pytest.raises(ServiceError, match="between 1990-01-01 and 2036-03-01"):
+        create(cast, due_on=date(2036, 3, 2), today=today)
+
+
+def test_update_refuses_a_due_date_out_of_range(cast: Cast) -> None:
+    obligation = create(cast)
+
+    with pytest.raises(ServiceError) as refused:
+        obligation_update(
+            organization=cast.org, actor=Actor(user=cast.owner), obligation=obligation, due_on=date(9999, 12, 1)
+        )
+
+    assert refused.value.field == "due_on"
+    obligation.refresh_from_db()
+    assert obligation.due_on == date(2025, 6, 30)
+    assert not AuditEvent.objects.filter(action="obligation.updated").exists()
+
+
+def test_a_stored_far_future_due_date_does_not_block_other_edits(cast: Cast) -> None:
+    obligation = create(cast)
+    Obligation.objects.filter(pk=obligation.pk).update(due_on=date(9999, 12, 1))
+
+    obligation_update(organization=cast.org, actor=Actor(user=cast.owner), obligation=obligation, title="Renamed")
+
+    obligation.refresh_from_db()
+    assert (obligation.title, obligation.due_on) == ("Renamed", date(9999, 12, 1))
+
+
+@pytest.mark.parametrize("cadence", [Cadence.MONTHLY, Cadence.ANNUAL])
+def test_completing_a_stored_duty_due_in_year_9999_is_refused_not_crashed(cast: Cast, cadence: str) -> None:
+    obligation = create(cast, cadence=cadence)
+    Obligation.objects.filter(pk=obligation.pk).update(due_on=date(9999, 12, 1))
+    events = AuditEvent.objects.count()
+
+    with pytest.raises(ServiceError, match="too far ahead to schedule the next occurrence"):
+        complete(cast, obligation)
+
+    assert not ObligationCompletion.objects.exists()
+    assert AuditEvent.objects.count() == events
+
+
+def test_a_one_off_duty_due_in_year_9999_can_still_be_completed(cast: Cast) -> None:
+    obligation = create(cast, cadence=Cadence.ONCE)
+    Obligation.objects.filter(pk=obligation.pk).update(due_on=date(9999, 12, 31))
+
+    complete(cast, obligation)
+
+    obligation.refresh_from_db()
+    assert obligation.status == Obligation.Status.DONE
+
+
+def test_month_arithmetic_still_refuses_a_date_past_the_calendar() -> None:
+    assert add_months(date(9999, 11, 30), 1) == date(9999, 12, 30)
+    assert can_add_months(date(9999, 11, 30), 1)
+    assert not can_add_months(date(9999, 12, 1), 1)
+    with pytest.raises(ValueError):
+        add_months(date(9999, 12, 1), 1)

@@ -17,8 +17,9 @@ from pytest_django.fixtures import Settings as SettingsWrapper
 from safeguard.core.audit import Actor
 from safeguard.core.models import AuditEvent, Evidence, Obligation, ObligationCompletion, User
 from safeguard.core.models.obligations import Cadence
+from safeguard.core.roles import Role
 from safeguard.core.services.evidence import evidence_upload
-from tests.conftest import Cast, client_for
+from tests.conftest import Cast, client_for, make_member
 
 if TYPE_CHECKING:
     from django.test.client import _MonkeyPatchedWSGIResponse as TestResponse
@@ -217,6 +218,7 @@ def test_a_workforce_member_can_view_and_complete_their_own(cast: Cast, settings
     response = client.post(
         url("obligation_complete", obligation.public_id),
         {
+            "due_on": obligation.due_on.isoformat(),
             "note": "Finished the course",
             "evidence_file": SimpleUploadedFile("cert.pdf", b"%PDF cert", content_type="application/pdf"),
         },
@@ -245,7 +247,8 @@ def test_complete_with_existing_evidence(cast: Cast) -> None:
     due = obligation.due_on
 
     response = client_for(cast.official).post(
-        url("obligation_complete", obligation.public_id), {"note": "ok", "evidence": str(evidence.public_id)}
+        url("obligation_complete", obligation.public_id),
+        {"due_on": due.isoformat(), "note": "ok", "evidence": str(evidence.public_id)},
     )
 
     assert response.status_code == 302
@@ -266,7 +269,8 @@ def test_complete_with_another_orgs_evidence_is_refused(cast: Cast) -> None:
     events = AuditEvent.objects.count()
 
     response = client_for(cast.owner).post(
-        url("obligation_complete", obligation.public_id), {"evidence": str(foreign.public_id)}
+        url("obligation_complete", obligation.public_id),
+        {"due_on": obligation.due_on.isoformat(), "evidence": str(foreign.public_id)},
     )
 
     assert response.status_code == 200
@@ -280,7 +284,10 @@ def test_a_refused_evidence_file_shows_on_its_field(cast: Cast, settings: Settin
 
     response = client_for(cast.official).post(
         url("obligation_complete", obligation.public_id),
-        {"evidence_file": SimpleUploadedFile("a.html", b"<p>", content_type="text/html")},
+        {
+            "due_on": obligation.due_on.isoformat(),
+            "evidence_file": SimpleUploadedFile("a.html", b"<p>", content_type="text/html"),
+        },
     )
 
     assert response.status_code == 200
@@ -411,7 +418,9 @@ def test_matrix_edit(cast: Cast, who: str | None, status: int) -> None:
 def test_matrix_complete(cast: Cast, who: str | None, status: int) -> None:
     obligation = duty(cast, owner=cast.official)
 
-    response = client_of(cast, who).post(url("obligation_complete", obligation.public_id), {"note": "done"})
+    response = client_of(cast, who).post(
+        url("obligation_complete", obligation.public_id), {"due_on": obligation.due_on.isoformat(), "note": "done"}
+    )
 
     if who in ("owner", "official"):
         assert response.status_code == 302 and obligation.completions.count() == 1
@@ -442,3 +451,115 @@ def test_post_only_pages_refuse_get(cast: Cast) -> None:
 
     assert client.get(url("obligation_complete", obligation.public_id)).status_code == 405
     assert client.get(url("obligation_cancel", obligation.public_id)).status_code == 405
+
+
+# --- a repeated completion, and dates the calendar cannot hold --------------------------------------------------
+
+
+def test_the_completion_form_carries_the_due_date_it_completes(cast: Cast) -> None:
+    obligation = duty(cast)
+
+    response = client_for(cast.official).get(url("obligation_detail", obligation.public_id))
+
+    html = response.content.decode()
+    assert f'<input type="hidden" name="due_on" value="{obligation.due_on.isoformat()}"' in html
+    assert '<label for="id_due_on"' not in html
+
+
+def test_submitting_the_completion_form_twice_completes_once(cast: Cast) -> None:
+    obligation = duty(cast)  # quarterly
+    seen = obligation.due_on
+    client = client_for(cast.official)
+    data = {"due_on": seen.isoformat(), "note": "Reviewed"}
+
+    first = client.post(url("obligation_complete", obligation.public_id), data)
+    second = client.post(url("obligation_complete", obligation.public_id), data, follow=True)
+
+    assert first.status_code == 302
+    obligation.refresh_from_db()
+    assert obligation.due_on > seen
+    assert second.status_code == 200
+    assert (
+        f"This occurrence was already completed; the duty is now due on {obligation.due_on:%Y-%m-%d}."
+        in second.content.decode()
+    )
+    assert second.context["complete_form"]["due_on"].value() == obligation.due_on
+    assert obligation.completions.count() == 1
+    assert AuditEvent.objects.filter(action="obligation.completed").count() == 1
+
+
+def test_a_completion_without_the_due_date_is_refused(cast: Cast) -> None:
+    obligation = duty(cast)
+
+    response = client_for(cast.official).post(url("obligation_complete", obligation.public_id), {"note": "Done"})
+
+    assert response.status_code == 200
+    assert "This page is out of date: reload it and submit again." in response.content.decode()
+    assert not ObligationCompletion.objects.exists()
+    assert not AuditEvent.objects.exists()
+
+
+@pytest.mark.parametrize("due_on", ["9999-12-31", "1900-01-01"])
+@pytest.mark.parametrize("page", ["create", "edit"])
+def test_a_due_date_out_of_range_is_refused_on_the_field(cast: Cast, due_on: str, page: str) -> None:
+    obligation = duty(cast) if page == "edit" else None
+    target = url("obligation_edit", obligation.public_id) if obligation else url("obligation_create")
+    events = AuditEvent.objects.count()
+
+    response = client_for(cast.owner).post(target, form_data(cast, due_on=due_on))
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["due_on"][0].startswith("The due date must be between 1990-01-01 and ")
+    assert Obligation.objects.filter(due_on=date.fromisoformat(due_on)).count() == 0
+    assert AuditEvent.objects.count() == events
+
+
+def test_completing_a_stored_duty_due_in_year_9999_shows_an_error_not_a_crash(cast: Cast) -> None:
+    obligation = duty(cast, due_on=date(9999, 12, 1), cadence=Cadence.MONTHLY)
+
+    response = client_for(cast.official).post(
+        url("obligation_complete", obligation.public_id), {"due_on": "9999-12-01", "note": "Done"}
+    )
+
+    assert response.status_code == 200
+    assert "too far ahead to schedule the next occurrence" in response.content.decode()
+    assert not ObligationCompletion.objects.exists()
+    assert not AuditEvent.objects.exists()
+
+
+# --- the roles the matrices above leave out ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("role", "allowed"), [(Role.MANAGER, False), (Role.REVIEWER, False), (Role.PRIVACY_OFFICER, True)]
+)
+def test_matrix_manager_reviewer_privacy_officer(cast: Cast, role: str, allowed: bool) -> None:
+    """Only the privacy officer manages the program; managers and reviewers only view it."""
+    client = client_for(make_member(cast.org, f"{role}@clinic.test", role).user)
+    edited, completed, cancelled = duty(cast), duty(cast), duty(cast)
+    expected = 302 if allowed else 403
+
+    create = client.post(url("obligation_create"), form_data(cast, title="New duty"))
+    edit = client.post(url("obligation_edit", edited.public_id), form_data(cast, title="Renamed"))
+    complete = client.post(
+        url("obligation_complete", completed.public_id), {"due_on": completed.due_on.isoformat(), "note": "Done"}
+    )
+    cancel = client.post(url("obligation_cancel", cancelled.public_id))
+
+    assert [r.status_code for r in (create, edit, complete, cancel)] == [expected] * 4
+    assert client.get(url("obligation_detail", edited.public_id)).status_code == 200
+    edited.refresh_from_db()
+    cancelled.refresh_from_db()
+    if allowed:
+        assert Obligation.objects.filter(title="New duty").count() == 1
+        assert edited.title == "Renamed"
+        assert completed.completions.count() == 1
+        assert cancelled.status == Obligation.Status.CANCELLED
+        actions = set(AuditEvent.objects.values_list("action", flat=True))
+        assert actions == {"obligation.created", "obligation.updated", "obligation.completed", "obligation.cancelled"}
+    else:
+        assert Obligation.objects.count() == 3
+        assert edited.title == "Duty due in 60 days"
+        assert not ObligationCompletion.objects.exists()
+        assert cancelled.status == Obligation.Status.OPEN
+        assert not AuditEvent.objects.exists()

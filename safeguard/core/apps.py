@@ -7,4 +7,7 @@ class CoreConfig(AppConfig):
     verbose_name = "Safeguard core"
 
     def ready(self) -> None:
-        from safeguard.core import system_checks  # noqa: F401  (registers Django system checks)
+        from safeguard.core import (
+            signals_auth,  # noqa: F401  (audits sign-ins and sign-outs made outside Safeguard's pages)
+            system_checks,  # noqa: F401  (registers Django system checks)
+        )

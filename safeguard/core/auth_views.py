@@ -42,6 +42,7 @@ from safeguard.core.models import User
 from safeguard.core.org_views import mfa_verified
 from safeguard.core.services import accounts
 from safeguard.core.services.errors import ServiceError
+from safeguard.core.signals_auth import sign_in_audited_here
 
 PENDING_USER = "auth_pending_user"
 PENDING_BACKEND = "auth_pending_backend"
@@ -171,11 +172,13 @@ class PasswordChangeView(django_auth_views.PasswordChangeView):
     success_url = reverse_lazy("account")
 
     def form_valid(self, form: Any) -> HttpResponse:
-        accounts.password_change(
+        revoked = accounts.password_change(
             actor=Actor.from_request(self.request), user=form.user, password=form.cleaned_data["new_password1"]
         )
         auth.update_session_auth_hash(self.request, form.user)
-        messages.success(self.request, "Your password was changed. Your other sessions were signed out.")
+        messages.success(
+            self.request, f"Your password was changed. Your other sessions were signed out.{_revoked_note(revoked)}"
+        )
         return HttpResponseRedirect(self.get_success_url())
 
 
@@ -188,15 +191,30 @@ class PasswordResetView(django_auth_views.PasswordResetView):
 class PasswordResetConfirmView(django_auth_views.PasswordResetConfirmView):
     def form_valid(self, form: Any) -> HttpResponse:
         user = form.user
-        accounts.password_reset_complete(
+        revoked = accounts.password_reset_complete(
             actor=Actor(user, ip=_ip(self.request)), user=user, password=form.cleaned_data["new_password1"]
         )
         del self.request.session[INTERNAL_RESET_SESSION_TOKEN]
+        if revoked.anything:
+            messages.info(self.request, _revoked_note(revoked).strip())
         return HttpResponseRedirect(self.get_success_url())
+
+
+def _revoked_note(revoked: accounts.Revoked) -> str:
+    """What the change revoked, as a sentence to append to its confirmation ("" when there was nothing)."""
+    parts = []
+    if revoked.api_tokens:
+        parts.append(f"{revoked.api_tokens} API token{'s' if revoked.api_tokens != 1 else ''}")
+    if revoked.calendar_feed:
+        parts.append("your calendar feed address")
+    if not parts:
+        return ""
+    return f" Also revoked, in case someone else had them: {' and '.join(parts)}. Make new ones where you need them."
 
 
 def _password_accepted(request: HttpRequest, user: User, next_url: str) -> HttpResponse:
     if accounts.confirmed_totp_device(user) is None:
+        sign_in_audited_here(request)
         auth.login(request, user)
         accounts.login_record_success(actor=Actor.from_request(request), user=user, method="password")
         return redirect(next_url or settings.LOGIN_REDIRECT_URL)
@@ -229,6 +247,7 @@ def _code_accepted(request: HttpRequest, user: User, device: Device, next_url: s
     backend = request.session.get(PENDING_BACKEND, settings.AUTHENTICATION_BACKENDS[-1])
     _forget_pending(request)
     if not request.user.is_authenticated or request.user.pk != user.pk:
+        sign_in_audited_here(request)
         auth.login(request, user, backend=backend)
     otp_login(request, device)
     used_recovery = isinstance(device, StaticDevice)

@@ -6,7 +6,7 @@ Organizations that require MFA are listed only when the token was made in a sess
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.db.models import QuerySet
@@ -71,7 +71,9 @@ def _event(obligation: Obligation) -> Event:
     event.add("description", "\n".join(lines))
     event.add("url", link)
     event.add("dtstart", obligation.due_on)
-    event.add("dtend", obligation.due_on + timedelta(days=1))
+    if obligation.due_on < date.max:
+        event.add("dtend", obligation.due_on + timedelta(days=1))
+    # else: no DTEND, so the all-day event lasts the one day (RFC 5545 3.6.1) and the feed never overflows.
     event.add("transp", "TRANSPARENT")
     recurrence = RECURRENCE.get(obligation.cadence)
     if recurrence:

@@ -1,5 +1,7 @@
 """Tracker forms: they check the shape of the input only; the rules live in safeguard.tracker.services."""
 
+from typing import Any, cast
+
 from django import forms
 
 from safeguard.catalog.models import Safeguard
@@ -46,3 +48,23 @@ class DecisionForm(forms.Form):
         help_text="The equivalent measure in place, or why no alternative is reasonable and appropriate.",
     )
     review_on = forms.DateField(widget=DateInput, help_text="When the decision must be reviewed again.")
+
+
+class AttestationEvidenceForm(forms.Form):
+    """Evidence for one attestation: pick what the organization already holds, or upload a file."""
+
+    evidence = forms.ChoiceField(required=False, label="Existing evidence")
+    evidence_file = forms.FileField(required=False, allow_empty_file=True, label="Or upload a file")
+    evidence_title = forms.CharField(
+        required=False,
+        max_length=200,
+        label="Title of the uploaded file",
+        help_text="Defaults to “Evidence for” and the citation.",
+    )
+    evidence_effective_date = forms.DateField(
+        required=False, widget=DateInput, label="Effective date of the uploaded file", help_text="Defaults to today."
+    )
+
+    def __init__(self, *args: Any, evidence_choices: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["evidence"]).choices = [("", "(none)"), *evidence_choices]

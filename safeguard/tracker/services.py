@@ -11,9 +11,9 @@ from django.utils import timezone
 
 from safeguard.catalog.models import Requirement
 from safeguard.core.audit import Actor, audit_record
-from safeguard.core.models import Organization, Signature
+from safeguard.core.models import Evidence, Organization, Signature
 from safeguard.core.services.errors import ServiceError
-from safeguard.core.services.evidence import evidence_link, evidence_upload
+from safeguard.core.services.evidence import evidence_link, evidence_upload, uuid_or_none
 from safeguard.core.services.signatures import signature_create
 from safeguard.tracker.evaluation import EvaluationSummary, tracker_evaluate
 from safeguard.tracker.evidence_links import ATTESTATION_TYPE, DECISION_TYPE
@@ -109,21 +109,83 @@ def attestation_withdraw(*, organization: Organization, actor: Actor, attestatio
 
 
 def attestation_attach_evidence(
-    *, organization: Organization, actor: Actor, attestation: Attestation, evidence_id: str
-) -> None:
-    from safeguard.core.models import Evidence
-
-    evidence = Evidence.objects.filter(organization=organization, public_id=evidence_id, is_deleted=False).first()
+    *, organization: Organization, actor: Actor, attestation: Attestation, evidence_id: str, today: date | None = None
+) -> Evidence:
+    """Back a current attestation with evidence the organization already holds; queues a re-evaluation."""
+    public_id = uuid_or_none(str(evidence_id))
+    evidence = (
+        Evidence.objects.filter(organization=organization, public_id=public_id, is_deleted=False).first()
+        if public_id is not None
+        else None
+    )
     if evidence is None:
         raise ServiceError("No such evidence in this organization.", field="evidence")
     with transaction.atomic():
+        locked = _current_attestation(organization, attestation, today or timezone.localdate())
         evidence_link(
             organization=organization,
             actor=actor,
             evidence=evidence,
-            target=(ATTESTATION_TYPE, str(attestation.public_id)),
+            target=(ATTESTATION_TYPE, str(locked.public_id)),
         )
         evaluation_request(organization=organization, trigger="evidence linked to attestation")
+    return evidence
+
+
+def attestation_evidence_add(
+    *,
+    organization: Organization,
+    actor: Actor,
+    attestation: Attestation,
+    evidence_id: str = "",
+    upload: UploadedFile | None = None,
+    title: str = "",
+    effective_date: date | None = None,
+    today: date | None = None,
+) -> Evidence:
+    """Back a current attestation with evidence: either existing evidence (`evidence_id`) or a file uploaded now.
+
+    An uploaded file becomes a new evidence item (titled after the requirement unless `title` is given), linked to
+    the attestation in the same transaction. Either way the tracker re-evaluates.
+    """
+    today = today or timezone.localdate()
+    if evidence_id and upload is not None:
+        raise ServiceError("Choose existing evidence or upload a file, not both.", field="evidence")
+    if evidence_id:
+        return attestation_attach_evidence(
+            organization=organization, actor=actor, attestation=attestation, evidence_id=evidence_id, today=today
+        )
+    if upload is None:
+        raise ServiceError("Choose existing evidence or upload a file.", field="evidence")
+    with transaction.atomic():
+        locked = _current_attestation(organization, attestation, today)
+        evidence = evidence_upload(
+            organization=organization,
+            actor=actor,
+            title=title.strip() or f"Evidence for {locked.requirement.citation}",
+            upload=upload,
+            effective_date=effective_date or today,
+            link_to=(ATTESTATION_TYPE, str(locked.public_id)),
+        )
+        evaluation_request(organization=organization, trigger="evidence linked to attestation")
+    return evidence
+
+
+def _current_attestation(organization: Organization, attestation: Attestation, today: date) -> Attestation:
+    """The attestation locked against a concurrent withdrawal; refused unless it still counts. Inside a transaction."""
+    locked = (
+        Attestation.objects.select_for_update(of=("self",))
+        .select_related("requirement")
+        .filter(pk=attestation.pk, organization=organization)
+        .first()
+    )
+    if locked is None:
+        raise ServiceError("No such attestation in this organization.")
+    if locked.withdrawn_at is not None:
+        raise ServiceError("This attestation was withdrawn: evidence for it would count for nothing.")
+    if locked.expires_on < today:
+        raise ServiceError("This attestation has expired: record a new one with current evidence.")
+    return locked
 
 
 def decision_record(

@@ -13,5 +13,6 @@ urlpatterns = [
     path("requirements/<str:citation>/attestations/", views.attestation_create, name="attestation_create"),
     path("requirements/<str:citation>/decisions/", views.decision_create, name="decision_create"),
     path("attestations/<uuid:public_id>/withdraw/", views.attestation_withdraw_view, name="attestation_withdraw"),
+    path("attestations/<uuid:public_id>/evidence/", views.attestation_evidence, name="attestation_evidence"),
     path("decisions/<uuid:public_id>/sign/", views.decision_sign_view, name="decision_sign"),
 ]

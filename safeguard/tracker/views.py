@@ -10,21 +10,24 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from safeguard.catalog.models import Requirement
 from safeguard.core.audit import Actor
 from safeguard.core.forms import show_service_error
+from safeguard.core.models import Evidence, Organization
 from safeguard.core.org_views import OrgRequest, org_view
 from safeguard.core.queries import obligations_due
 from safeguard.core.roles import Perm
 from safeguard.core.services.errors import ServiceError
 from safeguard.tracker import charts, queries
 from safeguard.tracker.access import get_attestation_for_user, get_decision_for_user
-from safeguard.tracker.forms import AttestationForm, DecisionForm, RequirementFilterForm
-from safeguard.tracker.models import EvaluationRun
+from safeguard.tracker.forms import AttestationEvidenceForm, AttestationForm, DecisionForm, RequirementFilterForm
+from safeguard.tracker.models import Attestation, EvaluationRun
 from safeguard.tracker.services import (
+    attestation_evidence_add,
     attestation_record,
     attestation_withdraw,
     decision_record,
@@ -39,6 +42,8 @@ REFRESH_SECONDS = 5
 # A run queued or running longer than this has probably lost its worker: stop refreshing and say so.
 STALE_RUN = timedelta(hours=1)
 ACTIVE_STATES = (EvaluationRun.State.QUEUED, EvaluationRun.State.RUNNING)
+# Service field names → the evidence fields of the attestation forms.
+EVIDENCE_FIELDS = {"file": "evidence_file", "title": "evidence_title", "effective_date": "evidence_effective_date"}
 
 
 @org_view(perm=None)
@@ -127,6 +132,7 @@ def _render_requirement(
     *,
     attestation_form: AttestationForm | None = None,
     decision_form: DecisionForm | None = None,
+    evidence_form: tuple[Attestation, AttestationEvidenceForm] | None = None,
     status: int = 200,
 ) -> HttpResponse:
     today = timezone.localdate()
@@ -141,13 +147,14 @@ def _render_requirement(
         attestation_form = AttestationForm(prefix="attest")
     if decision_form is None and can_manage and requirement.is_addressable:
         decision_form = DecisionForm(prefix="decide")
+    attestation_rows = _attestation_rows(request, attestations, can_manage=can_manage, refused=evidence_form)
     context: dict[str, Any] = {
         "row": row,
         "requirement": requirement,
         "parent": next((r for r in rows if r.requirement.pk == requirement.parent_id), None),
         "children": [r for r in rows if r.requirement.parent_id == requirement.pk],
         "attestation_page": attestation_page,
-        "attestations": attestations,
+        "attestations": attestation_rows,
         "evidence_page": queries.requirement_evidence_page(
             request.org, requirement, page_number=request.GET.get("evidence")
         ),
@@ -184,15 +191,86 @@ def attestation_create(request: OrgRequest, citation: str) -> HttpResponse:
                 evidence_effective_date=data["evidence_effective_date"],
             )
         except ServiceError as error:
-            show_service_error(
-                form,
-                error,
-                {"file": "evidence_file", "title": "evidence_title", "effective_date": "evidence_effective_date"},
-            )
+            show_service_error(form, error, EVIDENCE_FIELDS)
         else:
             messages.success(request, f"Attestation recorded for {requirement.citation}; the tracker is re-evaluating.")
             return redirect("tracker:requirement", org_slug=request.org.slug, citation=requirement.citation)
     return _render_requirement(request, requirement, attestation_form=form, status=400)
+
+
+def _attestation_rows(
+    request: OrgRequest,
+    entries: list[queries.AttestationEntry],
+    *,
+    can_manage: bool,
+    refused: tuple[Attestation, AttestationEvidenceForm] | None,
+) -> list[tuple[queries.AttestationEntry, AttestationEvidenceForm | None]]:
+    """Each attestation with its "attach evidence" form: offered on current ones to those who manage the program."""
+    offered = can_manage and any(entry.state == "current" for entry in entries)
+    choices = _evidence_choices(request.org) if offered else []
+    rows: list[tuple[queries.AttestationEntry, AttestationEvidenceForm | None]] = []
+    for entry in entries:
+        attestation = entry.attestation
+        if refused is not None and refused[0].pk == attestation.pk:
+            rows.append((entry, refused[1]))
+        elif can_manage and entry.state == "current":
+            rows.append((entry, _evidence_form(attestation, choices)))
+        else:
+            rows.append((entry, None))
+    if refused is not None and all(entry.attestation.pk != refused[0].pk for entry in entries):
+        # The attestation is on another page of the list: its form cannot show there, so say what went wrong here.
+        for errors in refused[1].errors.as_data().values():
+            for error in errors:
+                messages.error(request, " ".join(error.messages))
+    return rows
+
+
+def _evidence_choices(organization: Organization) -> list[tuple[str, str]]:
+    """The organization's live evidence, newest first, for the attestations' evidence pickers: one query."""
+    rows = (
+        Evidence.objects.filter(organization=organization, is_deleted=False)
+        .order_by("-created_at", "-pk")
+        .values_list("public_id", "title", "effective_date")
+    )
+    return [(str(public_id), f"{title} ({effective:%Y-%m-%d})") for public_id, title, effective in rows]
+
+
+def _evidence_form(
+    attestation: Attestation, choices: list[tuple[str, str]], request: OrgRequest | None = None
+) -> AttestationEvidenceForm:
+    """Field ids carry the attestation's id: the page holds one such form per current attestation."""
+    return AttestationEvidenceForm(
+        request.POST if request is not None else None,
+        request.FILES if request is not None else None,
+        evidence_choices=choices,
+        auto_id=f"evidence-{attestation.public_id}-%s",
+    )
+
+
+@require_POST
+@org_view(Perm.MANAGE_PROGRAM)
+def attestation_evidence(request: OrgRequest, public_id: UUID) -> HttpResponse:
+    attestation = get_attestation_for_user(request.membership, public_id, write=True)
+    form = _evidence_form(attestation, _evidence_choices(request.org), request)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            evidence = attestation_evidence_add(
+                organization=request.org,
+                actor=Actor.from_request(request),
+                attestation=attestation,
+                evidence_id=data["evidence"],
+                upload=data["evidence_file"],
+                title=data["evidence_title"],
+                effective_date=data["evidence_effective_date"],
+            )
+        except ServiceError as error:
+            show_service_error(form, error, EVIDENCE_FIELDS)
+        else:
+            messages.success(request, f"“{evidence.title}” now backs the attestation; the tracker is re-evaluating.")
+            page = reverse("tracker:requirement", args=[request.org.slug, attestation.requirement.citation])
+            return redirect(f"{page}#attestation-{attestation.public_id}")
+    return _render_requirement(request, attestation.requirement, evidence_form=(attestation, form), status=400)
 
 
 @require_POST

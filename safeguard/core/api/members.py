@@ -56,7 +56,9 @@ class MemberListView(ApiView):
 
     @extend_schema(
         summary="Add a member",
-        description="Adds a person by email, creating their account (no usable password) when they have none.",
+        description="Adds a person by email, creating their account (no usable password) when they have none. "
+        "A person whose membership was deactivated gets it back, with this role and end date. "
+        "Auditors need an end date; owners cannot have one.",
         request=MemberAddSerializer,
         responses={201: MemberSerializer, **error_responses(400, 403, 404)},
         tags=["members"],
@@ -72,7 +74,8 @@ class MemberListView(ApiView):
 class MemberDetailView(ApiView):
     @extend_schema(
         summary="Change a member's role or access end date",
-        description="Fields left out keep their value. An organization always keeps at least one owner.",
+        description="Fields left out keep their value. An organization always keeps at least one owner, "
+        "and an owner's access has no end date.",
         request=MemberUpdateSerializer,
         responses={200: MemberSerializer, **error_responses(400, 403, 404)},
         tags=["members"],

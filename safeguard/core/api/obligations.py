@@ -55,6 +55,11 @@ class ObligationWriteSerializer(serializers.Serializer):
 
 
 class CompletionInputSerializer(serializers.Serializer):
+    due_on = serializers.DateField(
+        required=False,
+        help_text="The due date being completed, as last read. When given, a repeated request (the duty has "
+        "since moved on) is refused with 400 instead of completing the next occurrence too.",
+    )
     note = serializers.CharField(required=False, default="", allow_blank=True)
     evidence_id = serializers.UUIDField(required=False, allow_null=True, help_text="Existing evidence of the work.")
     evidence_file = serializers.FileField(required=False, help_text="Or a new file, stored as evidence (multipart).")
@@ -182,5 +187,6 @@ class ObligationCompleteView(ApiView):
                 note=data["note"],
                 evidence=evidence_for_completion(membership, data.get("evidence_id")),
                 evidence_file=data.get("evidence_file"),
+                due_on=data.get("due_on"),
             )
         return Response(CompletionSerializer(completion).data, status=status.HTTP_201_CREATED)

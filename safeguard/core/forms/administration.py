@@ -9,7 +9,7 @@ from safeguard.core.models import Organization
 from safeguard.core.roles import Role
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"})
-END_DATE_HELP = "Last day of access. Required for auditors; leave empty for open-ended access."
+END_DATE_HELP = "Last day of access. Required for auditors; leave empty for open-ended access, which owners must have."
 
 
 class MemberAddForm(forms.Form):

@@ -45,6 +45,14 @@ class ObligationForm(forms.Form):
 
 
 class ObligationCompleteForm(forms.Form):
+    # The occurrence being completed, as the page showed it: a repeated submission no longer matches.
+    due_on = forms.DateField(
+        widget=forms.HiddenInput,
+        error_messages={
+            "required": "This page is out of date: reload it and submit again.",
+            "invalid": "This page is out of date: reload it and submit again.",
+        },
+    )
     note = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}), required=False, help_text="What was done, by whom, where."
     )

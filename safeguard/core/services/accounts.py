@@ -18,6 +18,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from safeguard.core.audit import Actor, audit_record
 from safeguard.core.models import User
+from safeguard.core.services.api_tokens import api_tokens_revoke_all
+from safeguard.core.services.calendar import calendar_token_revoke
 from safeguard.core.services.errors import ServiceError
 
 WRONG_CODE = "That code is not valid. Codes change every 30 seconds."
@@ -41,6 +43,24 @@ class CodeCheck:
         return self.device is not None
 
 
+@dataclass(frozen=True)
+class Revoked:
+    """The credentials an account recovery took away: they may have been in someone else's hands."""
+
+    api_tokens: int = 0
+    calendar_feed: bool = False
+
+    @property
+    def anything(self) -> bool:
+        return bool(self.api_tokens or self.calendar_feed)
+
+
+@dataclass(frozen=True)
+class MfaResetOutcome:
+    devices_removed: int
+    revoked: Revoked
+
+
 def confirmed_totp_device(user: User) -> TOTPDevice | None:
     return TOTPDevice.objects.filter(user=user, confirmed=True).order_by("-pk").first()
 
@@ -58,11 +78,31 @@ def format_recovery_code(code: str) -> str:
     return f"{code[:half]}-{code[half:]}"
 
 
-def login_record_success(*, actor: Actor, user: User, method: str) -> None:
-    """`method` is how the second factor was given: "password" (none), "totp" or "recovery_code"."""
+def login_record_success(*, actor: Actor, user: User, method: str, path: str = "") -> None:
+    """`method` is how the second factor was given: "password" (none), "totp" or "recovery_code".
+
+    `path` names the page of a sign-in made outside Safeguard's own sign-in pages (the admin site's).
+    """
+    changes = {"method": method, "path": path} if path else {"method": method}
+    with transaction.atomic():
+        audit_record(actor=actor, action="auth.login_succeeded", organization=None, target=user, changes=changes)
+
+
+def logout_record(*, actor: Actor, user: User) -> None:
+    """A session ended: the person signed out, or was signed out after too many wrong codes."""
+    with transaction.atomic():
+        audit_record(actor=actor, action="auth.logged_out", organization=None, target=user)
+
+
+def session_expired_record(*, actor: Actor, user: User, idle_minutes: int) -> None:
+    """A session ended because it was left idle too long."""
     with transaction.atomic():
         audit_record(
-            actor=actor, action="auth.login_succeeded", organization=None, target=user, changes={"method": method}
+            actor=actor,
+            action="auth.session_expired",
+            organization=None,
+            target=user,
+            changes={"idle_minutes": idle_minutes},
         )
 
 
@@ -81,11 +121,22 @@ def login_record_failure(*, ip: str | None, email: str, locked_out: bool) -> Non
 
 
 def mfa_device_start(*, actor: Actor, user: User) -> TOTPDevice:
-    """The unconfirmed authenticator device the setup page shows; the same one until it is confirmed."""
+    """The unconfirmed authenticator device the setup page shows; the same one until it is confirmed.
+
+    Making one is audited: its secret is on the page from then on, even if enrollment is never finished.
+    """
     with transaction.atomic():
+        User.objects.select_for_update().filter(pk=user.pk).first()  # two tabs opening setup make one device
         device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-pk").first()
         if device is None:
             device = TOTPDevice.objects.create(user=user, name=TOTP_DEVICE_NAME, confirmed=False)
+            audit_record(
+                actor=actor,
+                action="auth.mfa_setup_started",
+                organization=None,
+                target=user,
+                changes={"device": [None, device.name]},
+            )
     return device
 
 
@@ -163,22 +214,50 @@ def mfa_record_failure(*, actor: Actor, user: User, step: str) -> None:
         audit_record(actor=actor, action="auth.mfa_failed", organization=None, target=user, changes={"step": step})
 
 
-def password_change(*, actor: Actor, user: User, password: str) -> None:
-    """The signed-in person changed their own password (the form checked the old one and the validators)."""
-    _password_set(actor=actor, user=user, password=password, action="auth.password_changed")
+def password_change(*, actor: Actor, user: User, password: str) -> Revoked:
+    """The signed-in person changed their own password (the form checked the old one and the validators).
+
+    A change often follows a suspected compromise, so it revokes the account's API tokens and calendar feed too.
+    """
+    return _password_set(
+        actor=actor, user=user, password=password, action="auth.password_changed", reason="password changed"
+    )
 
 
-def password_reset_complete(*, actor: Actor, user: User, password: str) -> None:
-    """A password set through an emailed reset link. It also lifts a sign-in lockout on the account."""
-    _password_set(actor=actor, user=user, password=password, action="auth.password_reset_done")
+def password_reset_complete(*, actor: Actor, user: User, password: str) -> Revoked:
+    """A password set through an emailed reset link: revokes API tokens and the calendar feed, lifts a lockout."""
+    revoked = _password_set(
+        actor=actor, user=user, password=password, action="auth.password_reset_done", reason="password reset"
+    )
     axes_reset(username=user.email)
+    return revoked
 
 
-def _password_set(*, actor: Actor, user: User, password: str, action: str) -> None:
+def _password_set(*, actor: Actor, user: User, password: str, action: str, reason: str) -> Revoked:
     with transaction.atomic():
         user.set_password(password)
         user.save(update_fields=["password"])
-        audit_record(actor=actor, action=action, organization=None, target=user)
+        revoked = credentials_revoke(actor=actor, user=user, reason=reason)
+        audit_record(actor=actor, action=action, organization=None, target=user, changes=_revoked_changes(revoked))
+    return revoked
+
+
+def credentials_revoke(*, actor: Actor, user: User, reason: str) -> Revoked:
+    """Revoke the credentials that outlive a session: every API token and the calendar feed's address.
+
+    Run inside the transaction of the recovery that calls for it.
+    """
+    with transaction.atomic():
+        tokens = api_tokens_revoke_all(user=user, actor=actor, reason=reason)
+        feed = calendar_token_revoke(user=user, actor=actor, reason=reason)
+    return Revoked(api_tokens=tokens, calendar_feed=feed)
+
+
+def _revoked_changes(revoked: Revoked) -> dict[str, list[object]]:
+    return {
+        "api_tokens_revoked": [None, revoked.api_tokens],
+        "calendar_feed_revoked": [None, revoked.calendar_feed],
+    }
 
 
 def _check_device(device: Device, code: str) -> CodeCheck:
@@ -218,20 +297,26 @@ def _recovery_codes_replace(user: User) -> list[str]:
     return codes
 
 
-def mfa_reset(*, actor: Actor, user: User, reason: str) -> int:
+def mfa_reset(*, actor: Actor, user: User, reason: str) -> MfaResetOutcome:
     """Remove a person's authenticator and recovery codes (lost phone and codes) so they enrol again.
 
-    For operators, after confirming the person's identity out of band; the reason is kept in the audit trail.
+    For operators, after confirming the person's identity out of band; the reason is kept in the audit trail. The
+    account's API tokens and calendar feed are revoked too: whoever has the lost phone may have made them.
     """
     if not reason.strip():
         raise ServiceError("Say why the MFA devices are being removed (e.g. the ticket number).", field="reason")
     with transaction.atomic():
         removed = TOTPDevice.objects.filter(user=user).delete()[0] + StaticDevice.objects.filter(user=user).delete()[0]
+        revoked = credentials_revoke(actor=actor, user=user, reason="MFA reset")
         audit_record(
             actor=actor,
             action="auth.mfa_reset",
             organization=None,
             target=user,
-            changes={"devices_removed": [None, removed], "reason": [None, reason.strip()]},
+            changes={
+                "devices_removed": [None, removed],
+                "reason": [None, reason.strip()],
+                **_revoked_changes(revoked),
+            },
         )
-    return removed
+    return MfaResetOutcome(devices_removed=removed, revoked=revoked)

@@ -82,3 +82,23 @@ def api_token_revoke(*, user: User, actor: Actor, token: ApiToken) -> None:
             target=token,
             changes={"revoked": [False, True]},
         )
+
+
+def api_tokens_revoke_all(*, user: User, actor: Actor, reason: str) -> int:
+    """Revoke every token `user` still holds, one audit event each; returns how many.
+
+    For account recovery (password reset, MFA reset): call it inside the transaction that makes that change, so the
+    recovery and the revocations are recorded together or not at all.
+    """
+    with transaction.atomic():
+        tokens = list(ApiToken.objects.select_for_update().filter(user=user, revoked_at__isnull=True).order_by("pk"))
+        ApiToken.objects.filter(pk__in=[token.pk for token in tokens]).update(revoked_at=timezone.now())
+        for token in tokens:
+            audit_record(
+                actor=actor,
+                action="api_token.revoked",
+                organization=None,
+                target=token,
+                changes={"revoked": [False, True], "reason": [None, reason]},
+            )
+    return len(tokens)

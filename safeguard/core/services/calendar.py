@@ -40,3 +40,28 @@ def calendar_token_rotate(*, user: User, actor: Actor, mfa_verified: bool) -> st
     user.calendar_token = token
     user.calendar_token_mfa_verified = mfa_verified
     return token
+
+
+def calendar_token_revoke(*, user: User, actor: Actor, reason: str) -> bool:
+    """Clear `user`'s feed token so the feed's address stops working; returns whether there was one.
+
+    For account recovery: call it inside the transaction that makes that change. The person makes a new address on
+    the calendar page when they want one.
+    """
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        if not locked.calendar_token:
+            return False
+        locked.calendar_token = ""
+        locked.calendar_token_mfa_verified = False
+        locked.save(update_fields=["calendar_token", "calendar_token_mfa_verified"])
+        audit_record(
+            actor=actor,
+            action="calendar.token_revoked",
+            organization=None,
+            target=locked,
+            changes={"calendar_token": ["(set)", None], "reason": [None, reason]},
+        )
+    user.calendar_token = ""
+    user.calendar_token_mfa_verified = False
+    return True

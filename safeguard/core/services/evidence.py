@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from safeguard.catalog.models import Requirement
 from safeguard.core.audit import Actor, audit_record
-from safeguard.core.dates import add_years
+from safeguard.core.dates import add_years, can_add_months, date_range
 from safeguard.core.models import Evidence, EvidenceLink, EvidenceVersion, Obligation, Organization, User
 from safeguard.core.services.errors import ServiceError
 from safeguard.core.services.evaluation import request_evaluation
@@ -45,7 +45,27 @@ def retention_floor(effective_date: date, uploaded_on: date) -> date:
     Documentation is kept six years from its creation or from when it was last in effect, whichever is later:
     here, from the later of its effective date and its latest upload.
     """
-    return add_years(max(effective_date, uploaded_on), settings.EVIDENCE_RETENTION_YEARS)
+    start, years = max(effective_date, uploaded_on), settings.EVIDENCE_RETENTION_YEARS
+    if not can_add_months(start, 12 * years):
+        return date.max  # only a stored date from before the range checks: keep it for good rather than fail
+    return add_years(start, years)
+
+
+# How far ahead a person may date a document, and set its retention date.
+EFFECTIVE_YEARS_AHEAD = 5
+RETENTION_YEARS_AHEAD = 100
+
+
+def _check_dates(effective_date: date, retain_until: date | None, today: date) -> None:
+    allowed = date_range(today, years_ahead=EFFECTIVE_YEARS_AHEAD)
+    if effective_date not in allowed:
+        raise ServiceError(f"The effective date must be {allowed.describe()}.", field="effective_date")
+    latest = add_years(today, RETENTION_YEARS_AHEAD)
+    if retain_until is not None and retain_until > latest:
+        raise ServiceError(
+            f"Retention can be set at most {RETENTION_YEARS_AHEAD} years ahead, to {latest:%Y-%m-%d}.",
+            field="retain_until",
+        )
 
 
 # ---- what evidence may be linked to --------------------------------------------------------------------------
@@ -204,8 +224,9 @@ def evidence_upload(
     """Store a new evidence item with its first version; optionally link it to a record (type, id)."""
     if not title.strip():
         raise ServiceError("Give the evidence a title.", field="title")
-    checked = _check_file(upload)
     now = timezone.now()
+    _check_dates(effective_date, retain_until, timezone.localdate(now))
+    checked = _check_file(upload)
     floor = retention_floor(effective_date, timezone.localdate(now))
     if retain_until is not None and retain_until < floor:
         raise ServiceError(

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from safeguard.catalog.models import Requirement
 from safeguard.core.audit import Actor, audit_record, field_changes, snapshot
-from safeguard.core.dates import add_months
+from safeguard.core.dates import add_months, can_add_months, date_range
 from safeguard.core.models import Evidence, Membership, Obligation, ObligationCompletion, Organization, User
 from safeguard.core.models.obligations import CADENCE_MONTHS, Cadence
 from safeguard.core.roles import Role
@@ -19,12 +19,24 @@ from safeguard.core.services.evidence import evidence_link, evidence_upload
 
 EDITABLE_FIELDS = ("title", "description", "citation", "cadence", "owner", "due_on", "remind_days_before")
 MAX_REMIND_DAYS = 365
+DUE_YEARS_AHEAD = 10  # how far ahead a person may set a due date
 EVIDENCE_TARGET_TYPE = "core.obligation"
 
 
 def next_due(due_on: date, cadence: str) -> date | None:
     months = CADENCE_MONTHS.get(Cadence(cadence))
     return add_months(due_on, months) if months else None
+
+
+def _can_follow(due_on: date, cadence: str) -> bool:
+    """Whether the occurrence after `due_on` falls on a real date (not past 9999-12-31)."""
+    return can_add_months(due_on, CADENCE_MONTHS.get(Cadence(cadence), 0))
+
+
+def _check_due_on(due_on: object, today: date) -> None:
+    allowed = date_range(today, years_ahead=DUE_YEARS_AHEAD)
+    if due_on not in allowed:
+        raise ServiceError(f"The due date must be {allowed.describe()}.", field="due_on")
 
 
 def _validate(
@@ -60,7 +72,9 @@ def obligation_create(
     description: str = "",
     remind_days_before: int = 14,
     source: str = "user",
+    today: date | None = None,
 ) -> Obligation:
+    _check_due_on(due_on, today or timezone.localdate())
     _validate(
         organization,
         title=title,
@@ -92,7 +106,7 @@ def obligation_create(
 
 
 def obligation_update(
-    *, organization: Organization, actor: Actor, obligation: Obligation, **values: object
+    *, organization: Organization, actor: Actor, obligation: Obligation, today: date | None = None, **values: object
 ) -> Obligation:
     unknown = set(values) - set(EDITABLE_FIELDS)
     if unknown:
@@ -114,6 +128,8 @@ def obligation_update(
             remind_days_before=locked.remind_days_before,
         )
         changes = field_changes(before, snapshot(locked, EDITABLE_FIELDS))
+        if "due_on" in changes:
+            _check_due_on(locked.due_on, today or timezone.localdate())
         if changes:
             if "due_on" in changes:
                 # A new due date starts the reminder and escalation cycle afresh.
@@ -134,10 +150,13 @@ def obligation_complete(
     note: str = "",
     evidence: Evidence | None = None,
     evidence_file: UploadedFile | None = None,
+    due_on: date | None = None,
     today: date | None = None,
 ) -> ObligationCompletion:
     """Record completion. A recurring duty moves to its next due date (from the due date, not from today).
 
+    `due_on` names the occurrence being completed, as the person saw it: a second submission of the same
+    completion (a double click, a retried request) no longer matches the moved-on duty and is refused.
     Proof may be existing evidence or a new file (stored as evidence); either is linked to the obligation.
     """
     today = today or timezone.localdate()
@@ -151,8 +170,7 @@ def obligation_complete(
         raise ServiceError("That evidence was deleted.", field="evidence")
     with transaction.atomic():
         locked = Obligation.objects.select_for_update().get(pk=obligation.pk, organization=organization)
-        if locked.status != Obligation.Status.OPEN:
-            raise ServiceError(f"This obligation is {locked.get_status_display().lower()}, not open.")
+        _check_occurrence(locked, due_on)
         evidence = _completion_evidence(organization, actor, locked, evidence, evidence_file, today)
         completion = ObligationCompletion.objects.create(
             obligation=locked,
@@ -186,6 +204,30 @@ def obligation_complete(
             },
         )
     return completion
+
+
+def _check_occurrence(locked: Obligation, due_on: date | None) -> None:
+    """Refuse a completion of anything but the open occurrence the person saw (`due_on`, when given)."""
+    moved_on = due_on != locked.due_on or locked.status != Obligation.Status.OPEN
+    if due_on is not None and moved_on and locked.completions.filter(due_on=due_on).exists():
+        now = (
+            f"the duty is now due on {locked.due_on:%Y-%m-%d}"
+            if locked.status == Obligation.Status.OPEN
+            else f"the obligation is {locked.get_status_display().lower()}"
+        )
+        raise ServiceError(f"This occurrence was already completed; {now}.", field="due_on")
+    if locked.status != Obligation.Status.OPEN:
+        raise ServiceError(f"This obligation is {locked.get_status_display().lower()}, not open.")
+    if due_on is not None and due_on != locked.due_on:
+        raise ServiceError(
+            f"The due date changed to {locked.due_on:%Y-%m-%d} since you opened this page; check it and submit again.",
+            field="due_on",
+        )
+    if not _can_follow(locked.due_on, locked.cadence):
+        raise ServiceError(
+            f"The due date {locked.due_on:%Y-%m-%d} is too far ahead to schedule the next occurrence; "
+            "correct it before recording a completion."
+        )
 
 
 def _completion_evidence(

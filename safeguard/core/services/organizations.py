@@ -74,6 +74,9 @@ def _validate_role(role: str, access_ends_on: date | None) -> None:
         raise ServiceError(f"Role must be one of: {', '.join(Role.values)}.", field="role")
     if role == Role.AUDITOR and access_ends_on is None:
         raise ServiceError("An auditor's access needs an end date.", field="access_ends_on")
+    if role == Role.OWNER and access_ends_on is not None:
+        # An end date would let the last owner lapse silently, leaving nobody who can manage the organization.
+        raise ServiceError("An owner's access cannot end; make someone else owner first.", field="access_ends_on")
 
 
 def membership_add(
@@ -86,7 +89,10 @@ def membership_add(
     first_name: str = "",
     last_name: str = "",
 ) -> Membership:
-    """Add a person by email, creating their account (with no usable password) when they have none."""
+    """Add a person by email, creating their account (with no usable password) when they have none.
+
+    A person whose membership was deactivated gets it back, with the new role and end date.
+    """
     _validate_role(role, access_ends_on)
     email = User.objects.normalize_email(email.strip()).lower()
     if "@" not in email:
@@ -95,8 +101,11 @@ def membership_add(
         user = User.objects.filter(email__iexact=email).first()
         if user is None:
             user = User.objects.create_user(email=email, password=None, first_name=first_name, last_name=last_name)
-        if Membership.objects.filter(organization=organization, user=user).exists():
-            raise ServiceError(f"{email} is already a member of {organization}.", field="email")
+        existing = Membership.objects.select_for_update().filter(organization=organization, user=user).first()
+        if existing is not None:
+            if existing.is_active:
+                raise ServiceError(_already_a_member(email, organization, existing), field="email")
+            return _membership_reactivate(organization, actor, existing, role=role, access_ends_on=access_ends_on)
         membership = Membership.objects.create(
             organization=organization, user=user, role=role, access_ends_on=access_ends_on
         )
@@ -109,6 +118,36 @@ def membership_add(
         )
         request_evaluation(organization, "membership added")
     return membership
+
+
+REACTIVATED_FIELDS = ("is_active", "role", "access_ends_on")
+
+
+def _already_a_member(email: str, organization: Organization, membership: Membership) -> str:
+    if membership.is_current():
+        return f"{email} is already a member of {organization}."
+    return (
+        f"{email} is already a member of {organization}, but their access ended on "
+        f"{membership.access_ends_on:%Y-%m-%d}: change the end date on their membership instead."
+    )
+
+
+def _membership_reactivate(
+    organization: Organization, actor: Actor, locked: Membership, *, role: str, access_ends_on: date | None
+) -> Membership:
+    """Give a deactivated member access again; the caller holds the row's lock."""
+    before = snapshot(locked, REACTIVATED_FIELDS)
+    locked.is_active, locked.role, locked.access_ends_on = True, role, access_ends_on
+    locked.save(update_fields=list(REACTIVATED_FIELDS))
+    audit_record(
+        actor=actor,
+        action="membership.reactivated",
+        organization=organization,
+        target=locked,
+        changes=field_changes(before, snapshot(locked, REACTIVATED_FIELDS)),
+    )
+    request_evaluation(organization, "membership reactivated")
+    return locked
 
 
 def membership_update(
@@ -124,9 +163,10 @@ def membership_update(
         _lock_owners(organization)  # before the member's own row: every ownership change locks in the same order
         locked = Membership.objects.select_for_update().get(pk=membership.pk, organization=organization)
         before = snapshot(locked, ("role", "access_ends_on"))
-        if locked.role == Role.OWNER and role != Role.OWNER:
-            _keep_an_owner(organization, locked)
+        was_owner = _is_current_owner(locked)
         locked.role, locked.access_ends_on = role, access_ends_on
+        if was_owner and not _is_current_owner(locked):
+            _keep_an_owner(organization, locked)
         changes = field_changes(before, snapshot(locked, ("role", "access_ends_on")))
         if changes:
             locked.save(update_fields=["role", "access_ends_on"])
@@ -143,7 +183,7 @@ def membership_deactivate(*, organization: Organization, actor: Actor, membershi
         locked = Membership.objects.select_for_update().get(pk=membership.pk, organization=organization)
         if not locked.is_active:
             raise ServiceError("This membership is already inactive.")
-        if locked.role == Role.OWNER:
+        if _is_current_owner(locked):
             _keep_an_owner(organization, locked)
         locked.is_active = False
         locked.save(update_fields=["is_active"])
@@ -162,6 +202,10 @@ def _lock_owners(organization: Organization) -> list[Membership]:
     return list(
         Membership.objects.select_for_update().filter(organization=organization, role=Role.OWNER).order_by("pk")
     )
+
+
+def _is_current_owner(membership: Membership) -> bool:
+    return membership.role == Role.OWNER and membership.is_current()
 
 
 def _keep_an_owner(organization: Organization, leaving: Membership) -> None:

@@ -54,10 +54,16 @@ def members(request: OrgRequest) -> HttpResponse:
     return render(request, "core/administration/members.html", context)
 
 
+def _deactivated(request: OrgRequest, email: str) -> bool:
+    """Whether adding `email` would give a deactivated member access back (for the confirmation message)."""
+    return Membership.objects.filter(organization=request.org, user__email__iexact=email, is_active=False).exists()
+
+
 @org_view(Perm.MANAGE_ORG)
 def member_add(request: OrgRequest) -> HttpResponse:
     form = MemberAddForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        returning = _deactivated(request, form.cleaned_data["email"].strip())
         try:
             membership = services.membership_add(
                 organization=request.org, actor=Actor.from_request(request), **form.cleaned_data
@@ -65,7 +71,8 @@ def member_add(request: OrgRequest) -> HttpResponse:
         except ServiceError as error:
             show_error(form, error)
         else:
-            messages.success(request, f"Added {membership.user.email} as {membership.get_role_display()}.")
+            verb = "Reactivated" if returning else "Added"
+            messages.success(request, f"{verb} {membership.user.email} as {membership.get_role_display()}.")
             return redirect("core:members", request.org.slug)
     return render(request, "core/administration/member_add.html", {"form": form})
 
@@ -84,7 +91,7 @@ def member_edit(request: OrgRequest, membership_id: UUID) -> HttpResponse:
             show_error(form, error)
         else:
             messages.success(request, f"Saved {member.user.email}'s membership.")
-            return redirect("core:members", request.org.slug)
+            return _after_membership_change(request)
     context = {"form": form, "member": member, "is_current": member.is_current()}
     return render(request, "core/administration/member_edit.html", context)
 
@@ -99,4 +106,13 @@ def member_deactivate(request: OrgRequest, membership_id: UUID) -> HttpResponse:
         messages.error(request, error.message)
         return redirect("core:member_edit", request.org.slug, member.public_id)
     messages.success(request, f"{member.user.email} no longer has access to {request.org.name}.")
-    return redirect("core:members", request.org.slug)
+    return _after_membership_change(request)
+
+
+def _after_membership_change(request: OrgRequest) -> HttpResponse:
+    """Back to the members list, unless the change took the acting member's own right to see it (they demoted or
+    deactivated themselves): then home, where the message still shows."""
+    acting = Membership.objects.get(pk=request.membership.pk)
+    if acting.is_current() and acting.has(Perm.MANAGE_ORG):
+        return redirect("core:members", request.org.slug)
+    return redirect("home")

@@ -117,10 +117,11 @@ def _detail(request: OrgRequest, obligation: Obligation, complete_form: Obligati
     return render(request, "core/obligations/detail.html", context)
 
 
-def _complete_form(request: OrgRequest, *, bound: bool = False) -> ObligationCompleteForm:
+def _complete_form(request: OrgRequest, obligation: Obligation, *, bound: bool = False) -> ObligationCompleteForm:
     return ObligationCompleteForm(
         request.POST if bound else None,
         request.FILES if bound else None,
+        initial={"due_on": obligation.due_on},
         organization=request.org,
         pick_evidence=request.membership.has(Perm.VIEW_PROGRAM),
     )
@@ -129,7 +130,7 @@ def _complete_form(request: OrgRequest, *, bound: bool = False) -> ObligationCom
 @org_view(None)
 def obligation_detail(request: OrgRequest, obligation_id: UUID) -> HttpResponse:
     obligation = get_obligation_for_user(request.membership, obligation_id)
-    return _detail(request, obligation, _complete_form(request))
+    return _detail(request, obligation, _complete_form(request, obligation))
 
 
 @org_view(Perm.MANAGE_PROGRAM)
@@ -155,7 +156,7 @@ def obligation_edit(request: OrgRequest, obligation_id: UUID) -> HttpResponse:
 @org_view(None)
 def obligation_complete(request: OrgRequest, obligation_id: UUID) -> HttpResponse:
     obligation = get_obligation_for_user(request.membership, obligation_id, write=True)
-    form = _complete_form(request, bound=True)
+    form = _complete_form(request, obligation, bound=True)
     if form.is_valid():
         try:
             services.obligation_complete(
@@ -165,8 +166,13 @@ def obligation_complete(request: OrgRequest, obligation_id: UUID) -> HttpRespons
                 note=form.cleaned_data["note"],
                 evidence=form.cleaned_data.get("evidence"),
                 evidence_file=form.cleaned_data["evidence_file"],
+                due_on=form.cleaned_data["due_on"],
             )
         except ServiceError as error:
+            if error.field == "due_on":
+                # A repeated or outdated submission: show the duty as it is now, with a fresh form.
+                messages.error(request, error.message)
+                return redirect("core:obligation_detail", request.org.slug, obligation.public_id)
             show_service_error(form, error)
         else:
             obligation.refresh_from_db()

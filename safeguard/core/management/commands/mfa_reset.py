@@ -11,7 +11,8 @@ from safeguard.core.services.errors import ServiceError
 class Command(BaseCommand):
     help = (
         "Remove a person's authenticator app and recovery codes after they lost both, so they enrol again at their "
-        "next sign-in. Confirm who they are out of band first; the reason is recorded in the audit trail."
+        "next sign-in; their API tokens and calendar feed address are revoked too. Confirm who they are out of band "
+        "first; the reason is recorded in the audit trail."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -23,7 +24,14 @@ class Command(BaseCommand):
         if user is None:
             raise CommandError(f"No account with the email {options['email']!r}.")
         try:
-            removed = mfa_reset(actor=Actor.system("mfa_reset command"), user=user, reason=options["reason"])
+            outcome = mfa_reset(actor=Actor.system("mfa_reset command"), user=user, reason=options["reason"])
         except ServiceError as exc:
             raise CommandError(exc.message) from exc
-        self.stdout.write(f"Removed {removed} MFA device(s) of {user.email}; they enrol again at their next sign-in.")
+        self.stdout.write(
+            f"Removed {outcome.devices_removed} MFA device(s) of {user.email}; they enrol again at their next sign-in."
+        )
+        revoked = outcome.revoked
+        self.stdout.write(
+            f"Revoked {revoked.api_tokens} API token(s)"
+            f"{' and the calendar feed address' if revoked.calendar_feed else ''}; they make new ones when needed."
+        )

@@ -265,6 +265,15 @@ def test_decision_without_alternative_shows_the_field_error(cast: Cast) -> None:
     assert not AddressableDecision.objects.exists()
 
 
+def test_a_review_date_more_than_three_years_out_is_refused_on_the_field(cast: Cast) -> None:
+    far = (timezone.localdate() + timedelta(days=366 * 3 + 1)).isoformat()
+    response = client_as(cast, "owner").post(decide_url(ADDRESSABLE), decision_data(**{"decide-review_on": far}))
+    assert response.status_code == 400
+    assert "must be reviewed within three years" in response.content.decode()
+    assert not AddressableDecision.objects.exists()
+    assert not AuditEvent.objects.exists()
+
+
 # Sign a decision --------------------------------------------------------------------------------------------------
 
 

@@ -21,6 +21,8 @@ from safeguard.tracker.models import AddressableDecision, Attestation, Evaluatio
 
 logger = logging.getLogger(__name__)
 MAX_ATTESTATION_DAYS = 366 * 3
+# Addressable decisions rest on a risk assessment that changes; three years is the longest we let one stand.
+MAX_DECISION_REVIEW_DAYS = 366 * 3
 
 
 def requirement_by_citation(citation: str) -> Requirement:
@@ -219,6 +221,8 @@ def decision_record(
         )
     if review_on <= today:
         raise ServiceError("The review date must be in the future.", field="review_on")
+    if (review_on - today).days > MAX_DECISION_REVIEW_DAYS:
+        raise ServiceError("An addressable decision must be reviewed within three years.", field="review_on")
     if actor.user is None:
         raise ServiceError("Only a person can record a decision.")
     with transaction.atomic():

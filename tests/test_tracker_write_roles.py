@@ -10,12 +10,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from safeguard.core.audit import Actor
 from safeguard.core.models import AuditEvent, EvidenceLink, User
 from safeguard.core.roles import Role
 from safeguard.tracker.models import AddressableDecision, Attestation, EvaluationRun
-from safeguard.tracker.services import attestation_record, decision_record
 from tests.conftest import Cast, client_for, make_member
+from tests.test_tracker_writes import make_attestation, make_decision
 
 pytestmark = pytest.mark.django_db
 TODAY = timezone.localdate()
@@ -28,28 +27,6 @@ ROLES = [(Role.PRIVACY_OFFICER, True), (Role.MANAGER, False), (Role.REVIEWER, Fa
 
 def member(cast: Cast, role: str) -> User:
     return make_member(cast.org, f"{role}@clinic.test", role).user
-
-
-def attestation(cast: Cast) -> Attestation:
-    return attestation_record(
-        organization=cast.org,
-        actor=Actor(user=cast.owner),
-        citation=SPEC,
-        statement="Policy issued.",
-        expires_on=TODAY + timedelta(days=90),
-    )
-
-
-def decision(cast: Cast) -> AddressableDecision:
-    return decision_record(
-        organization=cast.org,
-        actor=Actor(user=cast.owner),
-        citation=ADDRESSABLE,
-        decision="not_reasonable",
-        rationale="Kiosk.",
-        alternative_measure="Locked room.",
-        review_on=TODAY + timedelta(days=200),
-    )
 
 
 def audit_since(mark: int) -> list[str]:
@@ -74,7 +51,7 @@ def test_record_an_attestation(cast: Cast, role: str, allowed: bool) -> None:
 
 @pytest.mark.parametrize(("role", "allowed"), ROLES)
 def test_withdraw_an_attestation(cast: Cast, role: str, allowed: bool) -> None:
-    record = attestation(cast)
+    record = make_attestation(cast)
     mark = audit_mark()
     response = client_for(member(cast, role)).post(
         reverse("tracker:attestation_withdraw", args=["clinic", record.public_id])
@@ -87,7 +64,7 @@ def test_withdraw_an_attestation(cast: Cast, role: str, allowed: bool) -> None:
 
 @pytest.mark.parametrize(("role", "allowed"), ROLES)
 def test_attach_evidence_to_an_attestation(cast: Cast, role: str, allowed: bool) -> None:
-    record = attestation(cast)
+    record = make_attestation(cast)
     mark = audit_mark()
     response = client_for(member(cast, role)).post(
         reverse("tracker:attestation_evidence", args=["clinic", record.public_id]),
@@ -116,7 +93,7 @@ def test_record_a_decision(cast: Cast, role: str, allowed: bool) -> None:
 
 @pytest.mark.parametrize("role", [role for role, _ in ROLES])
 def test_nobody_of_these_signs_a_decision(cast: Cast, role: str) -> None:
-    record = decision(cast)
+    record = make_decision(cast)
     mark = audit_mark()
     response = client_for(member(cast, role)).post(reverse("tracker:decision_sign", args=["clinic", record.public_id]))
     assert response.status_code == 403

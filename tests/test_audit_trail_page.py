@@ -49,7 +49,12 @@ def test_audit_pages_are_for_audit_viewers(cast: Cast, who: str | None, expected
     assert response.status_code == expected
     if who is None:
         assert response["Location"].startswith(reverse("login"))
-    assert AuditEvent.objects.count() == before
+    # Viewing writes nothing; an allowed export is itself recorded, a refused one is not.
+    exported = name == "audit_export" and expected == 200
+    assert AuditEvent.objects.count() == before + (1 if exported else 0)
+    if exported:
+        event = AuditEvent.objects.get(action="audit.exported")
+        assert event.actor == getattr(cast, who) and event.changes["events"] == [None, before]
 
 
 @pytest.mark.parametrize(
@@ -195,6 +200,15 @@ def test_csv_export_has_the_documented_columns_in_chain_order(cast: Cast) -> Non
     assert (first["prev_hash"], first["hash"]) == (event.prev_hash, event.hash)
     assert second["prev_hash"] == first["hash"]
     assert second["object"] == "'=HYPERLINK(evil)"  # a spreadsheet must not run it as a formula
+
+
+def test_the_export_holds_the_chain_as_it_was_when_asked_for(cast: Cast) -> None:
+    _record(cast.org)
+    rows = _csv(client_for(cast.owner).get(_url(cast, "audit_export")))
+    assert [row["action"] for row in rows] == ["test.event"]
+    last = AuditEvent.objects.filter(organization=cast.org).order_by("-sequence").first()
+    assert last is not None and last.action == "audit.exported"
+    assert last.changes["through_sequence"] == [None, 1]
 
 
 def test_csv_export_applies_the_filters(cast: Cast) -> None:

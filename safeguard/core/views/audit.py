@@ -14,17 +14,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
+from django.db.models import Max, QuerySet
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from safeguard.core.audit import audit_verify_chain
+from safeguard.core.audit import Actor, audit_verify_chain
 from safeguard.core.forms.administration import AuditFilterForm
 from safeguard.core.models import AuditEvent, Organization
 from safeguard.core.org_views import OrgRequest, org_view
 from safeguard.core.queries import audit_events
 from safeguard.core.roles import Perm
+from safeguard.core.services.audit_trail import audit_export_record
 
 PAGE_SIZE = 50
 CSV_COLUMNS = (
@@ -164,6 +165,16 @@ def audit_export(request: OrgRequest) -> StreamingHttpResponse:
     """The filtered events as CSV, oldest first (the chain's order), streamed so any size fits in memory."""
     form = AuditFilterForm(request.GET or None)
     events = filtered_events(request.org, form).order_by("sequence")
+    # The export's own event is appended first; the file holds the chain as it was when asked for.
+    through = events.aggregate(last=Max("sequence"))["last"] or 0
+    events = events.filter(sequence__lte=through)
+    audit_export_record(
+        organization=request.org,
+        actor=Actor.from_request(request),
+        filters=dict(getattr(form, "cleaned_data", {})),
+        events=events.count(),
+        through_sequence=through,
+    )
     stamp = timezone.localdate().isoformat()
     response = StreamingHttpResponse(csv_lines(events), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="audit-{request.org.slug}-{stamp}.csv"'

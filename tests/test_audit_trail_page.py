@@ -54,7 +54,7 @@ def test_audit_pages_are_for_audit_viewers(cast: Cast, who: str | None, expected
     assert AuditEvent.objects.count() == before + (1 if exported else 0)
     if exported:
         event = AuditEvent.objects.get(action="audit.exported")
-        assert event.actor == getattr(cast, who) and event.changes["events"] == [None, before]
+        assert who is not None and event.actor == getattr(cast, who) and event.changes["events"] == [None, before]
 
 
 @pytest.mark.parametrize(

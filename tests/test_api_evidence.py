@@ -282,3 +282,12 @@ def test_upload_dated_out_of_range_is_a_400_on_the_field(cast: Cast, field: str,
     assert list(error_of(response)["fields"]) == [field]
     assert not Evidence.objects.exists()
     assert not AuditEvent.objects.exists()
+
+
+def test_search_matches_the_evidence_page(cast: Cast) -> None:
+    stored(cast, "Risk analysis 2025")
+    stored(cast, "Sanction policy")
+    client = api_client(cast.owner)
+    found = client.get(BASE, {"q": "SANCTION"}).json()
+    assert [item["title"] for item in found["results"]] == ["Sanction policy"]
+    assert client.get(BASE, {"q": ""}).json()["count"] == 2

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from safeguard.core.models import AuditEvent, Obligation, Organization
+from safeguard.core.models import AuditEvent, Evidence, EvidenceVersion, Obligation, Organization
 
 
 def obligations_due(organization: Organization, *, today: date, within_days: int = 30) -> list[Obligation]:
@@ -47,3 +47,24 @@ def audit_events(
     if until is not None:
         events = events.filter(occurred_at__lte=datetime.combine(until, time.max, tzinfo=zone))
     return events.order_by("-sequence")
+
+
+def evidence_rows(organization: Organization, *, text: str = "") -> QuerySet[Evidence]:
+    """Live evidence, newest first, with its latest version's number, size, digest and uploader, in one query.
+
+    `text` narrows to titles or descriptions containing it (the evidence page's search and the API's `q`).
+    """
+    latest = EvidenceVersion.objects.filter(evidence=OuterRef("pk")).order_by("-number")
+    rows = (
+        Evidence.objects.filter(organization=organization, is_deleted=False)
+        .annotate(
+            latest_number=Subquery(latest.values("number")[:1]),
+            latest_size=Subquery(latest.values("size")[:1]),
+            latest_sha256=Subquery(latest.values("sha256")[:1]),
+            latest_uploader=Subquery(latest.values("uploaded_by__email")[:1]),
+        )
+        .order_by("-created_at", "-pk")
+    )
+    if text:
+        rows = rows.filter(Q(title__icontains=text) | Q(description__icontains=text))
+    return rows

@@ -18,6 +18,7 @@ from safeguard.core.api.base import ApiView
 from safeguard.core.api.permissions import api_actor, api_membership
 from safeguard.core.api.serializers import PersonSerializer, error_responses
 from safeguard.core.models import Evidence, EvidenceVersion
+from safeguard.core.queries import evidence_rows
 from safeguard.core.roles import Perm
 from safeguard.core.services.evidence import (
     evidence_add_version,
@@ -68,6 +69,12 @@ class EvidenceUploadSerializer(serializers.Serializer):
     file = serializers.FileField()
 
 
+class EvidenceFilterSerializer(serializers.Serializer):
+    q = serializers.CharField(
+        required=False, allow_blank=True, max_length=200, help_text="Part of a title or description."
+    )
+
+
 class VersionUploadSerializer(serializers.Serializer):
     file = serializers.FileField()
 
@@ -85,17 +92,19 @@ class EvidenceListView(ApiView):
 
     @extend_schema(
         summary="List evidence",
-        description="Evidence that is not deleted, newest first.",
-        responses={200: EvidenceSerializer(many=True), **error_responses(403, 404)},
+        description="Evidence that is not deleted, newest first; `q` searches titles and descriptions.",
+        parameters=[EvidenceFilterSerializer],
+        responses={200: EvidenceSerializer(many=True), **error_responses(400, 403, 404)},
         tags=TAGS,
     )
     def get(self, request: Request, org_slug: str) -> Response:
         membership = api_membership(request, org_slug, Perm.VIEW_PROGRAM)
+        filters = EvidenceFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
         items = (
-            Evidence.objects.filter(organization=membership.organization, is_deleted=False)
+            evidence_rows(membership.organization, text=filters.validated_data.get("q", "").strip())
             .select_related("created_by")
             .prefetch_related(_with_versions())
-            .order_by("-created_at", "-pk")
         )
         return self.paginated(items, EvidenceSerializer)
 

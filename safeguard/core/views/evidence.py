@@ -7,7 +7,6 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,8 +23,9 @@ from safeguard.core.forms.evidence import (
     EvidenceUploadForm,
     EvidenceVersionForm,
 )
-from safeguard.core.models import Evidence, EvidenceVersion, Obligation, Organization
+from safeguard.core.models import Evidence, Obligation
 from safeguard.core.org_views import OrgRequest, org_view
+from safeguard.core.queries import evidence_rows
 from safeguard.core.roles import Perm
 from safeguard.core.services import evidence as services
 from safeguard.core.services.errors import ServiceError
@@ -33,29 +33,11 @@ from safeguard.core.services.errors import ServiceError
 PAGE_SIZE = 50
 
 
-def _evidence_rows(organization: Organization, text: str) -> QuerySet[Evidence]:
-    """Live evidence with its latest version's number, size, digest and uploader, in one query."""
-    latest = EvidenceVersion.objects.filter(evidence=OuterRef("pk")).order_by("-number")
-    rows = (
-        Evidence.objects.filter(organization=organization, is_deleted=False)
-        .annotate(
-            latest_number=Subquery(latest.values("number")[:1]),
-            latest_size=Subquery(latest.values("size")[:1]),
-            latest_sha256=Subquery(latest.values("sha256")[:1]),
-            latest_uploader=Subquery(latest.values("uploaded_by__email")[:1]),
-        )
-        .order_by("-created_at", "-pk")
-    )
-    if text:
-        rows = rows.filter(Q(title__icontains=text) | Q(description__icontains=text))
-    return rows
-
-
 @org_view(Perm.VIEW_PROGRAM)
 def evidence_list(request: OrgRequest) -> HttpResponse:
     filters = EvidenceFilterForm(request.GET)
     text = filters.cleaned_data["q"].strip() if filters.is_valid() else ""
-    page = Paginator(_evidence_rows(request.org, text), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(evidence_rows(request.org, text=text), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "core/evidence/list.html", {"page": page, "filters": filters, "q": text})
 
 

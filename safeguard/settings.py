@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "safeguard.core",
     "safeguard.catalog",
     "safeguard.tracker",
+    "safeguard.risk",
 ]
 
 MIDDLEWARE = [

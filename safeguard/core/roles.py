@@ -23,15 +23,21 @@ class Perm(StrEnum):
     SIGN_DECISIONS = "sign_decisions"  # sign addressable decisions and other sign-offs
     DELETE_EVIDENCE = "delete_evidence"
     EXPORT_ORG = "export_org"
+    # The sanctions log names people and what they did: it is kept from everyone but those who administer it.
+    VIEW_SANCTIONS = "view_sanctions"
+    MANAGE_SANCTIONS = "manage_sanctions"
 
 
 _READ = {Perm.VIEW_PROGRAM, Perm.VIEW_AUDIT}
 _PROGRAM = _READ | {Perm.MANAGE_PROGRAM}
+_SANCTIONS = {Perm.VIEW_SANCTIONS, Perm.MANAGE_SANCTIONS}
 
 ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     Role.OWNER: frozenset(Perm),
-    Role.SECURITY_OFFICIAL: frozenset(_PROGRAM | {Perm.SIGN_DECISIONS, Perm.DELETE_EVIDENCE, Perm.EXPORT_ORG}),
-    Role.PRIVACY_OFFICER: frozenset(_PROGRAM),
+    Role.SECURITY_OFFICIAL: frozenset(
+        _PROGRAM | _SANCTIONS | {Perm.SIGN_DECISIONS, Perm.DELETE_EVIDENCE, Perm.EXPORT_ORG}
+    ),
+    Role.PRIVACY_OFFICER: frozenset(_PROGRAM | _SANCTIONS),
     Role.MANAGER: frozenset({Perm.VIEW_PROGRAM}),
     Role.REVIEWER: frozenset({Perm.VIEW_PROGRAM}),
     # Workforce members see their own duties (obligations they own) but not the program.

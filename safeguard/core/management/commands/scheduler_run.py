@@ -20,6 +20,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
 from django.utils import timezone
 
+from safeguard.core.chores import registered_chores
 from safeguard.core.models import Organization
 from safeguard.core.services.reminders import ReminderSummary, obligation_reminders_run
 from safeguard.tracker.models import EvaluationRun
@@ -48,6 +49,7 @@ def positive_seconds(value: str) -> int:
 
 @dataclass(frozen=True)
 class PassResult:
+    chores: tuple[str, ...]
     reminders: ReminderSummary
     queued: tuple[str, ...]
     already_evaluated: tuple[str, ...]
@@ -73,6 +75,7 @@ def daily_evaluation_due(organization: Organization, today: date) -> bool:
 
 
 def scheduler_pass(*, today: date, dry_run: bool) -> PassResult:
+    chores = [f"{name}: {line}" for name, chore in registered_chores().items() for line in chore(today, dry_run)]
     reminders = obligation_reminders_run(today=today, dry_run=dry_run)
     queued, skipped = [], []
     for organization in Organization.objects.order_by("slug"):
@@ -82,7 +85,7 @@ def scheduler_pass(*, today: date, dry_run: bool) -> PassResult:
         if not dry_run:
             evaluation_request(organization=organization, trigger=DAILY_TRIGGER)
         queued.append(organization.slug)
-    return PassResult(reminders, tuple(queued), tuple(skipped))
+    return PassResult(tuple(chores), reminders, tuple(queued), tuple(skipped))
 
 
 class _WakeUp(Exception):
@@ -125,7 +128,8 @@ def run_loop(run_once: Callable[[], None], *, interval: int, stopper: Stopper) -
 
 class Command(BaseCommand):
     help = (
-        "Run the recurring chores once: email reminders for obligations coming due, escalate overdue ones to "
+        "Run the recurring chores once: each app's daily chores (such as turning overdue risk actions into "
+        "obligations), email reminders for obligations coming due, escalate overdue ones to "
         "the owner, security officials and owners, and queue each organization's daily tracker evaluation "
         "(at most one per organization per day). Safe to run repeatedly."
     )
@@ -180,6 +184,8 @@ class Command(BaseCommand):
         summary = result.reminders
         would = "Would send" if summary.dry_run else "Sent"
         prefix = "[dry run] " if summary.dry_run else ""
+        for line in result.chores:
+            self.stdout.write(f"{prefix}{line}")
         self.stdout.write(
             f"{prefix}{summary.today:%Y-%m-%d}: {would} {len(summary.reminded)} reminder(s) and "
             f"{len(summary.escalated)} escalation(s); {len(summary.failed)} failed."

@@ -1,6 +1,6 @@
 """The REST API, /api/v1/: every route names its organization; the OpenAPI schema is at /api/v1/schema/."""
 
-from django.urls import path
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
 from safeguard.core.api import audit, evidence, members, obligations, organizations
@@ -47,4 +47,9 @@ urlpatterns = [
         name="obligation_complete",
     ),
     path(f"{ORG}audit-events/", audit.AuditEventListView.as_view(), name="audit_events"),
+    path(ORG, include("safeguard.risk.api.urls_assets")),
+    path(ORG, include("safeguard.risk.api.urls_analyses")),
+    path(ORG, include("safeguard.risk.api.urls_register")),
+    path(ORG, include("safeguard.risk.api.urls_sanctions")),
+    path(ORG, include("safeguard.risk.api.urls_reports")),
 ]

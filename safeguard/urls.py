@@ -11,6 +11,7 @@ urlpatterns = [
     path("calendar/<str:token>.ics", core_views.calendar_feed, name="calendar_feed"),
     path("o/<slug:org_slug>/", include("safeguard.tracker.urls")),
     path("o/<slug:org_slug>/", include("safeguard.core.urls")),
+    path("o/<slug:org_slug>/risk/", include("safeguard.risk.urls")),
     path("api/v1/", include("safeguard.api_urls")),
     path("admin/", admin.site.urls),
 ]

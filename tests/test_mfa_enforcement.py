@@ -27,6 +27,7 @@ from safeguard.core.models import AuditEvent, Membership, Obligation
 from safeguard.core.roles import Role
 from safeguard.core.services.obligations import obligation_create
 from tests.conftest import Cast, client_for
+from tests.risk_records import risk_records
 from tests.test_api_support import error_of, make_token
 from tests.test_api_tracker import ENCRYPTION, attested, decided, some_evidence
 from tests.test_auth_support import next_code
@@ -79,6 +80,7 @@ class Records:
     decision_id: str
     membership_id: str
     citation: str
+    risk: dict[str, str]  # the risk app's route parameters (asset_id, analysis_id, …): tests/risk_records.py
 
 
 def route_arguments(records: Records, route: Route) -> dict[str, str]:
@@ -92,6 +94,7 @@ def route_arguments(records: Records, route: Route) -> dict[str, str]:
         "membership_id": records.membership_id,
         "number": "1",
         "citation": records.citation,
+        **records.risk,
     }
     by_route = {
         ("tracker:attestation_withdraw", "public_id"): records.attestation_id,
@@ -149,6 +152,7 @@ def records(cast: Cast) -> Records:
         decision_id=str(decision.public_id),
         membership_id=str(Membership.objects.get(organization=cast.org, user=cast.workforce).public_id),
         citation=ENCRYPTION,
+        risk=risk_records(cast.org, cast.owner),
     )
 
 

@@ -21,4 +21,6 @@ def organization(request: HttpRequest) -> dict[str, Any]:
         "perms_audit": bool(membership and membership.has(Perm.VIEW_AUDIT)),
         "perms_manage_org": bool(membership and membership.has(Perm.MANAGE_ORG)),
         "perms_sign": bool(membership and membership.has(Perm.SIGN_DECISIONS)),
+        "perms_sanctions": bool(membership and membership.has(Perm.VIEW_SANCTIONS)),
+        "perms_manage_sanctions": bool(membership and membership.has(Perm.MANAGE_SANCTIONS)),
     }

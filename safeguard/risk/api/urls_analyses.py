@@ -1,0 +1,5 @@
+"""Risk API routes: analyses (included under /api/v1/orgs/<org_slug>/ in the api namespace)."""
+
+from django.urls import URLPattern, path  # noqa: F401
+
+urlpatterns: list[URLPattern] = []

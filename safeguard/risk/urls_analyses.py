@@ -1,0 +1,5 @@
+"""Risk pages: analyses."""
+
+from django.urls import URLPattern, path  # noqa: F401
+
+urlpatterns: list[URLPattern] = []

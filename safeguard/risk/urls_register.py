@@ -1,0 +1,5 @@
+"""Risk pages: register."""
+
+from django.urls import URLPattern, path  # noqa: F401
+
+urlpatterns: list[URLPattern] = []

@@ -56,10 +56,6 @@ class ReportJob(models.Model):
     class Kind(models.TextChoices):
         ANALYSIS_PDF = "analysis_pdf", "Risk analysis report (PDF)"
         REGISTER_XLSX = "register_xlsx", "Risk register (XLSX)"
-        ASSETS_CSV = "assets_csv", "Asset inventory (CSV)"
-        ASSETS_XLSX = "assets_xlsx", "Asset inventory (XLSX)"
-        DATA_FLOWS_CSV = "data_flows_csv", "Data flows (CSV)"
-        DATA_FLOWS_XLSX = "data_flows_xlsx", "Data flows (XLSX)"
 
     class State(models.TextChoices):
         QUEUED = "queued", "Queued"

@@ -100,7 +100,10 @@ def asset_create(
     business_associate: str = "",
     status: str = Asset.Status.IN_SERVICE,
     context: AssetContext | None = None,
+    flag_reanalysis: bool = True,
 ) -> Asset:
+    """Add an asset. An import passes its AssetContext (so names it wrote count as taken) and flag_reanalysis=False
+    to raise one re-analysis trigger for the whole file instead of one per asset."""
     values = {
         "name": name.strip(),
         "kind": kind,
@@ -131,7 +134,7 @@ def asset_create(
             target=asset,
             changes={key: [None, value] for key, value in snapshot(asset, EDITABLE_FIELDS).items()},
         )
-        if status == Asset.Status.IN_SERVICE:
+        if status == Asset.Status.IN_SERVICE and flag_reanalysis:
             _flag_added(organization, actor, asset)
         transaction.on_commit(lambda: request_evaluation(organization, "risk.asset_changed"))
     return asset
@@ -143,6 +146,7 @@ def asset_update(
     actor: Actor,
     asset: Asset,
     context: AssetContext | None = None,
+    flag_reanalysis: bool = True,
     **values: Any,
 ) -> Asset:
     unknown = set(values) - set(EDITABLE_FIELDS)
@@ -179,7 +183,9 @@ def asset_update(
         audit_record(
             actor=actor, action="risk.asset.updated", organization=organization, target=locked, changes=changes
         )
-        if entering:
+        if not flag_reanalysis:
+            pass
+        elif entering:
             _flag_added(organization, actor, locked)
         elif material and locked.status == Asset.Status.IN_SERVICE:
             _flag_changed(organization, actor, locked, material)

@@ -205,6 +205,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "OrganizationKindEnum": "safeguard.core.models.organizations.Organization.Kind",
         "RequirementKindEnum": "safeguard.catalog.models.Requirement.Kind",
+        "SanctionPolicyStatusEnum": "safeguard.risk.models.sanctions.SanctionPolicy.Status",
+        "SanctionLevelEnum": "safeguard.risk.models.sanctions.SanctionLevel",
     },
 }
 

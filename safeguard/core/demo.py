@@ -8,6 +8,7 @@ history before today (marked DEMO HISTORY below).
 from __future__ import annotations
 
 from base64 import b32encode
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -120,6 +121,17 @@ UNSIGNED_DECISION = (
 )
 
 
+# Domain apps add their part of the demo (assets, a risk analysis…): a function of (organization, the demo people
+# by local part, today), called inside the demo's transaction after the core records and before the evaluation.
+DemoExtension = Callable[[Organization, dict[str, User], date], None]
+DEMO_EXTENSIONS: list[DemoExtension] = []
+
+
+def demo_extension(function: DemoExtension) -> DemoExtension:
+    DEMO_EXTENSIONS.append(function)
+    return function
+
+
 @dataclass(frozen=True)
 class DemoLogin:
     email: str
@@ -170,6 +182,8 @@ def _build(today: date) -> Organization:
     _attest(organization, official, today)
     _decide(organization, official, today)
     _obligations(organization, official, people["official"], today)
+    for extend in DEMO_EXTENSIONS:
+        extend(organization, people, today)
     for run in EvaluationRun.objects.filter(organization=organization, state=EvaluationRun.State.QUEUED):
         # Synchronously, so the dashboard is ready on first sign-in; the queued task then finds nothing to do.
         evaluation_run(run_id=run.pk, actor=Actor.system("demo_seed"))

@@ -52,4 +52,5 @@ urlpatterns = [
     path(ORG, include("safeguard.risk.api.urls_register")),
     path(ORG, include("safeguard.risk.api.urls_sanctions")),
     path(ORG, include("safeguard.risk.api.urls_reports")),
+    path(ORG, include("safeguard.risk.api.urls_imports")),
 ]

@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("safeguard.risk.urls_register")),
     path("", include("safeguard.risk.urls_sanctions")),
     path("", include("safeguard.risk.urls_reports")),
+    path("", include("safeguard.risk.urls_imports")),
 ]

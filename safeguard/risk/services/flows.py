@@ -95,14 +95,23 @@ def flow_create(
     return flow
 
 
-def flow_update(*, organization: Organization, actor: Actor, flow: DataFlow, **values: Any) -> DataFlow:
+def flow_update(
+    *,
+    organization: Organization,
+    actor: Actor,
+    flow: DataFlow,
+    taken: set[tuple[int, int, str]] | None = None,
+    **values: Any,
+) -> DataFlow:
+    """Change a flow. An import passes `taken`, its running set of flow keys, instead of reloading them per row."""
     unknown = set(values) - set(EDITABLE_FIELDS)
     if unknown:
         raise ServiceError(f"Unknown fields: {', '.join(sorted(unknown))}.")
     if isinstance(values.get("ephi"), str):
         values["ephi"] = values["ephi"].strip()
     merged = {name: getattr(flow, name) for name in EDITABLE_FIELDS} | values
-    _raise_first(flow_errors(merged, organization, taken=flow_keys(organization), current=flow))
+    taken = flow_keys(organization) if taken is None else taken
+    _raise_first(flow_errors(merged, organization, taken=taken, current=flow))
     with transaction.atomic():
         locked = DataFlow.objects.select_for_update().get(pk=flow.pk, organization=organization)
         before = snapshot(locked, EDITABLE_FIELDS)
@@ -113,6 +122,8 @@ def flow_update(*, organization: Organization, actor: Actor, flow: DataFlow, **v
             return locked
         locked.updated_at = timezone.now()
         locked.save()
+        taken.discard((before["source"].pk, before["destination"].pk, str(before["ephi"]).lower()))
+        taken.add((locked.source_id, locked.destination_id, locked.ephi.lower()))
         audit_record(actor=actor, action="risk.flow.updated", organization=organization, target=locked, changes=changes)
     return locked
 

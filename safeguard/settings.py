@@ -207,6 +207,8 @@ SPECTACULAR_SETTINGS = {
         "RequirementKindEnum": "safeguard.catalog.models.Requirement.Kind",
         "SanctionPolicyStatusEnum": "safeguard.risk.models.sanctions.SanctionPolicy.Status",
         "SanctionLevelEnum": "safeguard.risk.models.sanctions.SanctionLevel",
+        "AssetKindEnum": "safeguard.risk.models.assets.AssetKind",
+        "AssetStatusEnum": "safeguard.risk.models.assets.Asset.Status",
         "ImportKindEnum": "safeguard.risk.models.jobs.ImportJob.Kind",
         "ImportStateEnum": "safeguard.risk.models.jobs.ImportJob.State",
     },

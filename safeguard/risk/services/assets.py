@@ -57,7 +57,9 @@ def asset_errors(values: dict[str, Any], context: AssetContext, *, current: Asse
     """Every problem with an asset's values, by field; empty when the asset may be written."""
     errors: dict[str, str] = {}
     name = str(values.get("name", "")).strip()
-    if not name:
+    if "name" not in values and current is not None:
+        pass  # an update that leaves the name alone
+    elif not name:
         errors["name"] = "Give the asset a name."
     elif len(name) > MAX_LENGTHS["name"]:
         errors["name"] = f"The name is longer than {MAX_LENGTHS['name']} characters."

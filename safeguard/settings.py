@@ -209,6 +209,7 @@ SPECTACULAR_SETTINGS = {
         "SanctionLevelEnum": "safeguard.risk.models.sanctions.SanctionLevel",
         "AssetKindEnum": "safeguard.risk.models.assets.AssetKind",
         "AssetStatusEnum": "safeguard.risk.models.assets.Asset.Status",
+        "RiskStatusEnum": "safeguard.risk.models.analysis.Risk.Status",
         "ImportKindEnum": "safeguard.risk.models.jobs.ImportJob.Kind",
         "ImportStateEnum": "safeguard.risk.models.jobs.ImportJob.State",
     },

@@ -9,4 +9,4 @@ class RiskConfig(AppConfig):
     def ready(self) -> None:
         # Registers the record types evidence links to, the archive's models and the daily chores.
         from safeguard.risk import evidence_links, portability  # noqa: F401
-        from safeguard.risk.services import triggers  # noqa: F401
+        from safeguard.risk.services import actions, triggers  # noqa: F401

@@ -210,6 +210,7 @@ SPECTACULAR_SETTINGS = {
         "AssetKindEnum": "safeguard.risk.models.assets.AssetKind",
         "AssetStatusEnum": "safeguard.risk.models.assets.Asset.Status",
         "RiskStatusEnum": "safeguard.risk.models.analysis.Risk.Status",
+        "RiskAnalysisStatusEnum": "safeguard.risk.models.analysis.RiskAnalysis.Status",
         "ImportKindEnum": "safeguard.risk.models.jobs.ImportJob.Kind",
         "ImportStateEnum": "safeguard.risk.models.jobs.ImportJob.State",
     },

@@ -1,5 +1,26 @@
-"""Risk API routes: analyses (included under /api/v1/orgs/<org_slug>/ in the api namespace)."""
+"""Risk API routes: the method, the library, analyses and assessing risks (under /api/v1/orgs/<org_slug>/)."""
 
-from django.urls import URLPattern, path  # noqa: F401
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from safeguard.risk.api import analyses, library
+
+ANALYSIS = "analyses/<uuid:analysis_id>/"
+
+urlpatterns: list[URLPattern] = [
+    path("risk-method/", library.MethodView.as_view(), name="risk_method"),
+    path("threats/", library.ThreatListView.as_view(), name="risk_threats"),
+    path("threats/<uuid:threat_id>/", library.ThreatDetailView.as_view(), name="risk_threat"),
+    path("vulnerabilities/", library.VulnerabilityListView.as_view(), name="risk_vulnerabilities"),
+    path(
+        "vulnerabilities/<uuid:vulnerability_id>/",
+        library.VulnerabilityDetailView.as_view(),
+        name="risk_vulnerability",
+    ),
+    path("analyses/", analyses.AnalysisListView.as_view(), name="risk_analyses"),
+    path(ANALYSIS, analyses.AnalysisDetailView.as_view(), name="risk_analysis"),
+    path(f"{ANALYSIS}submit/", analyses.AnalysisSubmitView.as_view(), name="risk_analysis_submit"),
+    path(f"{ANALYSIS}return/", analyses.AnalysisReturnView.as_view(), name="risk_analysis_return"),
+    path(f"{ANALYSIS}approve/", analyses.AnalysisApproveView.as_view(), name="risk_analysis_approve"),
+    path(f"{ANALYSIS}risks/", analyses.AnalysisRiskListView.as_view(), name="risk_analysis_risks"),
+    path("risks/<uuid:risk_id>/assessment/", analyses.RiskAssessmentView.as_view(), name="risk_assessment"),
+]

@@ -51,7 +51,8 @@ def test_tracker_evaluate_stores_verdicts_and_prints_progress_and_counts(cast: C
     out, _ = run("tracker_evaluate", "--org", "clinic")
     assert "Riverside Clinic: 68 requirements evaluated, 68 changed. Progress: 2.1%." in out
     assert "  Met               1" in out
-    assert "  Unknown          47" in out
+    assert "  Not met           3" in out  # no risk analysis, no risks, no sanction policy
+    assert "  Unknown          44" in out
     assert "  Not applicable    5" in out
     assert Verdict.objects.filter(organization=cast.org).count() == 68
     assert not Verdict.objects.filter(organization=cast.other_org).exists()
@@ -163,7 +164,7 @@ def test_report_table_is_fixed_width_with_specifications_indented(cast: Cast) ->
     standard = next(line for line in lines if line.startswith("164.308(a)(2) "))
     spec = next(line for line in lines if line.startswith("  164.308(a)(1)(ii)(A) "))
     assert standard.split()[1:4] == ["R", "met", "records"]
-    assert spec.split()[1:3] == ["R", "unknown"]
+    assert spec.split()[1:4] == ["R", "not_met", "records"]  # no risk analysis on record
     # Columns line up: the verdict column starts at the same offset on every row.
     verdict_at = lines[0].index("VERDICT")
     assert {line[verdict_at - 1] for line in lines[2:]} == {" "}

@@ -211,6 +211,7 @@ SPECTACULAR_SETTINGS = {
         "AssetStatusEnum": "safeguard.risk.models.assets.Asset.Status",
         "RiskStatusEnum": "safeguard.risk.models.analysis.Risk.Status",
         "RiskAnalysisStatusEnum": "safeguard.risk.models.analysis.RiskAnalysis.Status",
+        "ReportKindEnum": "safeguard.risk.models.jobs.ReportJob.Kind",
         "ImportKindEnum": "safeguard.risk.models.jobs.ImportJob.Kind",
         "ImportStateEnum": "safeguard.risk.models.jobs.ImportJob.State",
     },
@@ -221,5 +222,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    # WeasyPrint logs a line per page laid out; reports of hundreds of pages would flood the worker's log.
+    "loggers": {"axes": {"level": "WARNING"}, "weasyprint.progress": {"level": "WARNING"}},
 }

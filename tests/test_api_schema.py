@@ -32,6 +32,55 @@ EXPECTED = {
     f"{ORG}/obligations/{{obligation_id}}/": {"get", "patch"},
     f"{ORG}/obligations/{{obligation_id}}/complete/": {"post"},
     f"{ORG}/audit-events/": {"get"},
+    # risk: inventory, imports and exports
+    f"{ORG}/assets/": {"get", "post"},
+    f"{ORG}/assets/{{asset_id}}/": {"get", "patch"},
+    f"{ORG}/assets/export": {"get"},
+    f"{ORG}/data-flows/": {"get", "post"},
+    f"{ORG}/data-flows/{{flow_id}}/": {"get", "patch", "delete"},
+    f"{ORG}/data-flows/diagram.svg": {"get"},
+    f"{ORG}/data-flows/export": {"get"},
+    f"{ORG}/imports/": {"get", "post"},
+    f"{ORG}/imports/{{import_id}}/": {"get"},
+    f"{ORG}/imports/{{import_id}}/mapping/": {"post"},
+    f"{ORG}/imports/{{import_id}}/commit/": {"post"},
+    # risk: method, library, analyses
+    f"{ORG}/risk-method/": {"get", "put", "patch"},
+    f"{ORG}/threats/": {"get", "post"},
+    f"{ORG}/threats/{{threat_id}}/": {"get", "patch"},
+    f"{ORG}/vulnerabilities/": {"get", "post"},
+    f"{ORG}/vulnerabilities/{{vulnerability_id}}/": {"get", "patch"},
+    f"{ORG}/analyses/": {"get", "post"},
+    f"{ORG}/analyses/{{analysis_id}}/": {"get", "patch"},
+    f"{ORG}/analyses/{{analysis_id}}/submit/": {"post"},
+    f"{ORG}/analyses/{{analysis_id}}/return/": {"post"},
+    f"{ORG}/analyses/{{analysis_id}}/approve/": {"post"},
+    f"{ORG}/analyses/{{analysis_id}}/risks/": {"get", "post"},
+    f"{ORG}/risks/{{risk_id}}/assessment/": {"patch"},
+    # risk: register and treatment
+    f"{ORG}/risks/": {"get"},
+    f"{ORG}/risks/{{risk_id}}/": {"get", "patch"},
+    f"{ORG}/risks/{{risk_id}}/close/": {"post"},
+    f"{ORG}/risks/{{risk_id}}/reopen/": {"post"},
+    f"{ORG}/risks/{{risk_id}}/actions/": {"get", "post"},
+    f"{ORG}/risks/{{risk_id}}/acceptances/": {"get", "post"},
+    f"{ORG}/actions/": {"get"},
+    f"{ORG}/actions/{{action_id}}/": {"get", "patch"},
+    f"{ORG}/actions/{{action_id}}/complete/": {"post"},
+    f"{ORG}/actions/{{action_id}}/cancel/": {"post"},
+    f"{ORG}/acceptances/{{acceptance_id}}/withdraw/": {"post"},
+    f"{ORG}/reanalysis-triggers/": {"get", "post"},
+    f"{ORG}/reanalysis-triggers/{{trigger_id}}/": {"get"},
+    # risk: sanctions and reports
+    f"{ORG}/sanction-policies/": {"get", "post"},
+    f"{ORG}/sanction-policies/{{policy_id}}/": {"get", "patch"},
+    f"{ORG}/sanction-policies/{{policy_id}}/approve/": {"post"},
+    f"{ORG}/sanction-policies/{{policy_id}}/review/": {"post"},
+    f"{ORG}/sanctions/": {"get", "post"},
+    f"{ORG}/sanctions/{{sanction_id}}/": {"get", "patch"},
+    f"{ORG}/reports/": {"get", "post"},
+    f"{ORG}/reports/{{report_id}}/": {"get"},
+    f"{ORG}/reports/{{report_id}}/download": {"get"},
 }
 
 
@@ -67,7 +116,7 @@ def test_every_operation_has_a_summary_tag_and_error_envelope(schema: dict[str, 
 
 def test_list_endpoints_are_paginated(schema: dict[str, Any]) -> None:
     lists = [path for path, ops in schema["paths"].items() if path.endswith(("s/", "evidence/")) and "get" in ops]
-    assert len(lists) == 8
+    assert len(lists) == 23
     for path in lists:
         ref = schema["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
         assert ref.split("/")[-1].startswith("Paginated"), path

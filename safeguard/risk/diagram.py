@@ -305,6 +305,7 @@ def _node(node: DiagramNode, box: _Box) -> str:
     )
 
 
+LABEL_CHAR_WIDTH = 6.0  # average advance of an 11 px sans-serif character
 FlowKey = tuple[str, str, bool]  # source id, destination id, encrypted: one arrow each
 
 
@@ -329,11 +330,15 @@ def _edges(nodes: list[DiagramNode], edges: list[DiagramEdge], boxes: dict[str, 
         title = f"{names[source]} → {names[destination]}: {carried}" + (
             "" if encrypted else " — not encrypted in transit"
         )
+        # A white plate behind the label keeps it legible over lines; a stroke halo (paint-order) would do it more
+        # tightly, but PDF renderers ignore paint-order and would paint the text white.
+        plate = len(shown) * LABEL_CHAR_WIDTH + 6
         drawn.append(
             f'<g class="flow"><title>{text(title)}</title>{_line_style(encrypted, path)}'
+            f'<rect x="{_num(lx - plate / 2)}" y="{_num(ly - 10)}" width="{_num(plate)}" height="13" fill="#ffffff"'
+            ' fill-opacity="0.9"/>'
             f'<text x="{_num(lx)}" y="{_num(ly)}" text-anchor="middle" font-size="11"'
-            f' fill="{INK if encrypted else UNENCRYPTED}" stroke="#ffffff" stroke-width="4" paint-order="stroke">'
-            f"{text(shown)}</text></g>"
+            f' fill="{INK if encrypted else UNENCRYPTED}">{text(shown)}</text></g>'
         )
     return drawn
 

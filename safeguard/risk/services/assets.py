@@ -17,7 +17,7 @@ from safeguard.core.audit import Actor, audit_record, field_changes, snapshot
 from safeguard.core.models import Membership, Organization, User
 from safeguard.core.roles import Role
 from safeguard.core.services.errors import ServiceError
-from safeguard.core.services.evaluation import request_evaluation
+from safeguard.core.services.evaluation import request_evaluation_on_commit
 from safeguard.risk.models import AnalysisScopeItem, Asset, AssetKind, ReanalysisTrigger, VolumeBand
 from safeguard.risk.queries import latest_approved_analysis
 from safeguard.risk.services.triggers import reanalysis_flag
@@ -138,7 +138,7 @@ def asset_create(
         )
         if status == Asset.Status.IN_SERVICE and flag_reanalysis:
             _flag_added(organization, actor, asset)
-        transaction.on_commit(lambda: request_evaluation(organization, "risk.asset_changed"))
+        request_evaluation_on_commit(organization, "risk.asset_changed")
     return asset
 
 
@@ -191,7 +191,7 @@ def asset_update(
             _flag_added(organization, actor, locked)
         elif material and locked.status == Asset.Status.IN_SERVICE:
             _flag_changed(organization, actor, locked, material)
-        transaction.on_commit(lambda: request_evaluation(organization, "risk.asset_changed"))
+        request_evaluation_on_commit(organization, "risk.asset_changed")
     return locked
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from safeguard.core.audit import Actor, audit_record
@@ -17,7 +18,7 @@ from safeguard.core.chores import daily_chore
 from safeguard.core.models import Obligation, Organization
 from safeguard.core.services.errors import ServiceError
 from safeguard.core.services.evaluation import request_evaluation
-from safeguard.core.services.obligations import obligation_create
+from safeguard.core.services.obligations import obligation_complete, obligation_create
 from safeguard.risk.models import Asset, ReanalysisTrigger, RiskAnalysis
 from safeguard.risk.queries import analysis_lapses_on, latest_approved_analysis, program_lead
 
@@ -42,7 +43,8 @@ def reanalysis_flag(
     """Record that the approved analysis needs updating, with an obligation to do it.
 
     Returns None (and writes nothing) when there is no approved analysis yet — the first analysis is then the
-    open duty — or when the same unresolved trigger already stands for this asset (one obligation per cause).
+    open duty — or when the same unresolved trigger already stands for this asset (one obligation per cause;
+    triggers without an asset, such as one per imported file, each stand on their own).
     Must be called inside the caller's transaction when it is part of a larger change.
     """
     if kind not in Kind.values:
@@ -53,10 +55,16 @@ def reanalysis_flag(
     analysis = latest_approved_analysis(organization)
     if analysis is None and kind != Kind.SIGNIFICANT_CHANGE:
         return None
-    standing = ReanalysisTrigger.objects.filter(organization=organization, kind=kind, resolved_by__isnull=True)
-    if kind != Kind.SIGNIFICANT_CHANGE and standing.filter(asset=asset).exists():
-        return None
     with transaction.atomic():
+        # Serializes concurrent changes to the same asset, so one cause raises one obligation.
+        Organization.objects.select_for_update().filter(pk=organization.pk).first()
+        if (
+            asset is not None
+            and ReanalysisTrigger.objects.filter(
+                organization=organization, kind=kind, asset=asset, resolved_by__isnull=True
+            ).exists()
+        ):
+            return None
         obligation = _obligation(
             organization, actor, reason, due_on or today + timedelta(days=UPDATE_WITHIN_DAYS), today
         )
@@ -102,39 +110,41 @@ def _obligation(organization: Organization, actor: Actor, reason: str, due_on: d
 
 
 def triggers_resolve(*, organization: Organization, actor: Actor, analysis: RiskAnalysis) -> int:
-    """Mark every open trigger as answered by `analysis` and complete the obligations they raised.
+    """Mark the open triggers `analysis` answers and complete the obligations they raised. Called by analysis
+    approval, inside its transaction.
 
-    Called by analysis approval, inside its transaction."""
-    open_triggers = list(
-        ReanalysisTrigger.objects.filter(organization=organization, resolved_by__isnull=True).select_related(
-            "obligation"
-        )
+    A trigger is answered when it was recorded before the analysis went to review (a later change is news to
+    it); a trigger about an asset, only when that asset is in the analysis's scope. Others stay open.
+    """
+    cutoff = analysis.submitted_at or analysis.approved_at or timezone.now()
+    scoped = analysis.scope_items.values("asset_id")
+    answered = list(
+        ReanalysisTrigger.objects.select_for_update()
+        .filter(organization=organization, resolved_by__isnull=True, occurred_at__lte=cutoff)
+        .filter(Q(asset__isnull=True) | Q(asset_id__in=scoped))
+        .select_related("obligation")
     )
-    for trigger in open_triggers:
+    approved_on = timezone.localdate(analysis.approved_at) if analysis.approved_at else timezone.localdate()
+    for trigger in answered:
         trigger.resolved_by = analysis
         obligation = trigger.obligation
         if obligation is not None and obligation.status == Obligation.Status.OPEN:
-            Obligation.objects.filter(pk=obligation.pk).update(status=Obligation.Status.DONE)
-            audit_record(
-                actor=actor,
-                action="obligation.completed_by_analysis",
+            obligation_complete(
                 organization=organization,
-                target=obligation,
-                changes={
-                    "status": [Obligation.Status.OPEN, Obligation.Status.DONE],
-                    "analysis": [None, str(analysis.public_id)],
-                },
+                actor=actor,
+                obligation=obligation,
+                note=f"Answered by the risk analysis “{analysis.title}” approved on {approved_on}.",
             )
-    ReanalysisTrigger.objects.bulk_update(open_triggers, ["resolved_by"])
-    if open_triggers:
+    ReanalysisTrigger.objects.bulk_update(answered, ["resolved_by"])
+    if answered:
         audit_record(
             actor=actor,
             action="risk.reanalysis.resolved",
             organization=organization,
             target=analysis,
-            changes={"triggers": [None, [str(trigger.public_id) for trigger in open_triggers]]},
+            changes={"triggers": [None, [str(trigger.public_id) for trigger in answered]]},
         )
-    return len(open_triggers)
+    return len(answered)
 
 
 @daily_chore("risk.analysis_lapse")

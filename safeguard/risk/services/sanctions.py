@@ -315,12 +315,15 @@ def sanction_policy_review(
 # ---- the log --------------------------------------------------------------------------------------------------
 
 
+# The dashboard shows what triggered an evaluation to every program reader: one neutral label for all log writes,
+# so the trigger does not tell them when a sanction was recorded.
+SANCTIONS_TRIGGER = "risk.sanctions"
+
+
 def _masked(changes: Mapping[str, list[Any]]) -> dict[str, list[Any]]:
-    """Field names with their values hidden; only the level is kept, the one value auditors may see."""
-    return {
-        name: pair if name == "level" else [None if pair[0] is None else CONFIDENTIAL, CONFIDENTIAL]
-        for name, pair in changes.items()
-    }
+    """Field names with their values hidden. Auditors read the audit trail but not the log, so even the level
+    (a termination, say) stays out of it: the trail shows that a sanction changed, when and by whom."""
+    return {name: [None if pair[0] is None else CONFIDENTIAL, CONFIDENTIAL] for name, pair in changes.items()}
 
 
 def _check_sanction(organization: Organization, record: SanctionRecord, today: date) -> None:
@@ -389,7 +392,7 @@ def sanction_create(
             target=record,
             changes=_masked({name: [None, value] for name, value in recorded.items()}),
         )
-        transaction.on_commit(lambda: request_evaluation(organization, "risk.sanction_recorded"))
+        transaction.on_commit(lambda: request_evaluation(organization, SANCTIONS_TRIGGER))
     return record
 
 
@@ -416,7 +419,7 @@ def sanction_update(
                 changes=_masked(changes),
             )
             if "decided_on" in changes:
-                transaction.on_commit(lambda: request_evaluation(organization, "risk.sanction_updated"))
+                transaction.on_commit(lambda: request_evaluation(organization, SANCTIONS_TRIGGER))
     return locked
 
 
@@ -460,5 +463,5 @@ def sanction_log_review(*, organization: Organization, actor: Actor, statement: 
             content={"statement": statement, "records": list(records.values_list("public_id", flat=True))},
             statement=statement,
         )
-        transaction.on_commit(lambda: request_evaluation(organization, "risk.sanction_log_reviewed"))
+        transaction.on_commit(lambda: request_evaluation(organization, SANCTIONS_TRIGGER))
     return signature

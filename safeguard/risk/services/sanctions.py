@@ -165,7 +165,8 @@ def sanction_policy_create(
 
 def _locked_policy(organization: Organization, policy: SanctionPolicy) -> SanctionPolicy:
     return (
-        SanctionPolicy.objects.select_for_update()
+        # Lock the policy row only: the document is a nullable join PostgreSQL cannot lock.
+        SanctionPolicy.objects.select_for_update(of=("self",))
         .select_related("document")
         .get(pk=policy.pk, organization=organization)
     )

@@ -119,7 +119,7 @@ def triggers_resolve(*, organization: Organization, actor: Actor, analysis: Risk
     cutoff = analysis.submitted_at or analysis.approved_at or timezone.now()
     scoped = analysis.scope_items.values("asset_id")
     answered = list(
-        ReanalysisTrigger.objects.select_for_update()
+        ReanalysisTrigger.objects.select_for_update(of=("self",))  # the obligation join is nullable
         .filter(organization=organization, resolved_by__isnull=True, occurred_at__lte=cutoff)
         .filter(Q(asset__isnull=True) | Q(asset_id__in=scoped))
         .select_related("obligation")

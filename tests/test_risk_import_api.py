@@ -87,7 +87,7 @@ def test_bad_uploads_and_mappings_are_400_with_the_field(cast: Cast) -> None:
     binary = binary_file()
     refused = client.post(BASE, {"kind": "assets", "file": binary}, format="multipart")
     assert refused.status_code == 400 and list(error_of(refused)["fields"]) == ["file"]
-    wrong_kind = client.post(BASE, {"kind": "risks", "file": csv_file("name\n")}, format="multipart")
+    wrong_kind = client.post(BASE, {"kind": "sanctions", "file": csv_file("name\n")}, format="multipart")
     assert wrong_kind.status_code == 400 and list(error_of(wrong_kind)["fields"]) == ["kind"]
     job = start(cast, csv_file("name,kind\nEHR,application\n"))
     unmapped = client.post(job_url(job, "mapping/"), {"mapping": {"name": "name"}}, format="json")

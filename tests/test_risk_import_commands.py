@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from safeguard.core.models import AuditEvent
-from safeguard.risk.models import Asset, AssetKind, DataFlow
+from safeguard.risk.models import Asset, AssetKind, DataFlow, Risk, RiskAnalysis
 from tests.conftest import Cast
 from tests.test_risk_import_support import ASSET_HEADER, actions, asset, flow, inventory, xlsx_data, xlsx_rows
 
@@ -140,3 +140,53 @@ def test_export_then_import_changes_nothing(cast: Cast, tmp_path: Path) -> None:
     assert DataFlow.objects.count() == 1
     assert [a for a in actions() if a.endswith((".created", ".updated"))] == []
     assert actions("risk.assets.exported") == ["risk.assets.exported"]
+
+
+# ---- risks -------------------------------------------------------------------------------------------------------
+
+
+def test_risks_are_imported_into_the_register_and_exported_back_unchanged(cast: Cast, tmp_path: Path) -> None:
+    asset(cast, "EHR")
+    path = write(tmp_path, "Risk;Systems;Likelihood;Impact\nRansomware;EHR;Likely;5\nFlood;;1;1\n", "risks.csv")
+    assert run("risk_import", "--org", "clinic", "--kind", "risks", path).strip() == "Committed: 2 created, 0 updated."
+    assert list(Risk.objects.values_list("number", "inherent_score", "analysis")) == [(1, 20, None), (2, 1, None)]
+    out = tmp_path / "register.xlsx"
+    exported = run("risk_export", "--org", "clinic", "--kind", "risks", "--format", "xlsx", str(out))
+    assert exported.strip() == f"Wrote 2 risks to {out}."
+    assert xlsx_rows(out.read_bytes())[1][:3] == ["R-0001", "Ransomware", "EHR"]
+    assert run("risk_import", "--org", "clinic", "--kind", "risks", str(out)).strip() == (
+        "Committed: 0 created, 2 updated (2 of them already up to date)."
+    )
+    assert actions("risk.risks.exported") == ["risk.risks.exported"]
+
+
+def test_risk_errors_are_printed_by_row_and_column_with_exit_status_one(cast: Cast, tmp_path: Path) -> None:
+    path = write(tmp_path, "reference,title,likelihood,requirements\nR-1,A,7,\nr-0001,B,2,164.999\n", "risks.csv")
+    out = StringIO()
+    with pytest.raises(CommandError, match=r"^Nothing committed: 3 errors in 2 rows\.$") as refused:
+        call_command("risk_import", "--org", "clinic", "--kind", "risks", "--dry-run", path, stdout=out)
+    assert refused.value.returncode == 1
+    assert out.getvalue().splitlines() == [
+        "row 2, column likelihood: likelihood 7 is outside the 5×5 matrix (1–5).",
+        "row 3, column reference: Duplicates row 2: each risk appears once in a file.",
+        "row 3, column requirements: Not a citation of the catalog: '164.999' (e.g. 164.308(a)(1)(ii)(A)).",
+    ]
+    assert not Risk.objects.exists()
+    assert actions() == []
+
+
+def test_risks_are_refused_while_the_open_analysis_is_in_review(cast: Cast, tmp_path: Path) -> None:
+    RiskAnalysis.objects.create(
+        organization=cast.org,
+        title="2026 analysis",
+        method={},
+        methodology="How",
+        started_by=cast.official,
+        status=RiskAnalysis.Status.IN_REVIEW,
+    )
+    path = write(tmp_path, "title\nFlood\n", "risks.csv")
+    for extra in ([], ["--dry-run"]):
+        with pytest.raises(CommandError, match="^Nothing committed: “2026 analysis” is in review") as refused:
+            run("risk_import", "--org", "clinic", "--kind", "risks", *extra, path)
+        assert refused.value.returncode == 1
+    assert not Risk.objects.exists()

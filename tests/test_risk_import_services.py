@@ -243,6 +243,24 @@ def test_an_auditor_or_a_stranger_cannot_own_an_asset(cast: Cast, django_capture
     assert "No current member (other than an auditor)" in job.errors[0]["message"]
 
 
+def test_an_owner_who_has_left_stays_on_an_asset_the_file_leaves_unchanged(
+    cast: Cast, django_capture_on_commit_callbacks: Capture
+) -> None:
+    ehr = asset(cast, "EHR", owner=cast.official)
+    Membership.objects.filter(user=cast.official).update(is_active=False)
+    text = "name,kind,owner\nEHR,application,SO@clinic.test\nPACS,server,so@clinic.test\n"
+    job = checked(cast, django_capture_on_commit_callbacks, csv_file(text))
+    assert [(e["row"], e["column"]) for e in job.errors] == [(3, "owner")]  # a new asset needs a current member
+    job = checked(cast, django_capture_on_commit_callbacks, csv_file("name,kind,owner\nEHR,database,so@clinic.test\n"))
+    assert job.state == State.READY, job.errors
+    assert job.preview[0]["changes"] == ["kind"] and job.preview[0]["values"]["owner"] == "so@clinic.test"
+    job = committed(cast, django_capture_on_commit_callbacks, job)
+    assert (job.state, job.updated_count) == (State.COMMITTED, 1)
+    ehr.refresh_from_db()
+    assert (ehr.owner, ehr.kind) == (cast.official, AssetKind.DATABASE)
+    assert AuditEvent.objects.get(action="risk.asset.updated").changes == {"kind": ["application", "database"]}
+
+
 # ---- commits -----------------------------------------------------------------------------------------------------
 
 

@@ -22,6 +22,10 @@ from tests.conftest import Cast
 Capture = Callable[..., AbstractContextManager[Any]]
 ASSET_HEADER = "name,kind,status,owner,hosting,volume_band,business_associate,description"
 FLOW_HEADER = "source,destination,ephi,transport,encrypted_in_transit,notes"
+RISK_HEADER = (
+    "reference,title,assets,threat,vulnerability,description,existing_controls,likelihood,impact,planned_controls,"
+    "residual_likelihood,residual_impact,requirements,owner"
+)
 
 
 def csv_file(text: str, name: str = "inventory.csv", *, bom: bool = False) -> SimpleUploadedFile:

@@ -1,4 +1,4 @@
-"""Risk pages: CSV/XLSX imports of the inventory, and its downloads in the same format."""
+"""Risk pages: CSV/XLSX imports of the inventory and the risk register, and their downloads in the same format."""
 
 from django.urls import path
 
@@ -12,4 +12,5 @@ urlpatterns = [
     path("imports/<uuid:import_id>/commit/", views.import_commit, name="import_commit"),
     path("assets/export", views.asset_export, name="asset_export"),
     path("data-flows/export", views.flow_export, name="flow_export"),
+    path("register/export.csv", views.risk_export, name="risk_export"),
 ]

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -18,10 +18,12 @@ from safeguard.core.roles import Perm
 from safeguard.core.services.errors import ServiceError
 from safeguard.risk import tabular
 from safeguard.risk.access import get_import_for_user
+from safeguard.risk.downloads import export_response
 from safeguard.risk.forms_imports import ImportMappingForm, ImportUploadForm
 from safeguard.risk.models import ImportJob
 from safeguard.risk.services import imports as services
-from safeguard.risk.services.exports import COLUMNS, ExportFile, inventory_export
+from safeguard.risk.services.exports import COLUMNS, inventory_export
+from safeguard.risk.services.import_risk_rows import risk_destination
 from safeguard.risk.services.import_rows import LABELS
 
 PAGE_SIZE = 50
@@ -67,7 +69,8 @@ def import_start(request: OrgRequest) -> HttpResponse:
         else:
             messages.success(request, f"Read the columns of {job.file_name}: check the mapping below.")
             return redirect("risk:import_detail", request.org.slug, job.public_id)
-    return render(request, "risk/import_start.html", {"form": form})
+    context = {"form": form, "risk_destination": risk_destination(request.org)}
+    return render(request, "risk/import_start.html", context)
 
 
 def _detail(request: OrgRequest, job: ImportJob, form: ImportMappingForm | None = None) -> HttpResponse:
@@ -85,6 +88,9 @@ def _detail(request: OrgRequest, job: ImportJob, form: ImportMappingForm | None 
             for row in job.preview
         ],
         "ready": job.state == State.READY,
+        "risk_destination": (
+            risk_destination(request.org) if job.kind == ImportJob.Kind.RISKS and job.state != State.COMMITTED else ""
+        ),
     }
     return render(request, "risk/import_detail.html", context)
 
@@ -125,16 +131,6 @@ def import_commit(request: OrgRequest, import_id: UUID) -> HttpResponse:
     return redirect("risk:import_detail", request.org.slug, job.public_id)
 
 
-def download(export: ExportFile) -> HttpResponseBase:
-    response: HttpResponseBase
-    if export.lines is not None:
-        response = StreamingHttpResponse(export.lines, content_type=export.content_type)
-    else:
-        response = HttpResponse(export.content, content_type=export.content_type)
-    response["Content-Disposition"] = f'attachment; filename="{export.file_name}"'
-    return response
-
-
 def _export(request: OrgRequest, kind: str) -> HttpResponseBase:
     file_format = request.GET.get("format", "csv")
     if file_format not in tabular.FORMATS:
@@ -142,7 +138,7 @@ def _export(request: OrgRequest, kind: str) -> HttpResponseBase:
     export = inventory_export(
         organization=request.org, actor=Actor.from_request(request), kind=kind, file_format=file_format
     )
-    return download(export)
+    return export_response(export)
 
 
 @org_view(Perm.VIEW_PROGRAM)
@@ -153,3 +149,8 @@ def asset_export(request: OrgRequest) -> HttpResponseBase:
 @org_view(Perm.VIEW_PROGRAM)
 def flow_export(request: OrgRequest) -> HttpResponseBase:
     return _export(request, ImportJob.Kind.DATA_FLOWS)
+
+
+@org_view(Perm.VIEW_PROGRAM)
+def risk_export(request: OrgRequest) -> HttpResponseBase:
+    return _export(request, ImportJob.Kind.RISKS)

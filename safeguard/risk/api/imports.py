@@ -1,4 +1,5 @@
-"""Inventory imports over the API: upload, mapping, progress with errors or preview, commit; and the downloads.
+"""Imports of the inventory and the risk register over the API: upload, mapping, progress with errors or preview,
+commit; and the downloads.
 
 The same background tasks as the pages do the work: mapping and commit answer 202 and the job is polled.
 """
@@ -25,10 +26,10 @@ from safeguard.core.api.serializers import PersonSerializer, error_responses
 from safeguard.core.roles import Perm
 from safeguard.risk import tabular
 from safeguard.risk.access import get_import_for_user
+from safeguard.risk.downloads import export_response
 from safeguard.risk.models import ImportJob
 from safeguard.risk.services import imports as services
 from safeguard.risk.services.exports import inventory_export
-from safeguard.risk.views_imports import download
 
 TAGS = ["imports"]
 ERRORS_SHOWN = 1000
@@ -94,7 +95,8 @@ class UploadSerializer(serializers.Serializer):
 class MappingSerializer(serializers.Serializer):
     mapping = serializers.DictField(
         child=serializers.CharField(allow_blank=True),
-        help_text="Our column (name, kind, …) → the file's header; leave a column out when the file lacks it.",
+        help_text="Our column (name, kind, …; for risks reference, title, likelihood, …) → the file's header; "
+        "leave a column out when the file lacks it.",
     )
 
 
@@ -120,7 +122,9 @@ class ImportListView(ApiView):
 
     @extend_schema(
         summary="Upload a file to import",
-        description="Reads the header row and guesses the mapping; nothing is checked or written yet.",
+        description="Reads the header row and guesses the mapping; nothing is checked or written yet. New risks go "
+        "into the draft analysis when one is open, else into the register; a risk import is refused (400 on kind) "
+        "while the open analysis is in review.",
         request={"multipart/form-data": UploadSerializer},
         responses={201: ImportDetailSerializer, **error_responses(400, 403, 404)},
         tags=TAGS,
@@ -216,7 +220,7 @@ class _ExportView(ApiView):
         export = inventory_export(
             organization=membership.organization, actor=api_actor(request), kind=self.kind, file_format=file_format
         )
-        return download(export)
+        return export_response(export)
 
 
 class AssetExportView(_ExportView):
@@ -240,6 +244,25 @@ class FlowExportView(_ExportView):
     @extend_schema(
         summary="Download the data flows",
         description="Every data flow in the columns the import reads; the download is recorded in the audit trail.",
+        parameters=[FORMAT],
+        responses={
+            200: OpenApiResponse(OpenApiTypes.BINARY, description="The file."),
+            **error_responses(400, 403, 404),
+        },
+        tags=TAGS,
+    )
+    def get(self, request: Request, org_slug: str) -> HttpResponseBase:
+        return super().get(request, org_slug)
+
+
+class RiskExportView(_ExportView):
+    kind = ImportJob.Kind.RISKS
+
+    @extend_schema(
+        summary="Download the risk register",
+        description="Every risk (open and closed) in the columns the risk import reads: reference, assets by name, "
+        "ratings as numbers of the method's scales, citations and the owner's email. The download is recorded in "
+        "the audit trail.",
         parameters=[FORMAT],
         responses={
             200: OpenApiResponse(OpenApiTypes.BINARY, description="The file."),

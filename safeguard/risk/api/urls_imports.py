@@ -1,4 +1,4 @@
-"""Risk API routes: imports and inventory downloads (included under /api/v1/orgs/<org_slug>/ in the api namespace)."""
+"""Risk API routes: imports and the downloads (included under /api/v1/orgs/<org_slug>/ in the api namespace)."""
 
 from django.urls import path
 
@@ -11,4 +11,5 @@ urlpatterns = [
     path("imports/<uuid:import_id>/commit/", imports.ImportCommitView.as_view(), name="risk_import_commit"),
     path("assets/export", imports.AssetExportView.as_view(), name="risk_asset_export"),
     path("data-flows/export", imports.FlowExportView.as_view(), name="risk_flow_export"),
+    path("risks/export", imports.RiskExportView.as_view(), name="risk_risks_export"),
 ]

@@ -13,6 +13,7 @@ class ImportJob(models.Model):
     class Kind(models.TextChoices):
         ASSETS = "assets", "Assets"
         DATA_FLOWS = "data_flows", "Data flows"
+        RISKS = "risks", "Risks"
 
     class State(models.TextChoices):
         UPLOADED = "uploaded", "Waiting for the column mapping"

@@ -1,13 +1,14 @@
-"""Inventory exports: the assets or data flows as CSV or XLSX, in exactly the columns the import reads.
+"""Exports the imports read back: the assets, data flows or risks as CSV or XLSX, in exactly the import's columns.
 
 Cells hold the stored choice values (not their labels), owners by email, flows' assets by name and yes/no for
-encryption, so an exported file edited and imported again updates the same records and creates nothing new.
-Every export is recorded in the audit trail with how many rows left the system.
+encryption; risks carry their reference, assets by name and citations separated by "; ", and ratings as the
+whole numbers of their method's scales. So an exported file edited and imported again updates the same records
+and creates nothing new. Every export is recorded in the audit trail with how many rows left the system.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 
@@ -18,11 +19,32 @@ from safeguard.core.audit import Actor, audit_record
 from safeguard.core.models import Organization
 from safeguard.core.services.errors import ServiceError
 from safeguard.risk import tabular
-from safeguard.risk.models import Asset, DataFlow, ImportJob
+from safeguard.risk.models import Asset, DataFlow, ImportJob, Risk
 
 ASSET_COLUMNS = ("name", "kind", "status", "owner", "hosting", "volume_band", "business_associate", "description")
 FLOW_COLUMNS = ("source", "destination", "ephi", "transport", "encrypted_in_transit", "notes")
-COLUMNS = {ImportJob.Kind.ASSETS: ASSET_COLUMNS, ImportJob.Kind.DATA_FLOWS: FLOW_COLUMNS}
+RISK_COLUMNS = (
+    "reference",
+    "title",
+    "assets",
+    "threat",
+    "vulnerability",
+    "description",
+    "existing_controls",
+    "likelihood",
+    "impact",
+    "planned_controls",
+    "residual_likelihood",
+    "residual_impact",
+    "requirements",
+    "owner",
+)
+COLUMNS = {
+    ImportJob.Kind.ASSETS: ASSET_COLUMNS,
+    ImportJob.Kind.DATA_FLOWS: FLOW_COLUMNS,
+    ImportJob.Kind.RISKS: RISK_COLUMNS,
+}
+LIST_SEPARATOR = "; "  # between the assets, or the citations, of one risk
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -61,6 +83,32 @@ def flow_cells(flow: DataFlow) -> list[str]:
     ]
 
 
+def _number(value: int | None) -> str:
+    return "" if value is None else str(value)
+
+
+def risk_cells(risk: Risk) -> list[str]:
+    """One risk's row; its assets and requirements must be prefetched."""
+    assets = sorted((asset.name for asset in risk.assets.all()), key=str.lower)
+    requirements = [requirement.citation for requirement in sorted(risk.requirements.all(), key=lambda r: r.position)]
+    return [
+        risk.reference,
+        risk.title,
+        LIST_SEPARATOR.join(assets),
+        risk.threat.name if risk.threat is not None else "",
+        risk.vulnerability.name if risk.vulnerability is not None else "",
+        risk.description,
+        risk.existing_controls,
+        _number(risk.likelihood),
+        _number(risk.impact),
+        risk.planned_controls,
+        _number(risk.residual_likelihood),
+        _number(risk.residual_impact),
+        LIST_SEPARATOR.join(requirements),
+        risk.owner.email if risk.owner is not None else "",
+    ]
+
+
 def _assets(organization: Organization) -> Iterator[list[str]]:
     rows = Asset.objects.filter(organization=organization).select_related("owner").order_by("name", "pk")
     for asset in rows.iterator(chunk_size=CHUNK):
@@ -77,6 +125,39 @@ def _flows(organization: Organization) -> Iterator[list[str]]:
         yield flow_cells(flow)
 
 
+def _risks(organization: Organization) -> Iterator[list[str]]:
+    rows = (
+        Risk.objects.filter(organization=organization)
+        .select_related("threat", "vulnerability", "owner")
+        .prefetch_related("assets", "requirements")
+        .order_by("number")
+    )
+    for risk in rows.iterator(chunk_size=CHUNK):
+        yield risk_cells(risk)
+
+
+@dataclass(frozen=True)
+class Export:
+    """How one kind of record leaves the system."""
+
+    model: type[Asset] | type[DataFlow] | type[Risk]
+    noun: str
+    action: str
+    object_type: str
+    file_stem: str
+    sheet_title: str
+    rows: Callable[[Organization], Iterator[list[str]]]
+
+
+EXPORTS = {
+    Kind.ASSETS: Export(Asset, "assets", "risk.assets.exported", "risk.asset", "assets", "Assets", _assets),
+    Kind.DATA_FLOWS: Export(
+        DataFlow, "data flows", "risk.flows.exported", "risk.dataflow", "data-flows", "Data flows", _flows
+    ),
+    Kind.RISKS: Export(Risk, "risks", "risk.risks.exported", "risk.risk", "risks", "Risks", _risks),
+}
+
+
 @dataclass(frozen=True)
 class ExportFile:
     file_name: str
@@ -89,29 +170,29 @@ class ExportFile:
 def inventory_export(
     *, organization: Organization, actor: Actor, kind: str, file_format: str, today: date | None = None
 ) -> ExportFile:
-    """The file to download; the export is audited before a byte of it is produced."""
+    """The file to download (assets, data flows or the risk register); the export is audited before a byte of it
+    is produced."""
     if kind not in Kind.values:
-        raise ServiceError(f"Export assets or data flows, not {kind!r}.", field="kind")
+        raise ServiceError(f"Export assets, data flows or risks, not {kind!r}.", field="kind")
     if file_format not in tabular.FORMATS:
         raise ServiceError("The format must be csv or xlsx.", field="format")
-    assets = kind == Kind.ASSETS
-    count = (Asset if assets else DataFlow).objects.filter(organization=organization).count()
-    noun = "assets" if assets else "data flows"
+    export = EXPORTS[Kind(kind)]
+    count = export.model.objects.filter(organization=organization).count()
     with transaction.atomic():
         audit_record(
             actor=actor,
-            action="risk.assets.exported" if assets else "risk.flows.exported",
+            action=export.action,
             organization=organization,
-            object_type="risk.asset" if assets else "risk.dataflow",
+            object_type=export.object_type,
             object_id=organization.slug,
-            object_repr=f"{count} {noun} exported as {file_format.upper()}",
+            object_repr=f"{count} {export.noun} exported as {file_format.upper()}",
             changes={"format": [None, file_format], "rows": [None, count]},
         )
     stamp = (today or timezone.localdate()).isoformat()
-    name = f"{'assets' if assets else 'data-flows'}-{organization.slug}-{stamp}.{file_format}"
+    name = f"{export.file_stem}-{organization.slug}-{stamp}.{file_format}"
     headers = COLUMNS[Kind(kind)]
-    rows = _assets(organization) if assets else _flows(organization)
+    rows = export.rows(organization)
     if file_format == "csv":
         return ExportFile(name, CONTENT_TYPES["csv"], count, lines=tabular.csv_lines(headers, rows))
-    title = "Assets" if assets else "Data flows"
-    return ExportFile(name, CONTENT_TYPES["xlsx"], count, content=tabular.xlsx_bytes(headers, rows, sheet_title=title))
+    content = tabular.xlsx_bytes(headers, rows, sheet_title=export.sheet_title)
+    return ExportFile(name, CONTENT_TYPES["xlsx"], count, content=content)

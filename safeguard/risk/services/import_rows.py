@@ -2,7 +2,8 @@
 
 Nothing here writes. `check_rows` loads what it needs from the database once, then reports every problem by
 row (as the spreadsheet numbers it: the header is row 1), column (the file's own header) and message, and plans
-every clean row with the values the asset and flow services will receive.
+every clean row with the values the asset, flow and risk services will receive. Risk rows have their own
+module, services/import_risk_rows.py.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from django.db.models import TextChoices
 from safeguard.core.audit import jsonable
 from safeguard.core.models import Organization
 from safeguard.risk import tabular
-from safeguard.risk.models import Asset, AssetKind, DataFlow, ImportJob, Transport, VolumeBand
+from safeguard.risk.models import Asset, AssetKind, DataFlow, ImportJob, Risk, RiskAnalysis, Transport, VolumeBand
 from safeguard.risk.services.assets import AssetContext, asset_errors
 from safeguard.risk.services.exports import COLUMNS, yes_no
 from safeguard.risk.services.flows import flow_errors
@@ -28,6 +29,7 @@ Tick = Callable[[int], None]
 REQUIRED = {
     Kind.ASSETS: ("name", "kind"),
     Kind.DATA_FLOWS: ("source", "destination", "ephi", "transport", "encrypted_in_transit"),
+    Kind.RISKS: ("title",),
 }
 LABELS = {
     "name": "Name",
@@ -44,16 +46,38 @@ LABELS = {
     "transport": "Transport",
     "encrypted_in_transit": "Encrypted in transit",
     "notes": "Notes",
+    "reference": "Reference",
+    "title": "Title",
+    "assets": "Assets",
+    "threat": "Threat",
+    "vulnerability": "Vulnerability",
+    "existing_controls": "Existing controls",
+    "likelihood": "Likelihood",
+    "impact": "Impact",
+    "planned_controls": "Planned controls",
+    "residual_likelihood": "Residual likelihood",
+    "residual_impact": "Residual impact",
+    "requirements": "Requirements (citations)",
 }
 # Other headers people give these columns; compared after lower-casing and joining words with "_".
 ALIASES = {
     "name": ("asset", "asset_name"),
-    "owner": ("owner_email", "owned_by"),
+    "owner": ("owner_email", "owned_by", "risk_owner"),
     "ephi": ("what_ephi", "data", "phi"),
     "encrypted_in_transit": ("encrypted",),
     "volume_band": ("volume", "records"),
     "source": ("from",),
     "destination": ("to",),
+    "reference": ("ref", "risk_id", "risk_reference", "risk_number"),
+    "title": ("risk", "risk_title", "risk_name"),
+    "assets": ("asset", "asset_names", "affected_assets", "systems"),
+    "threat": ("threat_event", "threat_name"),
+    "vulnerability": ("vulnerability_name", "weakness"),
+    "existing_controls": ("current_controls", "existing_security_measures", "current_security_measures", "controls"),
+    "planned_controls": ("planned_security_measures", "recommended_controls", "planned_measures"),
+    "likelihood": ("inherent_likelihood",),
+    "impact": ("inherent_impact",),
+    "requirements": ("requirement", "citations", "citation", "hipaa_citations"),
 }
 FREE_TEXT = ("description", "notes")  # kept as typed; every other cell is trimmed
 TRUE_WORDS = ("yes", "true", "1", "y")
@@ -77,7 +101,7 @@ class RowError(TypedDict):
 @dataclass
 class Planned:
     number: int
-    target: Asset | DataFlow | None  # None: the row creates a record
+    target: Asset | DataFlow | Risk | None  # None: the row creates a record
     values: dict[str, Any]  # what the service receives: only the mapped fields
     changes: list[str]  # for an update, the fields whose value differs
 
@@ -89,6 +113,7 @@ class Checked:
     planned: list[Planned] = field(default_factory=list)
     context: AssetContext | None = None  # assets: the context the services must share while writing
     taken: set[tuple[int, int, str]] = field(default_factory=set)  # flows: the keys the file may not repeat
+    analysis: RiskAnalysis | None = None  # risks: the draft analysis new risks go into (None: the register)
 
     @property
     def rows_with_errors(self) -> int:
@@ -155,12 +180,16 @@ def _choice_error(text: str, what: str, choices: type[TextChoices]) -> str:
     return f"{text!r} is not a {what}: use one of {', '.join(map(str, choices.values))}."
 
 
-class _Rows:
+class RowReader:
     """Reads one row's mapped cells by our field names and collects its problems by field."""
 
     def __init__(self, headers: list[str], mapping: dict[str, str]) -> None:
         self.mapping = mapping
-        self.index = {name: headers.index(header) for name, header in mapping.items()}
+        # In our column order, not the mapping's: a mapping read back from PostgreSQL's jsonb has its keys
+        # reordered, and the preview lists changed fields in this order.
+        known = [name for columns in COLUMNS.values() for name in columns]
+        ordered = sorted(mapping.items(), key=lambda item: known.index(item[0]) if item[0] in known else len(known))
+        self.index = {name: headers.index(header) for name, header in ordered}
 
     def cells(self, row: tabular.Row) -> dict[str, str]:
         values = {}
@@ -208,7 +237,9 @@ def _asset_values(
                 values[name] = choice
         elif name == "owner":
             owner = context.owners.get(text.lower()) if text else None
-            if text and owner is None:
+            if owner is None and text and current is not None and _owned_by(current, text):
+                owner = current.owner  # unchanged, as the asset form keeps an owner who has since left
+            elif text and owner is None:
                 problems[name] = f"No current member (other than an auditor) has the email {text!r}."
             values[name] = owner
         else:
@@ -216,7 +247,13 @@ def _asset_values(
     return values, problems
 
 
-def _check_assets(organization: Organization, table: tabular.Table, rows: _Rows, checked: Checked, tick: Tick) -> None:
+def _owned_by(asset: Asset, email: str) -> bool:
+    return asset.owner is not None and asset.owner.email.lower() == email.lower()
+
+
+def _check_assets(
+    organization: Organization, table: tabular.Table, rows: RowReader, checked: Checked, tick: Tick
+) -> None:
     context = AssetContext.load(organization)
     existing = {
         asset.name.lower(): asset for asset in Asset.objects.filter(organization=organization).select_related("owner")
@@ -228,6 +265,8 @@ def _check_assets(organization: Organization, table: tabular.Table, rows: _Rows,
         key = cells.get("name", "").lower()
         current = existing.get(key)
         values, problems = _asset_values(cells, current, context)
+        if current is not None and "owner" in values and values["owner"] == current.owner:
+            del values["owner"]  # only what changes goes to the service, so a former member stays the owner
         for name, message in asset_errors(values, context, current=current).items():
             problems.setdefault(name, message)
         if key and key in seen:
@@ -271,7 +310,9 @@ def _flow_values(cells: dict[str, str], assets: dict[str, Asset]) -> tuple[dict[
     return values, problems
 
 
-def _check_flows(organization: Organization, table: tabular.Table, rows: _Rows, checked: Checked, tick: Tick) -> None:
+def _check_flows(
+    organization: Organization, table: tabular.Table, rows: RowReader, checked: Checked, tick: Tick
+) -> None:
     assets = {asset.name.lower(): asset for asset in Asset.objects.filter(organization=organization)}
     existing = {
         (flow.source_id, flow.destination_id, flow.ephi.lower()): flow
@@ -318,16 +359,25 @@ def check_rows(
             progress(done)
 
     checked = Checked(mapping)
-    rows = _Rows(table.headers, mapping)
+    rows = RowReader(table.headers, mapping)
     if kind == Kind.ASSETS:
         _check_assets(organization, table, rows, checked, tick)
-    else:
+    elif kind == Kind.DATA_FLOWS:
         _check_flows(organization, table, rows, checked, tick)
+    else:
+        # Imported here: the risk rows build on this module's row and error types.
+        from safeguard.risk.services.import_risk_rows import check_risks
+
+        check_risks(organization, table, rows, checked, tick)
     return checked
 
 
 def preview_row(kind: str, planned: Planned) -> dict[str, Any]:
     """A planned row as the record will read once written: mapped cells over the current values (or defaults)."""
+    if kind == Kind.RISKS:
+        from safeguard.risk.services.import_risk_rows import preview_risk
+
+        return preview_risk(planned)
     if kind == Kind.ASSETS:
         base = {name: getattr(planned.target, name) for name in COLUMNS[Kind.ASSETS]} if planned.target else {}
         record = {**ASSET_DEFAULTS, **base, **planned.values}

@@ -1,9 +1,11 @@
-"""CSV/XLSX imports of assets and data flows: upload → column mapping → checked preview → all-or-nothing commit.
+"""CSV/XLSX imports of assets, data flows and risks: upload → column mapping → checked preview → all-or-nothing
+commit.
 
-A row whose asset name (case-insensitive) — or, for a flow, whose source, destination and ePHI — matches an
+A row whose asset name (case-insensitive) — for a flow, whose source, destination and ePHI — matches an
 existing record updates it; any other row creates one. An update sets every mapped column, so a blank optional
 cell clears that field (no owner, no hosting, volume band "unknown"); columns left unmapped are untouched. A
-blank status is the default ("in service") for a new asset and an error for an existing one.
+blank status is the default ("in service") for a new asset and an error for an existing one. Risk rows, matched
+by their reference, have rules of their own: services/import_risk_rows.py.
 
 Checking reads the whole file and writes nothing. Committing checks the file again against the database as it
 is then, inside one transaction, and writes every row through the same services the pages use — or, at the
@@ -33,6 +35,7 @@ from safeguard.risk.models import AnalysisScopeItem, Asset, DataFlow, ImportJob,
 from safeguard.risk.queries import latest_approved_analysis
 from safeguard.risk.services.assets import MATERIAL_FIELDS, asset_create, asset_update
 from safeguard.risk.services.flows import flow_create, flow_update
+from safeguard.risk.services.import_risk_rows import import_target, risk_row_write
 from safeguard.risk.services.import_rows import (
     Checked,
     Planned,
@@ -77,7 +80,9 @@ def import_start(*, organization: Organization, actor: Actor, kind: str, upload:
     if actor.user is None:
         raise ServiceError("An import is started by a person.")
     if kind not in Kind.values:
-        raise ServiceError("Import assets or data flows.", field="kind")
+        raise ServiceError("Import assets, data flows or risks.", field="kind")
+    if kind == Kind.RISKS:
+        import_target(organization)  # refused now, rather than after the upload is checked
     if (upload.size or 0) > tabular.MAX_BYTES:
         raise ServiceError(f"The file is larger than {tabular.MAX_BYTES // (1024 * 1024)} MB.", field="file")
     data = upload.read(tabular.MAX_BYTES + 1)
@@ -221,6 +226,9 @@ def import_validate_run(*, job_id: int) -> None:
     except (tabular.TabularError, OSError) as error:
         _finish(job, State.FAILED, failure=_unreadable(error))
         return
+    except ServiceError as refused:  # the file as a whole cannot go in now, e.g. the analysis is in review
+        _finish(job, State.FAILED, failure=refused.message)
+        return
     except BaseException:
         _finish(job, State.FAILED, failure="An unexpected error stopped the check; nothing was written.")
         raise
@@ -289,20 +297,27 @@ def import_apply(
     """Check the rows against the database now and write them all in one transaction, or raise ImportRejected
     having written nothing. `job` (when there is one: commands import without) records the outcome."""
     with transaction.atomic():
-        checked = check_rows(organization=organization, kind=kind, table=table, mapping=mapping)
+        try:
+            checked = check_rows(organization=organization, kind=kind, table=table, mapping=mapping)
+        except ServiceError as refused:
+            raise ImportRejected(refused.message) from refused
         if checked.errors:
             raise ImportRejected(_failure(checked), checked.errors)
         if kind == Kind.ASSETS:
             outcome = _write_assets(organization, actor, checked, file_name, today)
-        else:
+        elif kind == Kind.DATA_FLOWS:
             outcome = _write_flows(organization, actor, checked)
-        changes = {
+        else:
+            outcome = _write_risks(organization, actor, checked)
+        changes: dict[str, list[object]] = {
             "file_name": [None, file_name],
             "rows": [None, len(table.rows)],
             "created": [None, outcome.created],
             "updated": [None, outcome.updated],
             "unchanged": [None, outcome.unchanged],
         }
+        if kind == Kind.RISKS:
+            changes["analysis"] = [None, checked.analysis.public_id if checked.analysis else None]
         if job is not None:
             ImportJob.objects.filter(pk=job.pk).update(
                 state=State.COMMITTED,
@@ -404,6 +419,21 @@ def _write_flows(organization: Organization, actor: Actor, checked: Checked) -> 
             raise _rejected_row(planned, error, mapping) from error
         updated += 1
         unchanged += flow.updated_at == before.updated_at
+    return Outcome(created, updated, unchanged)
+
+
+def _write_risks(organization: Organization, actor: Actor, checked: Checked) -> Outcome:
+    created = updated = unchanged = 0
+    for planned in checked.planned:
+        try:
+            changed = risk_row_write(organization=organization, actor=actor, analysis=checked.analysis, planned=planned)
+        except (ServiceError, IntegrityError) as error:
+            raise _rejected_row(planned, error, checked.mapping) from error
+        if planned.target is None:
+            created += 1
+        else:
+            updated += 1
+            unchanged += not changed
     return Outcome(created, updated, unchanged)
 
 

@@ -1,4 +1,4 @@
-"""Write an organization's assets or data flows to a CSV or XLSX file that risk_import reads back."""
+"""Write an organization's assets, data flows or risks to a CSV or XLSX file that risk_import reads back."""
 
 from __future__ import annotations
 
@@ -12,13 +12,13 @@ from safeguard.core.audit import Actor
 from safeguard.core.models import Organization
 from safeguard.risk import tabular
 from safeguard.risk.models import ImportJob
-from safeguard.risk.services.exports import inventory_export
+from safeguard.risk.services.exports import EXPORTS, inventory_export
 
 
 class Command(BaseCommand):
     help = (
-        "Write one organization's assets or data flows, in the columns the import reads, to a CSV or XLSX file. "
-        "The export is recorded in the organization's audit trail."
+        "Write one organization's assets, data flows or risk register, in the columns the import reads, to a CSV or "
+        "XLSX file. The export is recorded in the organization's audit trail."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -44,5 +44,4 @@ class Command(BaseCommand):
             path.write_bytes(content)
         except OSError as exc:
             raise CommandError(f"Cannot write {path}: {exc.strerror}.") from exc
-        noun = "assets" if options["kind"] == ImportJob.Kind.ASSETS else "data flows"
-        self.stdout.write(f"Wrote {export.rows} {noun} to {path}.")
+        self.stdout.write(f"Wrote {export.rows} {EXPORTS[ImportJob.Kind(options['kind'])].noun} to {path}.")

@@ -1,4 +1,4 @@
-"""Import assets or data flows from a CSV/XLSX file: the checks and writes of the import pages, run here and now."""
+"""Import assets, data flows or risks from a CSV/XLSX file: the checks and writes of the import pages, here and now."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from safeguard.core.access import dangerously_get_organization
 from safeguard.core.audit import Actor
 from safeguard.core.models import Membership, Organization
 from safeguard.core.roles import Perm
+from safeguard.core.services.errors import ServiceError
 from safeguard.risk import tabular
 from safeguard.risk.models import ImportJob
 from safeguard.risk.services.exports import COLUMNS
@@ -20,10 +21,11 @@ from safeguard.risk.services.imports import ImportRejected, import_apply
 
 class Command(BaseCommand):
     help = (
-        "Import assets or data flows from a CSV (UTF-8) or XLSX file into one organization. Columns are matched to "
-        "ours by their headers (override with --map field=Header). Every row is checked first; any error is "
-        "printed as 'row N, column C: message' and nothing is written (exit status 1). Otherwise every row is "
-        "written in one transaction, with the audit trail recording each record."
+        "Import assets, data flows or risks from a CSV (UTF-8) or XLSX file into one organization. Columns are "
+        "matched to ours by their headers (override with --map field=Header). Every row is checked first; any error "
+        "is printed as 'row N, column C: message' and nothing is written (exit status 1). Otherwise every row is "
+        "written in one transaction, with the audit trail recording each record. Risks go into the draft analysis "
+        "when one is open, else into the register; they are refused while the open analysis is in review."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -56,7 +58,10 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         mapping = _mapping(kind, table.headers, options["map"])
         if options["dry_run"]:
-            checked = check_rows(organization=organization, kind=kind, table=table, mapping=mapping)
+            try:
+                checked = check_rows(organization=organization, kind=kind, table=table, mapping=mapping)
+            except ServiceError as refused:
+                raise CommandError(f"Nothing committed: {refused.message}") from refused
             if checked.errors:
                 self._refuse(checked.errors)
             creates = sum(planned.target is None for planned in checked.planned)

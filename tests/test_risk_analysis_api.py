@@ -1,5 +1,5 @@
-"""Risk analyses over the API: start, read, change, submit, return, approve; risks in an analysis and
-re-assessment; the authorization matrix, isolation and flat query counts."""
+"""Risk analyses over the API: start, read, change, submit, return, approve; risks in an analysis (the signed copy
+once approved) and re-assessment; the authorization matrix, isolation and flat query counts."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ from django.test.utils import CaptureQueriesContext
 from safeguard.core.models import Signature
 from safeguard.core.services.signatures import content_hash
 from safeguard.risk.models import Risk, RiskAnalysis, Threat, ThreatSource
+from safeguard.risk.services.analyses import analysis_approve, analysis_submit
+from safeguard.risk.services.risks import risk_assess
 from tests.conftest import Cast
 from tests.test_api_support import api_client, audit_count, client_as, error_of
-from tests.test_risk_analysis_support import approved, asset, in_review, record, start
+from tests.test_risk_analysis_support import actor, approved, asset, in_review, record, start
 
 BASE = "/api/v1/orgs/clinic/analyses/"
 OTHER = "/api/v1/orgs/other/analyses/"
@@ -235,3 +237,83 @@ def test_assessment_of_an_approved_analysis_risk_is_refused(cast: Cast) -> None:
         f"/api/v1/orgs/clinic/risks/{risk.public_id}/assessment/", {"owner": cast.owner.email}, format="json"
     )
     assert list(error_of(owner_change)["fields"]) == ["owner"]
+
+
+# --- an approved analysis serves its signed copy ---------------------------------------------------------------------
+
+
+def carried_and_reassessed(cast: Cast) -> tuple[RiskAnalysis, RiskAnalysis, Risk]:
+    """An approved analysis whose only risk was then carried into a new analysis and re-assessed there."""
+    server = asset(cast, "EHR server")
+    first = start(cast, "2025 analysis")
+    record(cast, first, "Ransomware", assets=[server], owner=cast.official, requirements=["164.312(a)(1)"])
+    analysis_submit(organization=cast.org, actor=actor(cast.owner), analysis=first)
+    analysis_approve(organization=cast.org, actor=actor(cast.official), analysis=first, statement="I approve.")
+    second = start(cast, "2026 analysis")
+    risk = Risk.objects.get()
+    risk_assess(organization=cast.org, actor=actor(cast.owner), risk=risk, title="Re-assessed", likelihood=1)
+    return first, second, risk
+
+
+def test_an_approved_analysis_lists_its_risks_as_signed(cast: Cast) -> None:
+    first, _second, risk = carried_and_reassessed(cast)
+    client = api_client(cast.auditor)
+
+    [row] = client.get(path(first, "risks/")).json()["results"]
+
+    assert (row["public_id"], row["reference"], row["title"]) == (str(risk.public_id), "R-0001", "Ransomware")
+    assert (row["analysis_id"], row["likelihood"], row["impact"]) == (str(first.public_id), 3, 4)
+    assert (row["inherent_score"], row["inherent_level"], row["status"]) == (12, "high", "open")
+    assert row["assets"] == [{"public_id": None, "name": "EHR server"}]
+    assert row["owner"] == {"public_id": None, "email": cast.official.email, "name": ""}
+    assert (row["threat"], row["updated_at"], row["requirements"]) == (None, None, ["164.312(a)(1)"])
+
+
+def test_the_signed_copy_has_the_shape_of_a_live_risk_and_is_filtered_alike(cast: Cast) -> None:
+    first, second, _risk = carried_and_reassessed(cast)
+    client = api_client(cast.auditor)
+
+    [signed] = client.get(path(first, "risks/")).json()["results"]
+    [live] = client.get(path(second, "risks/")).json()["results"]
+
+    assert set(signed) == set(live)
+    assert (live["title"], live["likelihood"], live["analysis_id"]) == ("Re-assessed", 1, str(second.public_id))
+    assert live["assets"][0]["public_id"] is not None and live["updated_at"] is not None
+    assert client.get(path(first, "risks/"), {"level": "high"}).json()["count"] == 1
+    assert client.get(path(first, "risks/"), {"level": "low"}).json()["count"] == 0
+    assert client.get(path(first, "risks/"), {"treatment": "none"}).json()["count"] == 1
+    assert client.get(path(first, "risks/"), {"treatment": "accept"}).json()["count"] == 0
+
+
+def test_the_signed_copy_warns_like_a_live_risk(cast: Cast) -> None:
+    analysis = start(cast)
+    record(cast, analysis, "Worse after", likelihood=1, impact=1, residual_likelihood=2, residual_impact=2)
+    analysis_submit(organization=cast.org, actor=actor(cast.owner), analysis=analysis)
+    analysis_approve(organization=cast.org, actor=actor(cast.official), analysis=analysis, statement="I approve.")
+
+    [row] = api_client(cast.auditor).get(path(analysis, "risks/")).json()["results"]
+
+    assert row["warnings"] == [
+        "R-0001: the residual score (4) is higher than the inherent score (1); planned controls should not make "
+        "the risk worse."
+    ]
+
+
+def test_the_signed_copy_pages_in_a_flat_number_of_queries(cast: Cast) -> None:
+    few_analysis = start(cast, "Few")
+    for index in range(3):
+        record(cast, few_analysis, f"R{index}")
+    analysis_submit(organization=cast.org, actor=actor(cast.owner), analysis=few_analysis)
+    analysis_approve(organization=cast.org, actor=actor(cast.official), analysis=few_analysis, statement="Yes.")
+    many_analysis = start(cast, "Many")
+    for index in range(3, 30):
+        record(cast, many_analysis, f"R{index}")
+    analysis_submit(organization=cast.org, actor=actor(cast.owner), analysis=many_analysis)
+    analysis_approve(organization=cast.org, actor=actor(cast.official), analysis=many_analysis, statement="Yes.")
+    client = api_client(cast.auditor)
+
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(path(few_analysis, "risks/")).json()["count"] == 3
+    with CaptureQueriesContext(connection) as many:
+        assert client.get(path(many_analysis, "risks/")).json()["count"] == 30
+    assert len(many) == len(few)

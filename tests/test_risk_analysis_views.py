@@ -11,9 +11,10 @@ from django.urls import reverse
 from safeguard.core.models import Signature
 from safeguard.risk.models import Risk, RiskAnalysis, Threat, ThreatSource
 from safeguard.risk.services.analyses import analysis_submit
+from safeguard.risk.services.risks import risk_assess
 from safeguard.risk.services.triggers import reanalysis_flag
 from tests.conftest import Cast, client_for
-from tests.test_api_support import audit_count, user_of
+from tests.test_api_support import api_client, audit_count, user_of
 from tests.test_risk_analysis_support import actor, approved, asset, in_review, record, start
 
 Status = RiskAnalysis.Status
@@ -405,3 +406,37 @@ def test_submit_of_a_risk_free_analysis_keeps_draft(cast: Cast) -> None:
     page = f"{url('risk_create')}?analysis={analysis.public_id}"
     response = client_for(cast.owner).get(page)
     assert "risks can be added only to a draft" in response.context["refusal"]
+
+
+# --- links and the report ------------------------------------------------------------------------------------------
+
+
+def test_risks_on_the_detail_page_link_to_the_register(cast: Cast) -> None:
+    analysis = start(cast)
+    risk = record(cast, analysis)
+    page = client_for(cast.auditor).get(url("analysis_detail", analysis.public_id)).content.decode()
+    assert f'href="{url("risk_detail", risk.public_id)}"' in page
+
+
+def test_an_auditor_is_offered_the_pdf_report(cast: Cast) -> None:
+    analysis = approved(cast)
+    page = client_for(cast.auditor).get(url("analysis_detail", analysis.public_id)).content.decode()
+    assert url("analysis_report", analysis.public_id) in page
+    assert "Build the PDF report" in page
+
+
+def test_an_approved_analysis_page_and_api_show_the_same_signed_risks(cast: Cast) -> None:
+    first = approved(cast, "2025 analysis")
+    risk = Risk.objects.get()
+    second = start(cast, "2026 analysis")  # the risk leaves the approved analysis for the new one
+    risk.refresh_from_db()
+    risk_assess(organization=cast.org, actor=actor(cast.owner), risk=risk, title="Re-assessed", likelihood=1)
+
+    page = client_for(cast.auditor).get(url("analysis_detail", first.public_id)).context["page"]
+    api = api_client(cast.auditor).get(f"/api/v1/orgs/clinic/analyses/{first.public_id}/risks/").json()
+
+    signed = [(row["reference"], row["title"], row["likelihood"]) for row in page.object_list]
+    assert signed == [(row["reference"], row["title"], row["likelihood"]) for row in api["results"]]
+    assert signed == [("R-0001", "Ransomware on the EHR", 3)]
+    live = client_for(cast.auditor).get(url("analysis_detail", second.public_id)).context["page"].object_list
+    assert [(row["title"], row["likelihood"]) for row in live] == [("Re-assessed", 1)]

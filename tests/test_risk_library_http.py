@@ -1,4 +1,4 @@
-"""The library over HTTP: the page (seeded when a program manager opens it), add and edit forms, and the API;
+"""The library over HTTP: the page (read-only; a button adds the starter set), add and edit forms, and the API;
 who may do what, isolation between organizations, and flat query counts."""
 
 from __future__ import annotations
@@ -35,14 +35,43 @@ def threat(cast: Cast, name: str = "Courier loses charts", *, other: bool = Fals
 # --- pages --------------------------------------------------------------------------------------------------------
 
 
-def test_opening_the_library_as_a_program_manager_seeds_it(cast: Cast) -> None:
+def test_opening_the_library_changes_nothing_and_offers_the_starter_set(cast: Cast) -> None:
+    before = audit_count()
     response = client_for(cast.official).get(url("library"))
 
     assert response.status_code == 200
+    assert not Threat.objects.exists()
+    assert audit_count() == before
+    missing = len(starter_set("threats")) + len(starter_set("vulnerabilities"))
+    assert response.context["starters_missing"] == missing
+    assert url("library_seed") in response.content.decode()
+
+
+def test_the_starter_library_button_seeds_once(cast: Cast) -> None:
+    client = client_for(cast.official)
+    response = client.post(url("library_seed"))
+
+    assert response.status_code == 302
+    assert response["Location"] == url("library")
     assert Threat.objects.filter(organization=cast.org).count() == len(starter_set("threats"))
-    assert response.context["page"].paginator.count == len(starter_set("threats"))
-    client_for(cast.owner).get(url("library"))
+    page = client.get(url("library"))
+    assert page.context["starters_missing"] == 0
+    assert url("library_seed") not in page.content.decode()
+    client.post(url("library_seed"))
     assert AuditEvent.objects.filter(action="risk.library.seeded").count() == 1
+
+
+@pytest.mark.parametrize(("who", "expected"), DENIED_WRITE[:3])
+def test_only_program_managers_seed_the_library(cast: Cast, who: str, expected: int) -> None:
+    before = audit_count()
+    assert client_for(user_of(cast, who)).post(url("library_seed")).status_code == expected
+    assert not Threat.objects.exists()
+    assert audit_count() == before
+
+
+def test_seeding_the_library_is_post_only(cast: Cast) -> None:
+    assert client_for(cast.owner).get(url("library_seed")).status_code == 405
+    assert not Threat.objects.exists()
 
 
 def test_an_auditor_reads_the_library_without_seeding_or_edit_links(cast: Cast) -> None:

@@ -1,8 +1,11 @@
-"""The threat/vulnerability library: seeding from the starter set (idempotent), and editing entries."""
+"""The threat/vulnerability library: seeding from the starter set (idempotent, cheap once complete), and editing
+entries."""
 
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from safeguard.core.models import AuditEvent
 from safeguard.core.services.errors import ServiceError
@@ -10,6 +13,7 @@ from safeguard.risk.models import Threat, ThreatSource, Vulnerability, Vulnerabi
 from safeguard.risk.services.library import (
     library_seed,
     starter_set,
+    starters_missing,
     threat_create,
     threat_update,
     vulnerability_create,
@@ -59,6 +63,33 @@ def test_seeding_skips_a_starter_name_the_organization_already_uses(cast: Cast) 
     library_seed(organization=cast.org, actor=actor(cast.owner))
 
     assert Threat.objects.filter(organization=cast.org, name__iexact=name).get() == own
+
+
+def test_seeding_a_complete_library_is_one_read_and_takes_no_lock(cast: Cast) -> None:
+    # A starter entry skipped for its name stays out for good, without making every later call take the lock.
+    name = starter_set("threats")[0].name
+    threat_create(organization=cast.org, actor=actor(cast.owner), name=name, source_type="accidental")
+    library_seed(organization=cast.org, actor=actor(cast.owner))
+
+    with CaptureQueriesContext(connection) as queries:
+        assert library_seed(organization=cast.org, actor=actor(cast.owner)) == 0
+
+    assert len(queries) == 1
+    assert "core_organization" not in queries[0]["sql"]
+
+
+def test_starters_missing_lists_what_seeding_would_add(cast: Cast) -> None:
+    assert [len(entries) for entries in starters_missing(cast.org)] == [
+        len(starter_set("threats")),
+        len(starter_set("vulnerabilities")),
+    ]
+    library_seed(organization=cast.org, actor=actor(cast.owner))
+    Vulnerability.objects.filter(organization=cast.org, seed_key=starter_set("vulnerabilities")[0].key).delete()
+
+    threats, vulnerabilities = starters_missing(cast.org)
+
+    assert (threats, vulnerabilities) == ([], [starter_set("vulnerabilities")[0]])
+    assert library_seed(organization=cast.org, actor=actor(cast.owner)) == 1
 
 
 def test_create_and_update_a_threat(cast: Cast) -> None:

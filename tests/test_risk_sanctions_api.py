@@ -1,5 +1,5 @@
-"""Sanctions over the API: policy versions, approval and review; the confidential log, its audited reads, and
-who may reach what."""
+"""Sanctions over the API: policy versions, approval and review; the confidential log, its audited reads, the
+signed reviews of the log, and who may reach what."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from safeguard.core.models import AuditEvent, Signature
 from safeguard.core.roles import Role
 from safeguard.core.services.evidence import evidence_upload
 from safeguard.risk.models import SanctionLevel, SanctionPolicy, SanctionRecord
+from safeguard.risk.services.sanctions import sanction_log_review
 from tests.conftest import Cast
 from tests.test_api_support import api_client, audit_count, client_as, error_of
 from tests.test_risk_sanctions_support import (
@@ -413,9 +414,95 @@ def test_every_sanctions_route_is_documented_under_the_sanctions_tag() -> None:
         f"{org}/sanction-policies/{{policy_id}}/review/": {"post"},
         f"{org}/sanctions/": {"get", "post"},
         f"{org}/sanctions/{{sanction_id}}/": {"get", "patch"},
+        f"{org}/sanctions/log-reviews/": {"get", "post"},
     }
     for path, methods in expected.items():
         assert set(paths[path]) - {"parameters"} == methods, path
         for method in methods:
             assert paths[path][method]["tags"] == ["sanctions"], f"{method} {path}"
             assert paths[path][method]["summary"], f"{method} {path}"
+
+
+# ---- signed reviews of the log ---------------------------------------------------------------------------------
+
+LOG_REVIEWS = f"{BASE}sanctions/log-reviews/"
+REVIEW = "Reviewed the log for 2025: complete."
+
+
+def log_review(cast: Cast, statement: str = REVIEW) -> Signature:
+    return sanction_log_review(organization=cast.org, actor=actor(cast.official), statement=statement)
+
+
+@pytest.mark.parametrize(("who", "expected"), [*LOG_READERS, ("outsider", 404), ("anonymous", 401)])
+def test_log_review_list_matrix(cast: Cast, who: str, expected: int) -> None:
+    log_review(cast)
+    sanction_log_review(organization=cast.other_org, actor=actor(cast.outsider), statement="Theirs.")
+    response = client_for_role(cast, who).get(LOG_REVIEWS)
+    assert response.status_code == expected
+    if expected == 200:
+        [row] = response.json()["results"]
+        assert (row["statement"], row["meaning"], row["signer"]["email"]) == (REVIEW, "reviewed", cast.official.email)
+    else:
+        assert REVIEW not in response.content.decode()
+
+
+def test_log_reviews_are_listed_newest_first_without_policy_signatures(cast: Cast) -> None:
+    approved(cast)
+    log_review(cast, "First review.")
+    log_review(cast, "Second review.")
+    rows = api_client(cast.owner).get(LOG_REVIEWS).json()["results"]
+    assert [row["statement"] for row in rows] == ["Second review.", "First review."]
+
+
+@pytest.mark.parametrize(
+    ("who", "expected"),
+    [("owner", 201), ("privacy", 403), ("manager", 403), ("auditor", 403), ("workforce", 403), ("outsider", 404)],
+)
+def test_log_review_sign_matrix(cast: Cast, who: str, expected: int) -> None:
+    sanction(cast)
+    before = audit_count()
+    response = client_for_role(cast, who).post(LOG_REVIEWS, {"statement": REVIEW}, format="json")
+    assert response.status_code == expected
+    reviews = Signature.objects.filter(organization=cast.org, meaning=Signature.Meaning.REVIEWED)
+    if expected == 201:
+        signed = response.json()
+        assert (signed["statement"], signed["signer"]["email"], signed["meaning"]) == (
+            REVIEW,
+            cast.owner.email,
+            "reviewed",
+        )
+        assert reviews.get().content_sha256 == signed["content_sha256"]
+        assert VIOLATION not in response.content.decode()
+    else:
+        assert not reviews.exists()
+        assert audit_count() == before
+
+
+def test_a_log_review_needs_a_statement(cast: Cast) -> None:
+    before = audit_count()
+    response = api_client(cast.official).post(LOG_REVIEWS, {"statement": "  "}, format="json")
+    assert response.status_code == 400
+    assert list(error_of(response)["fields"]) == ["statement"]
+    assert not Signature.objects.exists()
+    assert audit_count() == before
+
+
+def test_another_organizations_log_reviews_are_not_reached(cast: Cast) -> None:
+    log_review(cast)
+    outsider = api_client(cast.outsider)
+    assert outsider.get("/api/v1/orgs/other/sanctions/log-reviews/").json()["results"] == []
+    assert outsider.post(LOG_REVIEWS, {"statement": "Sneaky."}, format="json").status_code == 404
+    assert list(Signature.objects.values_list("statement", flat=True)) == [REVIEW]
+
+
+def test_the_log_review_list_query_count_is_flat(cast: Cast) -> None:
+    client = api_client(cast.owner)
+    for index in range(3):
+        log_review(cast, f"Review {index}.")
+    with CaptureQueriesContext(connection) as few:
+        client.get(LOG_REVIEWS)
+    for index in range(3, 30):
+        log_review(cast, f"Review {index}.")
+    with CaptureQueriesContext(connection) as many:
+        client.get(LOG_REVIEWS)
+    assert len(many) == len(few)

@@ -55,7 +55,7 @@ def build_content(analysis: RiskAnalysis) -> dict[str, Any]:
     action_rows: list[dict[str, Any]] = []
     acceptance_rows: list[dict[str, Any]] = []
     for risk in risks:
-        risk_rows.append(_risk_row(risk))
+        risk_rows.append(risk_row(risk))
         action_rows.extend(_action_row(risk, action) for action in risk.actions.all())
         acceptance_rows.extend(_acceptance_row(risk, acceptance) for acceptance in risk.acceptances.all())
     document = {
@@ -91,7 +91,8 @@ def build_content(analysis: RiskAnalysis) -> dict[str, Any]:
     return built
 
 
-def _risk_row(risk: Risk) -> dict[str, Any]:
+def risk_row(risk: Risk) -> dict[str, Any]:
+    """One risk as the document holds it (assets, requirements and actions prefetched by the caller)."""
     return {
         "id": risk.public_id,
         "reference": risk.reference,

@@ -8,6 +8,7 @@ from safeguard.risk import views_library as library
 urlpatterns: list[URLPattern] = [
     path("method/", library.method_edit, name="method_edit"),
     path("library/", library.library, name="library"),
+    path("library/seed/", library.library_seed, name="library_seed"),
     path("library/threats/new/", library.threat_create, name="threat_create"),
     path("library/threats/<uuid:threat_id>/", library.threat_edit, name="threat_edit"),
     path("library/vulnerabilities/new/", library.vulnerability_create, name="vulnerability_create"),

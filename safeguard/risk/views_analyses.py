@@ -12,11 +12,10 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from safeguard.core.audit import Actor
+from safeguard.core.audit import Actor, jsonable
 from safeguard.core.forms import show_service_error
 from safeguard.core.models import Organization
 from safeguard.core.org_views import OrgRequest, org_view
@@ -24,7 +23,7 @@ from safeguard.core.roles import Perm, Role
 from safeguard.core.services.errors import ServiceError
 from safeguard.risk import forms_analyses as forms
 from safeguard.risk.access import get_analysis_for_user, get_risk_for_user
-from safeguard.risk.content import analysis_content
+from safeguard.risk.content import risk_row
 from safeguard.risk.models import Asset, AssetKind, ReanalysisTrigger, Risk, RiskAnalysis, Treatment
 from safeguard.risk.queries import analysis_lapses_on
 from safeguard.risk.scoring import Method, label_of, level_names
@@ -47,25 +46,6 @@ Status = RiskAnalysis.Status
 # --- rows of the risks table ------------------------------------------------------------------------------------
 
 
-def _live_row(risk: Risk) -> dict[str, Any]:
-    return {
-        "id": str(risk.public_id),
-        "reference": risk.reference,
-        "title": risk.title,
-        "assets": sorted(asset.name for asset in risk.assets.all()),
-        "threat": risk.threat.name if risk.threat else "",
-        "vulnerability": risk.vulnerability.name if risk.vulnerability else "",
-        "likelihood": risk.likelihood,
-        "impact": risk.impact,
-        "inherent_score": risk.inherent_score,
-        "inherent_level": risk.inherent_level,
-        "residual_score": risk.residual_score,
-        "residual_level": risk.residual_level,
-        "treatment": risk.treatment,
-        "owner": risk.owner.email if risk.owner else "",
-    }
-
-
 def _decorate(row: dict[str, Any], method: Method) -> dict[str, Any]:
     treatments = dict(Treatment.choices)
     return {
@@ -83,25 +63,22 @@ def _level_summary(method: Method, counts: dict[str, int]) -> list[tuple[str, in
     return [(label_of(method, name), counts.get(name, 0), heat_of(method, name)) for name in level_names(method)]
 
 
-def _matches(row: dict[str, Any], level: str, treatment: str) -> bool:
-    level_ok = not level or row["inherent_level"] == ("" if level == "unrated" else level)
-    treatment_ok = not treatment or row["treatment"] == ("" if treatment == "none" else treatment)
-    return level_ok and treatment_ok
-
-
 def _live_risks(analysis: RiskAnalysis, level: str, treatment: str) -> QuerySet[Risk]:
     risks = Risk.objects.filter(analysis=analysis)
     if level:
         risks = risks.filter(inherent_level="" if level == "unrated" else level)
     if treatment:
         risks = risks.filter(treatment="" if treatment == "none" else treatment)
-    return risks.select_related("threat", "vulnerability", "owner").prefetch_related("assets").order_by("number")
+    related = ("threat", "vulnerability", "owner")
+    return risks.select_related(*related).prefetch_related("assets", "requirements").order_by("number")
 
 
-def _level_counts(analysis: RiskAnalysis, content: dict[str, Any] | None) -> dict[str, int]:
-    if content is not None:
+def _level_counts(analysis: RiskAnalysis) -> dict[str, int]:
+    """Risks per inherent level ("" for unrated): of the signed copy once approved, else of the live risks."""
+    signed = services.signed_risks(analysis)
+    if signed is not None:
         counts: dict[str, int] = {}
-        for row in content["risks"]:
+        for row in signed:
             counts[row["inherent_level"]] = counts.get(row["inherent_level"], 0) + 1
         return counts
     grouped = Risk.objects.filter(analysis=analysis).values("inherent_level").annotate(n=Count("pk"))
@@ -171,18 +148,17 @@ def analysis_detail(request: OrgRequest, analysis_id: UUID) -> HttpResponse:
     level = treatment = ""
     if filters.is_valid():
         level, treatment = filters.cleaned_data["level"], filters.cleaned_data["treatment"]
-    content = analysis_content(analysis) if analysis.status == Status.APPROVED else None
-    rows: Any
-    if content is not None:
-        rows = [row for row in content["risks"] if _matches(row, level, treatment)]
-    else:
-        rows = _live_risks(analysis, level, treatment)
+    # An approved analysis shows the signed copy (as the API does); an open one its live risks.
+    signed = services.signed_risks(analysis, level=level, treatment=treatment)
+    rows: Any = signed if signed is not None else _live_risks(analysis, level, treatment)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    page.object_list = [_decorate(row if isinstance(row, dict) else _live_row(row), method) for row in page.object_list]
+    page.object_list = [
+        _decorate(row if isinstance(row, dict) else jsonable(risk_row(row)), method) for row in page.object_list
+    ]
     scope = analysis.scope_items.select_related("asset").order_by("name", "pk")
     scope_page = Paginator(scope, PAGE_SIZE).get_page(request.GET.get("scope_page"))
     _label_scope(scope_page.object_list)
-    counts = _level_counts(analysis, content)
+    counts = _level_counts(analysis)
     manage = membership.has(Perm.MANAGE_PROGRAM)
     draft = analysis.status == Status.DRAFT
     context = {
@@ -317,7 +293,7 @@ def analysis_approve(request: OrgRequest, analysis_id: UUID) -> HttpResponse:
         else:
             messages.success(request, f"Approved “{analysis.title}”. The signed document is kept with it.")
             return redirect("risk:analysis_detail", request.org.slug, analysis.public_id)
-    counts = _level_counts(analysis, None)
+    counts = _level_counts(analysis)
     method = analysis.method
     context = {
         "analysis": analysis,
@@ -352,11 +328,7 @@ def _after_save(request: OrgRequest, risk: Risk) -> HttpResponse:
     if risk.analysis_id is not None:
         analysis_id = RiskAnalysis.objects.values_list("public_id", flat=True).get(pk=risk.analysis_id)
         return redirect("risk:analysis_detail", request.org.slug, analysis_id)
-    try:
-        # The register's risk page, once that page exists.
-        return redirect(reverse("risk:risk_detail", args=[request.org.slug, risk.public_id]))
-    except NoReverseMatch:
-        return redirect("risk:risk_assess", request.org.slug, risk.public_id)
+    return redirect("risk:risk_detail", request.org.slug, risk.public_id)
 
 
 def _risk_form(request: OrgRequest, form: forms.RiskForm, method: Method, **context: Any) -> HttpResponse:

@@ -12,6 +12,7 @@ from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.http import require_POST
 
 from safeguard.core.audit import Actor
 from safeguard.core.forms import show_service_error
@@ -103,11 +104,8 @@ def method_edit(request: OrgRequest) -> HttpResponse:
 
 @org_view(Perm.VIEW_PROGRAM)
 def library(request: OrgRequest) -> HttpResponse:
+    """Reading the library changes nothing: the starter set is added by starting an analysis or by library_seed."""
     manage = request.membership.has(Perm.MANAGE_PROGRAM)
-    if manage:
-        added = services.library_seed(organization=request.org, actor=Actor.from_request(request))
-        if added:
-            messages.info(request, f"Added {added} starter entries to the library. Edit or deactivate any of them.")
     tab = request.GET.get("tab", "threats")
     tab = tab if tab in TABS else "threats"
     show = request.GET.get("show", "active")
@@ -138,8 +136,21 @@ def library(request: OrgRequest) -> HttpResponse:
         "category": picked,
         "page": page,
         "can_manage": manage,
+        "starters_missing": sum(map(len, services.starters_missing(request.org))) if manage else 0,
     }
     return render(request, "risk/library_list.html", context)
+
+
+@require_POST
+@org_view(Perm.MANAGE_PROGRAM)
+def library_seed(request: OrgRequest) -> HttpResponse:
+    """Add the starter entries the library lacks (all of them the first time; later, any new in a release)."""
+    added = services.library_seed(organization=request.org, actor=Actor.from_request(request))
+    if added:
+        messages.success(request, f"Added {added} starter entries to the library. Edit or deactivate any of them.")
+    else:
+        messages.info(request, "The library already has every starter entry.")
+    return redirect("risk:library", request.org.slug)
 
 
 def _entry_form(request: OrgRequest, kind: str, entry: Threat | Vulnerability | None) -> HttpResponse:

@@ -1,5 +1,5 @@
-"""Risk analyses over the API: start, read, change a draft, submit, return, approve; the risks assessed in an
-analysis, and re-assessing a risk."""
+"""Risk analyses over the API: start, read, change a draft and its scope, submit, return, approve; the risks
+assessed in an analysis or recorded between analyses, and re-assessing a risk."""
 
 from __future__ import annotations
 
@@ -20,25 +20,17 @@ from safeguard.core.api.serializers import PersonSerializer, error_responses
 from safeguard.core.models import Organization
 from safeguard.core.roles import Perm, Role
 from safeguard.core.services.errors import ServiceError
-from safeguard.risk.access import get_analysis_for_user, get_risk_for_user
-from safeguard.risk.models import Asset, Risk, RiskAnalysis, Threat, Treatment, Vulnerability
+from safeguard.risk.access import get_analysis_for_user, get_asset_for_user, get_risk_for_user
+from safeguard.risk.api.common import SignatureSerializer
+from safeguard.risk.models import Asset, AssetKind, Risk, RiskAnalysis, Threat, Treatment, Vulnerability
 from safeguard.risk.queries import analysis_lapses_on
 from safeguard.risk.services import analyses as services
-from safeguard.risk.services.risks import assessment_warnings, risk_assess, risk_create
+from safeguard.risk.services.risks import assessment_warnings, rating_warnings, risk_assess, risk_create
 
 TAGS = ["risk analysis"]
 
 
 # --- analyses ---------------------------------------------------------------------------------------------------
-
-
-class SignatureSerializer(serializers.Serializer):
-    public_id = serializers.UUIDField()
-    signer = PersonSerializer()
-    signer_role = serializers.CharField()
-    statement = serializers.CharField()
-    content_sha256 = serializers.CharField(help_text="SHA-256 of the approved document (approved_content).")
-    signed_at = serializers.DateTimeField()
 
 
 class AnalysisSerializer(serializers.Serializer):
@@ -238,9 +230,18 @@ class AnalysisApproveView(ApiView):
 # --- risks ------------------------------------------------------------------------------------------------------
 
 
-class NamedRefSerializer(serializers.Serializer):
-    public_id = serializers.UUIDField()
+SIGNED_COPY = "Null in the signed copy of an approved analysis, which names records without their ids."
+
+
+class RiskNamedRefSerializer(serializers.Serializer):
+    """A record a risk names: its id, except in the signed copy."""
+
+    public_id = serializers.UUIDField(allow_null=True, help_text=SIGNED_COPY)
     name = serializers.CharField()
+
+
+class RiskOwnerSerializer(PersonSerializer):
+    public_id = serializers.UUIDField(read_only=True, allow_null=True, help_text=SIGNED_COPY)
 
 
 class RiskSerializer(serializers.Serializer):
@@ -248,9 +249,9 @@ class RiskSerializer(serializers.Serializer):
     reference = serializers.CharField()
     title = serializers.CharField()
     analysis_id = serializers.UUIDField(source="analysis.public_id", allow_null=True, default=None)
-    assets = NamedRefSerializer(many=True, source="assets.all")
-    threat = NamedRefSerializer(allow_null=True)
-    vulnerability = NamedRefSerializer(allow_null=True)
+    assets = RiskNamedRefSerializer(many=True, source="assets.all")
+    threat = RiskNamedRefSerializer(allow_null=True)
+    vulnerability = RiskNamedRefSerializer(allow_null=True)
     description = serializers.CharField()
     existing_controls = serializers.CharField()
     likelihood = serializers.IntegerField(allow_null=True)
@@ -264,9 +265,9 @@ class RiskSerializer(serializers.Serializer):
     residual_level = serializers.CharField()
     requirements = serializers.SerializerMethodField()
     treatment = serializers.ChoiceField(choices=Treatment.choices)
-    owner = PersonSerializer(allow_null=True)
+    owner = RiskOwnerSerializer(allow_null=True)
     status = serializers.ChoiceField(choices=Risk.Status.choices)
-    updated_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField(allow_null=True, help_text=SIGNED_COPY)
     warnings = serializers.SerializerMethodField(help_text="What looks wrong without being refused.")
 
     def get_requirements(self, risk: Risk) -> list[str]:
@@ -300,8 +301,11 @@ class RiskFilterSerializer(serializers.Serializer):
 
 
 def risk_queryset() -> QuerySet[Risk]:
-    return Risk.objects.select_related("analysis", "threat", "vulnerability", "owner").prefetch_related(
-        "assets", "requirements"
+    # The analysis's signed document can hold thousands of risks: never load it per row.
+    return (
+        Risk.objects.select_related("analysis", "threat", "vulnerability", "owner")
+        .defer("analysis__approved_content")
+        .prefetch_related("assets", "requirements")
     )
 
 
@@ -334,9 +338,61 @@ def risk_values(organization: Organization, data: dict[str, Any]) -> dict[str, A
 API_FIELDS = {"assets": "asset_ids", "threat": "threat_id", "vulnerability": "vulnerability_id"}
 
 
+SIGNED_FIELDS = (
+    "description",
+    "existing_controls",
+    "likelihood",
+    "impact",
+    "inherent_score",
+    "inherent_level",
+    "planned_controls",
+    "residual_likelihood",
+    "residual_impact",
+    "residual_score",
+    "residual_level",
+    "requirements",
+    "treatment",
+    "status",
+)
+
+
+def _named(name: str) -> dict[str, Any] | None:
+    return {"public_id": None, "name": name} if name else None
+
+
+def signed_risk_body(row: dict[str, Any], analysis: RiskAnalysis) -> dict[str, Any]:
+    """A risk of the signed copy in RiskSerializer's shape: the values signed, and no ids the copy lacks."""
+    return {
+        "public_id": row["id"],
+        "reference": row["reference"],
+        "title": row["title"],
+        "analysis_id": str(analysis.public_id),
+        "assets": [_named(name) for name in row["assets"]],
+        "threat": _named(row["threat"]),
+        "vulnerability": _named(row["vulnerability"]),
+        **{name: row[name] for name in SIGNED_FIELDS},
+        "owner": {"public_id": None, "email": row["owner"], "name": ""} if row["owner"] else None,
+        "updated_at": None,
+        "warnings": rating_warnings(row["reference"], row["inherent_score"], row["residual_score"]),
+    }
+
+
+def _filtered(items: QuerySet[Risk], filters: dict[str, Any]) -> QuerySet[Risk]:
+    level, treatment = filters.get("level"), filters.get("treatment")
+    if level:
+        items = items.filter(inherent_level="" if level == "unrated" else level)
+    if treatment:
+        items = items.filter(treatment="" if treatment == "none" else treatment)
+    return items
+
+
 class AnalysisRiskListView(ApiView):
     @extend_schema(
         summary="Risks assessed in an analysis",
+        description="While the analysis is open, its risks as they are now. An approved analysis returns the "
+        "signed copy instead: its risks as the security official approved them, whatever happened to the register "
+        "since (carried into a later analysis, re-rated, closed). In the signed copy assets, threat, vulnerability "
+        "and owner are named without their public_id, and updated_at is null.",
         parameters=[RiskFilterSerializer],
         responses={200: RiskSerializer(many=True), **error_responses(400, 403, 404)},
         tags=TAGS,
@@ -346,12 +402,11 @@ class AnalysisRiskListView(ApiView):
         analysis = get_analysis_for_user(membership, analysis_id)
         filters = RiskFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        items = risk_queryset().filter(analysis=analysis)
-        level, treatment = filters.validated_data.get("level"), filters.validated_data.get("treatment")
-        if level:
-            items = items.filter(inherent_level="" if level == "unrated" else level)
-        if treatment:
-            items = items.filter(treatment="" if treatment == "none" else treatment)
+        signed = services.signed_risks(analysis, **filters.validated_data)
+        if signed is not None:
+            paginator, page = self.paginate(signed)
+            return paginator.get_paginated_response([signed_risk_body(row, analysis) for row in page])
+        items = _filtered(risk_queryset().filter(analysis=analysis), filters.validated_data)
         return self.paginated(items.order_by("number"), RiskSerializer)
 
     @extend_schema(
@@ -399,3 +454,108 @@ class RiskAssessmentView(ApiView):
                 **risk_values(membership.organization, data),
             )
         return Response(RiskSerializer(risk_queryset().get(pk=assessed.pk)).data)
+
+
+class UnanalysedRiskListView(ApiView):
+    @extend_schema(
+        summary="Open risks recorded between analyses",
+        description="Risks in no analysis, rated by the organization's current risk method; they join the next "
+        "analysis when it starts.",
+        parameters=[RiskFilterSerializer],
+        responses={200: RiskSerializer(many=True), **error_responses(400, 403, 404)},
+        tags=TAGS,
+    )
+    def get(self, request: Request, org_slug: str) -> Response:
+        membership = api_membership(request, org_slug)
+        filters = RiskFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        items = risk_queryset().filter(
+            organization=membership.organization, analysis__isnull=True, status=Risk.Status.OPEN
+        )
+        return self.paginated(_filtered(items, filters.validated_data).order_by("number"), RiskSerializer)
+
+    @extend_schema(
+        summary="Record a risk between analyses",
+        description="Ratings must be on the organization's current risk method; the assets may be any of the "
+        "organization's.",
+        request=RiskWriteSerializer,
+        responses={201: RiskSerializer, **error_responses(400, 403, 404)},
+        tags=TAGS,
+    )
+    def post(self, request: Request, org_slug: str) -> Response:
+        membership = api_membership(request, org_slug, Perm.MANAGE_PROGRAM)
+        values = RiskWriteSerializer(data=request.data)
+        values.is_valid(raise_exception=True)
+        data = risk_values(membership.organization, dict(values.validated_data))
+        with api_field_names(API_FIELDS):
+            risk = risk_create(organization=membership.organization, actor=api_actor(request), analysis=None, **data)
+        return Response(RiskSerializer(risk_queryset().get(pk=risk.pk)).data, status=status.HTTP_201_CREATED)
+
+
+# --- scope ------------------------------------------------------------------------------------------------------
+
+
+class ScopeItemSerializer(serializers.Serializer):
+    asset_id = serializers.UUIDField(source="asset.public_id")
+    name = serializers.CharField(help_text="The asset's name when it entered the scope.")
+    kind = serializers.ChoiceField(choices=AssetKind.choices, help_text="Its kind when it entered the scope.")
+    status = serializers.ChoiceField(choices=Asset.Status.choices, help_text="Its status when it entered the scope.")
+
+
+class ScopeAddSerializer(serializers.Serializer):
+    asset_id = serializers.UUIDField(help_text="A planned or in-service asset of the organization.")
+
+
+SCOPE_FIELDS = {"asset": "asset_id"}
+
+
+class AnalysisScopeView(ApiView):
+    @extend_schema(
+        summary="The scope of an analysis",
+        description="The assets it covers, by name.",
+        responses={200: ScopeItemSerializer(many=True), **error_responses(403, 404)},
+        tags=TAGS,
+    )
+    def get(self, request: Request, org_slug: str, analysis_id: UUID) -> Response:
+        membership = api_membership(request, org_slug)
+        analysis = get_analysis_for_user(membership, analysis_id)
+        items = analysis.scope_items.select_related("asset").order_by("name", "pk")
+        return self.paginated(items, ScopeItemSerializer)
+
+    @extend_schema(
+        summary="Add an asset to the scope of a draft analysis",
+        description="The asset is recorded with the name, kind and status it has now. Retired assets are refused.",
+        request=ScopeAddSerializer,
+        responses={201: ScopeItemSerializer, **error_responses(400, 403, 404)},
+        tags=TAGS,
+    )
+    def post(self, request: Request, org_slug: str, analysis_id: UUID) -> Response:
+        membership = api_membership(request, org_slug, Perm.MANAGE_PROGRAM)
+        analysis = get_analysis_for_user(membership, analysis_id, write=True)
+        values = ScopeAddSerializer(data=request.data)
+        values.is_valid(raise_exception=True)
+        [asset] = _by_id(Asset, membership.organization, "asset_id", [values.validated_data["asset_id"]])
+        with api_field_names(SCOPE_FIELDS):
+            item = services.analysis_scope_add(
+                organization=membership.organization, actor=api_actor(request), analysis=analysis, asset=asset
+            )
+        return Response(ScopeItemSerializer(item).data, status=status.HTTP_201_CREATED)
+
+
+class AnalysisScopeItemView(ApiView):
+    @extend_schema(
+        summary="Take an asset out of the scope of a draft analysis",
+        description="Refused while a risk of the analysis names the asset.",
+        request=None,
+        responses={204: None, **error_responses(400, 403, 404)},
+        tags=TAGS,
+    )
+    def delete(self, request: Request, org_slug: str, analysis_id: UUID, asset_id: UUID) -> Response:
+        membership = api_membership(request, org_slug, Perm.MANAGE_PROGRAM)
+        analysis = get_analysis_for_user(membership, analysis_id, write=True)
+        asset = get_asset_for_user(membership, asset_id, write=True)
+        with api_field_names(SCOPE_FIELDS):
+            services.analysis_scope_remove(
+                organization=membership.organization, actor=api_actor(request), analysis=analysis, asset=asset
+            )
+        return Response(status=status.HTTP_204_NO_CONTENT)

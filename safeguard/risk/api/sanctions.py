@@ -23,21 +23,12 @@ from safeguard.core.models import Evidence, Membership, Organization, User
 from safeguard.core.roles import Perm
 from safeguard.core.services.errors import ServiceError
 from safeguard.risk.access import get_sanction_for_user, get_sanction_policy_for_user
+from safeguard.risk.api.common import SignatureSerializer
 from safeguard.risk.models import SanctionLevel, SanctionPolicy, SanctionRecord
 from safeguard.risk.services import sanctions as services
 
 TAGS = ["sanctions"]
 WRITE_PARSERS = [JSONParser, MultiPartParser, FormParser]
-
-
-class SanctionSignatureSerializer(serializers.Serializer):
-    public_id = serializers.UUIDField()
-    meaning = serializers.CharField()
-    signer = PersonSerializer()
-    signer_role = serializers.CharField()
-    statement = serializers.CharField()
-    content_sha256 = serializers.CharField()
-    signed_at = serializers.DateTimeField()
 
 
 class SanctionPolicySerializer(serializers.Serializer):
@@ -49,13 +40,13 @@ class SanctionPolicySerializer(serializers.Serializer):
     document_id = serializers.UUIDField(source="document.public_id", allow_null=True, default=None)
     created_by = PersonSerializer()
     created_at = serializers.DateTimeField()
-    approval = SanctionSignatureSerializer(allow_null=True)
+    approval = SignatureSerializer(allow_null=True)
     approved_at = serializers.DateTimeField(allow_null=True)
     last_reviewed_at = serializers.DateTimeField(allow_null=True)
 
 
 class SanctionPolicyDetailSerializer(SanctionPolicySerializer):
-    signatures = SanctionSignatureSerializer(many=True, help_text="The approval and every review, newest first.")
+    signatures = SignatureSerializer(many=True, help_text="The approval and every review, newest first.")
 
 
 class SanctionPolicyWriteSerializer(serializers.Serializer):
@@ -341,3 +332,36 @@ class SanctionDetailView(ApiView):
             organization=membership.organization, actor=api_actor(request), sanction=sanction, **data
         )
         return Response(SanctionSerializer(_sanction_rows(membership.organization).get(pk=sanction.pk)).data)
+
+
+class SanctionLogReviewListView(ApiView):
+    @extend_schema(
+        summary="List the signed reviews of the sanctions log",
+        description="Newest first. Each is a signature (meaning: reviewed) whose statement names the period reviewed; "
+        "it shows the log is kept even when it is empty. Needs the view-sanctions permission; the reviews hold no "
+        "sanction's details.",
+        responses={200: SignatureSerializer(many=True), **error_responses(403, 404)},
+        tags=TAGS,
+    )
+    def get(self, request: Request, org_slug: str) -> Response:
+        membership = api_membership(request, org_slug, Perm.VIEW_SANCTIONS)
+        return self.paginated(
+            services.log_reviews(membership.organization).order_by("-signed_at", "-pk"), SignatureSerializer
+        )
+
+    @extend_schema(
+        summary="Sign a review of the sanctions log",
+        description="Needs the sign-decisions permission. The statement says which period was reviewed and what was "
+        "found; the signature's hash covers which records stood at the review, never their content.",
+        request=SanctionStatementSerializer,
+        responses={201: SignatureSerializer, **error_responses(400, 403, 404)},
+        tags=TAGS,
+    )
+    def post(self, request: Request, org_slug: str) -> Response:
+        membership = api_membership(request, org_slug, Perm.SIGN_DECISIONS)
+        values = SanctionStatementSerializer(data=request.data)
+        values.is_valid(raise_exception=True)
+        signature = services.sanction_log_review(
+            organization=membership.organization, actor=api_actor(request), **values.validated_data
+        )
+        return Response(SignatureSerializer(signature).data, status=status.HTTP_201_CREATED)

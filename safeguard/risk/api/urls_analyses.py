@@ -1,4 +1,5 @@
-"""Risk API routes: the method, the library, analyses and assessing risks (under /api/v1/orgs/<org_slug>/)."""
+"""Risk API routes: the method, the library, analyses with their scope and risks, risks recorded between
+analyses, and assessing risks (under /api/v1/orgs/<org_slug>/)."""
 
 from django.urls import URLPattern, path
 
@@ -21,6 +22,11 @@ urlpatterns: list[URLPattern] = [
     path(f"{ANALYSIS}submit/", analyses.AnalysisSubmitView.as_view(), name="risk_analysis_submit"),
     path(f"{ANALYSIS}return/", analyses.AnalysisReturnView.as_view(), name="risk_analysis_return"),
     path(f"{ANALYSIS}approve/", analyses.AnalysisApproveView.as_view(), name="risk_analysis_approve"),
+    path(f"{ANALYSIS}scope/", analyses.AnalysisScopeView.as_view(), name="risk_analysis_scope"),
+    path(
+        f"{ANALYSIS}scope/<uuid:asset_id>/", analyses.AnalysisScopeItemView.as_view(), name="risk_analysis_scope_item"
+    ),
     path(f"{ANALYSIS}risks/", analyses.AnalysisRiskListView.as_view(), name="risk_analysis_risks"),
+    path("unanalysed-risks/", analyses.UnanalysedRiskListView.as_view(), name="risk_unanalysed_risks"),
     path("risks/<uuid:risk_id>/assessment/", analyses.RiskAssessmentView.as_view(), name="risk_assessment"),
 ]

@@ -12,5 +12,6 @@ urlpatterns: list[URLPattern] = [
     path(f"{POLICY}approve/", sanctions.SanctionPolicyApproveView.as_view(), name="risk_sanction_policy_approve"),
     path(f"{POLICY}review/", sanctions.SanctionPolicyReviewView.as_view(), name="risk_sanction_policy_review"),
     path("sanctions/", sanctions.SanctionListView.as_view(), name="risk_sanctions"),
+    path("sanctions/log-reviews/", sanctions.SanctionLogReviewListView.as_view(), name="sanction_log_reviews"),
     path("sanctions/<uuid:sanction_id>/", sanctions.SanctionDetailView.as_view(), name="risk_sanction"),
 ]

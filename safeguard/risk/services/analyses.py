@@ -7,6 +7,8 @@ changes again: the document the security official signed is stored with it.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -19,7 +21,7 @@ from safeguard.core.services.signatures import signature_create
 from safeguard.risk.content import build_content
 from safeguard.risk.models import AnalysisScopeItem, Asset, Risk, RiskAnalysis
 from safeguard.risk.services.library import library_seed
-from safeguard.risk.services.method import apply_ratings, method_as_dict, method_for
+from safeguard.risk.services.method import ANALYSIS_STARTED, RATED_FIELDS, method_as_dict, method_for, rerate
 from safeguard.risk.services.triggers import triggers_resolve
 
 Status = RiskAnalysis.Status
@@ -29,18 +31,6 @@ APPROVAL_STATEMENT = (
     "I have reviewed this risk analysis and approve it as an accurate and thorough assessment of the potential "
     "risks and vulnerabilities to the confidentiality, integrity and availability of our ePHI."
 )
-RATING_FIELDS = [
-    "likelihood",
-    "impact",
-    "inherent_score",
-    "inherent_level",
-    "inherent_rank",
-    "residual_likelihood",
-    "residual_impact",
-    "residual_score",
-    "residual_level",
-    "residual_rank",
-]
 NOT_SECURITY_OFFICIAL = (
     "Approving the risk analysis is the security official's signature: only a current member with the "
     "Security official role can approve it."
@@ -88,6 +78,23 @@ def unrated_references(analysis: RiskAnalysis) -> list[str]:
     return [f"R-{number:04d}" for number in numbers.values_list("number", flat=True)]
 
 
+def signed_risks(analysis: RiskAnalysis, *, level: str = "", treatment: str = "") -> list[dict[str, Any]] | None:
+    """The risks of an approved analysis as the security official signed them (rows of its approved_content),
+    filtered like the live risks: `level` an inherent level or "unrated", `treatment` one or "none". None while
+    the analysis is open: its risks are the live records then."""
+    if analysis.approved_content is None:
+        return None
+    wanted_level = "" if level == "unrated" else level
+    wanted_treatment = "" if treatment == "none" else treatment
+    rows: list[dict[str, Any]] = analysis.approved_content["risks"]
+    return [
+        row
+        for row in rows
+        if (not level or row["inherent_level"] == wanted_level)
+        and (not treatment or row["treatment"] == wanted_treatment)
+    ]
+
+
 def analysis_start(
     *, organization: Organization, actor: Actor, title: str, methodology: str | None = None
 ) -> RiskAnalysis:
@@ -117,13 +124,14 @@ def analysis_start(
             AnalysisScopeItem(analysis=analysis, asset=asset, name=asset.name, kind=asset.kind, status=asset.status)
             for asset in assets
         )
-        carried = list(Risk.objects.filter(organization=organization).open())
+        # Locked so that no one re-assesses a risk while it moves into the analysis and is re-rated.
+        carried = list(Risk.objects.select_for_update().filter(organization=organization).open().order_by("number"))
+        rerate(organization=organization, actor=actor, risks=carried, method=frozen, reason=ANALYSIS_STARTED)
         now = timezone.now()
         for risk in carried:
             risk.analysis = analysis
             risk.updated_at = now
-            apply_ratings(risk, frozen)
-        Risk.objects.bulk_update(carried, ["analysis", "updated_at", *RATING_FIELDS], batch_size=500)
+        Risk.objects.bulk_update(carried, ["analysis", "updated_at", *RATED_FIELDS], batch_size=500)
         seeded = library_seed(organization=organization, actor=actor)
         audit_record(
             actor=actor,

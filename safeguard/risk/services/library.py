@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 import yaml
 from django.db import transaction
+from django.db.models import CharField, Value
 
 from safeguard.core.audit import Actor, audit_record, field_changes, snapshot
 from safeguard.core.models import Organization
@@ -55,12 +56,14 @@ def library_seed(*, organization: Organization, actor: Actor) -> int:
 
     Idempotent by `seed_key`: an entry seeded once is never seeded again, even after it was renamed or
     deactivated. A starter entry whose name the organization already uses for an entry of its own is skipped.
+    When nothing is missing this is one read and takes no lock.
     """
+    if not any(starters_missing(organization)):
+        return 0
     with transaction.atomic():
-        # The organization row serializes concurrent seeding (two writers opening the library at once).
+        # The organization row serializes concurrent seeding; what is missing is read again under the lock.
         Organization.objects.select_for_update().get(pk=organization.pk)
-        threats = _missing(Threat, organization, starter_set("threats"))
-        vulnerabilities = _missing(Vulnerability, organization, starter_set("vulnerabilities"))
+        threats, vulnerabilities = starters_missing(organization)
         Threat.objects.bulk_create(
             Threat(
                 organization=organization,
@@ -96,10 +99,26 @@ def library_seed(*, organization: Organization, actor: Actor) -> int:
     return added
 
 
-def _missing(
-    model: type[Threat] | type[Vulnerability], organization: Organization, entries: tuple[StarterEntry, ...]
-) -> list[StarterEntry]:
-    rows = model.objects.filter(organization=organization).values_list("seed_key", "name")
+def starters_missing(organization: Organization) -> tuple[list[StarterEntry], list[StarterEntry]]:
+    """The starter threats and vulnerabilities library_seed would add now, read in one query."""
+    threats = Threat.objects.filter(organization=organization).values_list("seed_key", "name", _kind("threats"))
+    vulnerabilities = Vulnerability.objects.filter(organization=organization).values_list(
+        "seed_key", "name", _kind("vulnerabilities")
+    )
+    present: dict[str, list[tuple[str, str]]] = {"threats": [], "vulnerabilities": []}
+    for key, name, kind in threats.order_by().union(vulnerabilities.order_by(), all=True):
+        present[kind].append((key, name))
+    return (
+        _missing(present["threats"], starter_set("threats")),
+        _missing(present["vulnerabilities"], starter_set("vulnerabilities")),
+    )
+
+
+def _kind(kind: str) -> Value:
+    return Value(kind, output_field=CharField())
+
+
+def _missing(rows: list[tuple[str, str]], entries: tuple[StarterEntry, ...]) -> list[StarterEntry]:
     keys = {key for key, _name in rows if key}
     names = {name.lower() for _key, name in rows}
     return [entry for entry in entries if entry.key not in keys and entry.name.lower() not in names]

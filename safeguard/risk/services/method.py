@@ -8,7 +8,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from safeguard.core.audit import Actor, audit_record
+from safeguard.core.audit import Actor, audit_record, field_changes, snapshot
 from safeguard.core.models import Organization
 from safeguard.core.services.errors import ServiceError
 from safeguard.risk.methods import METHODOLOGY, PROFILES
@@ -17,6 +17,22 @@ from safeguard.risk.scoring import Method, rate, validate_method
 
 METHOD_FIELDS = ("likelihood_levels", "impact_levels", "thresholds", "treatment_threshold")
 MAX_REANALYSIS_MONTHS = 36
+# Every field apply_ratings writes.
+RATED_FIELDS = (
+    "likelihood",
+    "impact",
+    "inherent_score",
+    "inherent_level",
+    "inherent_rank",
+    "residual_likelihood",
+    "residual_impact",
+    "residual_score",
+    "residual_level",
+    "residual_rank",
+)
+# Why a risk was re-rated without anyone assessing it (the "reason" of its risk.rerated event).
+ANALYSIS_STARTED = "analysis started"
+METHOD_CHANGED = "method changed"
 
 
 def method_for(organization: Organization) -> RiskMethod:
@@ -51,7 +67,8 @@ def method_update(
     **definition: Any,
 ) -> RiskMethod:
     """Change the method. `profile` ("5x5" or "3x3") starts from that profile's scales and thresholds; the
-    other fields override. Risks recorded outside an analysis are re-rated; analyses keep their frozen copy."""
+    other fields override. Risks recorded outside an analysis are re-rated, each one whose rating changes with a
+    "risk.rerated" event; analyses keep their frozen copy."""
     unknown = set(definition) - set(METHOD_FIELDS)
     if unknown:
         raise ServiceError(f"Unknown fields: {', '.join(sorted(unknown))}.")
@@ -64,6 +81,9 @@ def method_update(
     if methodology is not None and not methodology.strip():
         raise ServiceError("Describe the methodology: it is part of every analysis record.", field="methodology")
     with transaction.atomic():
+        # The organization row orders this against starting an analysis and recording a risk between analyses,
+        # which read the method under the same lock: no risk is rated by a method that is being replaced.
+        Organization.objects.select_for_update().get(pk=organization.pk)
         current = method_for(organization)
         before = method_as_dict(current) | {"methodology": current.methodology}
         proposed = method_as_dict(current)
@@ -87,31 +107,44 @@ def method_update(
         audit_record(
             actor=actor, action="risk.method.updated", organization=organization, target=current, changes=changes
         )
-        _rerate_unanalysed(organization, method_as_dict(current))
+        _rerate_unanalysed(organization, actor, method_as_dict(current))
     return current
 
 
-def _rerate_unanalysed(organization: Organization, method: Method) -> None:
+def _rerate_unanalysed(organization: Organization, actor: Actor, method: Method) -> None:
     """Risks outside any analysis follow the organization's method; a rating the new scales lack is cleared."""
-    risks = list(Risk.objects.filter(organization=organization, analysis__isnull=True))
-    for risk in risks:
-        apply_ratings(risk, method)
-    Risk.objects.bulk_update(
-        risks,
-        [
-            "likelihood",
-            "impact",
-            "inherent_score",
-            "inherent_level",
-            "inherent_rank",
-            "residual_likelihood",
-            "residual_impact",
-            "residual_score",
-            "residual_level",
-            "residual_rank",
-        ],
-        batch_size=500,
+    risks = list(
+        Risk.objects.select_for_update().filter(organization=organization, analysis__isnull=True).order_by("pk")
     )
+    changed = rerate(organization=organization, actor=actor, risks=risks, method=method, reason=METHOD_CHANGED)
+    now = timezone.now()
+    for risk in changed:
+        risk.updated_at = now
+    Risk.objects.bulk_update(changed, [*RATED_FIELDS, "updated_at"], batch_size=500)
+
+
+def rerate(*, organization: Organization, actor: Actor, risks: list[Risk], method: Method, reason: str) -> list[Risk]:
+    """Re-rate `risks` (locked by the caller, inside its transaction) under `method`, without saving them.
+
+    Each risk whose rating changed gets a "risk.rerated" event naming the fields and `reason`; a pair the new
+    scales lack is cleared, and the event is where that shows. Returns the risks whose rating changed; the caller
+    saves the rating fields (RATED_FIELDS) of all of them in one bulk update.
+    """
+    changed = []
+    for risk in risks:
+        before = snapshot(risk, RATED_FIELDS)
+        apply_ratings(risk, method)
+        changes = field_changes(before, snapshot(risk, RATED_FIELDS))
+        if changes:
+            changed.append(risk)
+            audit_record(
+                actor=actor,
+                action="risk.rerated",
+                organization=organization,
+                target=risk,
+                changes={**changes, "reason": [None, reason]},
+            )
+    return changed
 
 
 def apply_ratings(risk: Risk, method: Method) -> None:

@@ -139,17 +139,17 @@ def assessment_snapshot(risk: Risk) -> dict[str, Any]:
 
 def assessment_warnings(risk: Risk) -> list[str]:
     """What looks wrong in an assessment without being forbidden."""
-    warnings = []
-    if (
-        risk.residual_score is not None
-        and risk.inherent_score is not None
-        and risk.residual_score > risk.inherent_score
-    ):
-        warnings.append(
-            f"{risk.reference}: the residual score ({risk.residual_score}) is higher than the inherent score "
-            f"({risk.inherent_score}); planned controls should not make the risk worse."
-        )
-    return warnings
+    return rating_warnings(risk.reference, risk.inherent_score, risk.residual_score)
+
+
+def rating_warnings(reference: str, inherent_score: int | None, residual_score: int | None) -> list[str]:
+    """The warnings of a risk's ratings, given by value (a signed copy has values, not records)."""
+    if residual_score is not None and inherent_score is not None and residual_score > inherent_score:
+        return [
+            f"{reference}: the residual score ({residual_score}) is higher than the inherent score "
+            f"({inherent_score}); planned controls should not make the risk worse."
+        ]
+    return []
 
 
 def risk_create(

@@ -12,6 +12,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from safeguard.core.models import AuditEvent, Organization, User
+from safeguard.risk.forms_common import member_choices
 from safeguard.risk.methods import METHODOLOGY, PROFILE_5X5
 from safeguard.risk.models import (
     AnalysisScopeItem,
@@ -23,7 +24,7 @@ from safeguard.risk.models import (
     RiskAnalysis,
     Transport,
 )
-from tests.conftest import Cast, client_for
+from tests.conftest import Cast, client_for, make_member
 
 if TYPE_CHECKING:
     from django.test.client import _MonkeyPatchedWSGIResponse as TestResponse
@@ -283,6 +284,17 @@ def test_owner_choices_are_current_members_other_than_auditors(cast: Cast) -> No
 
     choices = {str(value) for value, _label in response.context["form"].fields["owner"].choices if value}
     assert choices == {str(u.public_id) for u in (cast.owner, cast.official, cast.workforce)}
+
+
+def test_member_choices_keep_the_present_owner_and_reach_former_members_on_request(cast: Cast) -> None:
+    leaver = make_member(cast.org, "leaver@clinic.test", "workforce", is_active=False).user
+    current = {cast.owner, cast.official, cast.workforce}
+
+    assert set(member_choices(cast.org)) == current
+    assert set(member_choices(cast.org, keep=leaver)) == current | {leaver}
+    assert set(member_choices(cast.org, former=True)) == current | {leaver}
+    assert cast.auditor not in member_choices(cast.org, keep=None, former=True)
+    assert cast.outsider not in member_choices(cast.org, former=True)
 
 
 def test_a_duplicate_name_is_shown_on_the_name_field(cast: Cast) -> None:

@@ -13,13 +13,17 @@ from django.utils import timezone
 from safeguard.risk.charts import (
     burndown_svg,
     heat_counts,
+    heat_counts_on_scale,
     heat_map_svg,
+    high_levels,
     high_rank,
     level_colours,
     open_high_risks_series,
+    other_scale_analyses,
+    same_scale,
 )
 from safeguard.risk.methods import PROFILE_3X3, PROFILE_5X5
-from safeguard.risk.models import Risk, RiskMethod
+from safeguard.risk.models import Risk, RiskAnalysis, RiskMethod
 from safeguard.risk.services.method import method_as_dict, method_for
 from tests.conftest import Cast
 from tests.test_risk_register_support import make_risk
@@ -136,6 +140,48 @@ def test_heat_counts_groups_by_rating_in_one_query(cast: Cast) -> None:
     assert residual == {(2, 3): 2}
 
 
+def test_heat_map_counts_risks_on_another_scale_in_its_description() -> None:
+    svg = heat_map_svg({(2, 2): 1}, PROFILE_5X5, title="Inherent", other_scale=2)
+
+    assert (
+        "1 risk on the grid (likelihood Unlikely × impact Minor: 1). 2 risks rated on another scale not shown." in svg
+    )
+    assert numbers(svg) == ["1"]
+
+
+def test_risks_of_an_analysis_on_another_scale_are_set_apart(cast: Cast) -> None:
+    three = RiskAnalysis.objects.create(
+        organization=cast.org, title="3×3", method=PROFILE_3X3, methodology="m", started_by=cast.owner
+    )
+    five = RiskAnalysis.objects.create(
+        organization=cast.org, title="5×5", method=PROFILE_5X5, methodology="m", started_by=cast.owner
+    )
+    make_risk(cast.org, 1, likelihood=3, impact=3, analysis=three)
+    make_risk(cast.org, 2, likelihood=3, impact=3, residual_likelihood=1, residual_impact=2, analysis=three)
+    make_risk(cast.org, 3, inherent=(5, 5), analysis=five)
+    make_risk(cast.org, 4, inherent=(3, 3))
+    risks = Risk.objects.filter(organization=cast.org)
+
+    with CaptureQueriesContext(connection) as queries:
+        elsewhere = other_scale_analyses(risks, PROFILE_5X5)
+        inherent = heat_counts_on_scale(risks, residual=False, other_scale=elsewhere)
+    residual = heat_counts_on_scale(risks, residual=True, other_scale=elsewhere)
+
+    assert len(queries) == 2
+    assert elsewhere == {three.pk}
+    assert inherent == ({(5, 5): 1, (3, 3): 1}, 2)
+    assert residual == ({}, 1)
+    assert other_scale_analyses(risks, PROFILE_3X3) == {five.pk}
+
+
+def test_same_scale_compares_the_number_of_levels() -> None:
+    assert same_scale(PROFILE_5X5, copy.deepcopy(PROFILE_5X5))
+    assert not same_scale(PROFILE_5X5, PROFILE_3X3)
+    wide = copy.deepcopy(PROFILE_3X3)
+    wide["impact_levels"].append({"value": 4, "label": "Severe"})
+    assert not same_scale(PROFILE_3X3, wide)
+
+
 # ---- burndown --------------------------------------------------------------------------------------------------
 
 
@@ -190,10 +236,37 @@ def test_series_always_ends_today(cast: Cast) -> None:
 
 def test_series_follows_the_organizations_method(cast: Cast) -> None:
     RiskMethod.objects.create(organization=cast.org, **{**method_as_dict(method_for(cast.org)), **PROFILE_3X3})
-    make_risk(cast.org, 1, inherent_rank=1, created_at=at(TODAY - timedelta(days=3)))  # medium of three
-    make_risk(cast.org, 2, inherent_rank=2, created_at=at(TODAY - timedelta(days=3)))  # high of three
+    make_risk(cast.org, 1, inherent_level="medium", inherent_rank=1, created_at=at(TODAY - timedelta(days=3)))
+    make_risk(cast.org, 2, inherent_level="high", inherent_rank=2, created_at=at(TODAY - timedelta(days=3)))
 
     assert open_high_risks_series(cast.org, TODAY, days=7, step=7)[-1] == (TODAY, 1)
+
+
+def test_series_counts_high_by_level_name_whatever_the_rank_in_another_method(cast: Cast) -> None:
+    """The current 5×5 method counts "high" and "critical"; an analysis with four other levels ranks "elevated"
+    where 5×5 has "high", and it must not count."""
+    other = copy.deepcopy(PROFILE_5X5)
+    other["thresholds"] = [
+        {"level": "low", "label": "Low", "min_score": 1},
+        {"level": "medium", "label": "Medium", "min_score": 5},
+        {"level": "elevated", "label": "Elevated", "min_score": 10},
+        {"level": "high", "label": "High", "min_score": 17},
+    ]
+    analysis = RiskAnalysis.objects.create(
+        organization=cast.org, title="Other", method=other, methodology="m", started_by=cast.owner
+    )
+    created = at(TODAY - timedelta(days=3))
+    make_risk(cast.org, 1, inherent_level="elevated", inherent_rank=2, analysis=analysis, created_at=created)
+    make_risk(cast.org, 2, inherent_level="high", inherent_rank=3, analysis=analysis, created_at=created)
+    make_risk(cast.org, 3, inherent=(5, 5), residual=(1, 2), created_at=created)  # critical, now low
+    make_risk(cast.org, 4, inherent=(5, 5), created_at=created)  # critical, residual not assessed
+
+    assert open_high_risks_series(cast.org, TODAY, days=7, step=7)[-1] == (TODAY, 2)
+
+
+def test_high_levels_are_the_names_from_high_up() -> None:
+    assert high_levels(PROFILE_5X5) == ["high", "critical"]
+    assert high_levels(PROFILE_3X3) == ["high"]
 
 
 def test_burndown_is_a_step_chart_with_accessible_text() -> None:

@@ -8,11 +8,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern
 
 from safeguard.risk.api import urls_register
-from safeguard.risk.models import Asset, AssetKind, Risk, Treatment
+from safeguard.risk.methods import METHODOLOGY, PROFILE_5X5
+from safeguard.risk.models import Asset, AssetKind, ReanalysisTrigger, Risk, RiskAnalysis, Treatment
 from tests.conftest import Cast
 from tests.risk_records import risk_records
 from tests.test_api_support import api_client, audit_count, client_as, error_of
-from tests.test_risk_register_support import api, make_acceptance, make_action, make_risk
+from tests.test_risk_register_support import TODAY, api, make_acceptance, make_action, make_risk
 
 
 @pytest.fixture
@@ -104,6 +105,51 @@ def test_detail_has_actions_and_acceptances(cast: Cast, risks: list[Risk]) -> No
     assert body["actions"][0]["overdue"] is True
     paper = api_client(cast.auditor).get(api("risk_detail", risks[2].public_id)).json()
     assert [a["state"] for a in paper["acceptances"]] == ["in_force"]
+
+
+def test_on_its_expiry_day_an_acceptance_is_expired_and_no_longer_accepts_the_risk(cast: Cast) -> None:
+    risk = make_risk(cast.org, 1, inherent=(2, 2), treatment=Treatment.ACCEPT)
+    make_acceptance(risk, cast.official, expires_on=TODAY)
+    client = api_client(cast.owner)
+
+    [row] = client.get(api("risk_register")).json()["results"]
+    detail = client.get(api("risk_detail", risk.public_id)).json()
+
+    assert row["accepted_until"] is None
+    assert [a["state"] for a in detail["acceptances"]] == ["expired"]
+
+
+def test_register_api_reads_never_select_an_analysis_signed_document(cast: Cast) -> None:
+    analysis = RiskAnalysis.objects.create(
+        organization=cast.org,
+        title="Approved",
+        status=RiskAnalysis.Status.APPROVED,
+        method=dict(PROFILE_5X5),
+        methodology=METHODOLOGY,
+        started_by=cast.owner,
+        approved_content={"risks": ["every risk of the analysis"]},
+    )
+    risk = make_risk(cast.org, 1, inherent=(4, 4), analysis=analysis)
+    trigger = ReanalysisTrigger.objects.create(
+        organization=cast.org,
+        kind=ReanalysisTrigger.Kind.SIGNIFICANT_CHANGE,
+        reason="New EHR",
+        analysis=analysis,
+        resolved_by=analysis,
+    )
+    client = api_client(cast.owner)
+    urls = (
+        api("risk_register"),
+        f"{api('risk_register')}?analysis={analysis.public_id}",
+        api("risk_detail", risk.public_id),
+        api("risk_triggers"),
+        api("risk_trigger", trigger.public_id),
+    )
+
+    for url in urls:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        assert not [query["sql"] for query in queries if "approved_content" in query["sql"]], url
 
 
 def test_another_organizations_risk_is_404(cast: Cast, risks: list[Risk]) -> None:

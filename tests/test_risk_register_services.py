@@ -10,7 +10,7 @@ from safeguard.core.audit import Actor
 from safeguard.core.models import AuditEvent, User
 from safeguard.core.services.errors import ServiceError
 from safeguard.risk.models import MitigationAction, Risk, Treatment
-from safeguard.risk.services.treatment import risk_close, risk_reopen, risk_treat
+from safeguard.risk.services.treatment import active_acceptance, risk_close, risk_reopen, risk_treat
 from tests.conftest import Cast, make_member
 from tests.test_risk_register_support import TODAY, make_acceptance, make_action, make_risk
 
@@ -96,6 +96,43 @@ def test_an_expired_acceptance_no_longer_holds_the_treatment(cast: Cast) -> None
 
     risk.refresh_from_db()
     assert risk.treatment == Treatment.MITIGATE
+
+
+def test_an_acceptance_no_longer_holds_the_treatment_on_its_expiry_day(cast: Cast) -> None:
+    risk = make_risk(cast.org, 1, treatment=Treatment.ACCEPT)
+    make_acceptance(risk, cast.official, expires_on=TODAY)
+
+    with pytest.raises(ServiceError, match="signed acceptance"):
+        treat(cast, risk, Treatment.ACCEPT)
+    treat(cast, risk, Treatment.MITIGATE)
+
+    risk.refresh_from_db()
+    assert risk.treatment == Treatment.MITIGATE
+
+
+def test_the_acceptance_in_force_ends_the_day_before_it_expires(cast: Cast) -> None:
+    risk = make_risk(cast.org, 1, treatment=Treatment.ACCEPT)
+    acceptance = make_acceptance(risk, cast.official, expires_on=TODAY + timedelta(days=5))
+
+    assert active_acceptance(risk, TODAY + timedelta(days=4)) == acceptance
+    assert active_acceptance(risk, TODAY + timedelta(days=5)) is None
+    with pytest.raises(ServiceError, match="withdraw it"):
+        risk_treat(
+            organization=cast.org,
+            actor=Actor(user=cast.official),
+            risk=risk,
+            treatment=Treatment.AVOID,
+            owner=cast.official,
+            today=TODAY + timedelta(days=4),
+        )
+    risk_treat(
+        organization=cast.org,
+        actor=Actor(user=cast.official),
+        risk=risk,
+        treatment=Treatment.AVOID,
+        owner=cast.official,
+        today=TODAY + timedelta(days=5),
+    )
 
 
 def test_a_closed_risk_cannot_be_treated(cast: Cast) -> None:

@@ -13,7 +13,7 @@ from django.urls import URLPattern
 
 from safeguard.core.models import AuditEvent
 from safeguard.risk import urls_register
-from safeguard.risk.methods import METHODOLOGY, PROFILE_5X5
+from safeguard.risk.methods import METHODOLOGY, PROFILE_3X3, PROFILE_5X5
 from safeguard.risk.models import Asset, AssetKind, MitigationAction, Risk, RiskAnalysis, Treatment
 from tests.conftest import Cast, client_for
 from tests.risk_records import risk_records
@@ -122,17 +122,76 @@ def test_an_invalid_filter_is_shown_and_ignored(cast: Cast, register: dict[str, 
     assert "<script>" not in response.content.decode()
 
 
-def test_register_draws_heat_maps_of_the_filtered_risks_and_the_burndown(cast: Cast, register: dict[str, Risk]) -> None:
+def test_register_draws_heat_maps_of_the_open_risks_and_the_burndown(cast: Cast, register: dict[str, Risk]) -> None:
     client = client_for(cast.owner)
 
-    everything = client.get(page("register")).content.decode()
+    unfiltered = client.get(page("register")).content.decode()
     closed_only = client.get(page("register"), {"status": "closed"}).content.decode()
 
-    assert "4 risks on the grid" in everything  # inherent: four rated risks
-    assert "2 risks on the grid" in everything  # residual: two rated risks
+    assert "3 risks on the grid" in unfiltered  # inherent: three rated open risks; the closed one is left out
+    assert "2 risks on the grid" in unfiltered  # residual: two rated risks
+    assert "Inherent risk, open risks" in unfiltered
     assert "1 risk on the grid (likelihood Rare × impact Severe: 1)." in closed_only
-    assert "Open high risks from" in everything
-    assert everything.count("<svg") == 3
+    assert "Inherent risk, open risks" not in closed_only
+    assert "Open high risks from" in unfiltered
+    assert unfiltered.count("<svg") == 3
+
+
+def test_risks_rated_on_another_scale_are_said_but_not_drawn(cast: Cast) -> None:
+    three_by_three = RiskAnalysis.objects.create(
+        organization=cast.org, title="Old SRA", method=dict(PROFILE_3X3), methodology=METHODOLOGY, started_by=cast.owner
+    )
+    make_risk(cast.org, 1, inherent=(2, 2))
+    make_risk(cast.org, 2, likelihood=3, impact=3, inherent_score=9, inherent_level="high", analysis=three_by_three)
+
+    body = client_for(cast.owner).get(page("register")).content.decode()
+
+    assert "1 risk on the grid (likelihood Unlikely × impact Minor: 1). 1 risk rated on another scale not shown." in (
+        body
+    )
+
+
+def test_an_acceptance_is_not_shown_in_force_on_its_expiry_day(cast: Cast) -> None:
+    risk = make_risk(cast.org, 1, inherent=(2, 2), treatment=Treatment.ACCEPT)
+    make_acceptance(risk, cast.official, expires_on=TODAY)
+    client = client_for(cast.owner)
+
+    register_page = client.get(page("register"))
+    risk_page = client.get(page("risk_detail", risk.public_id)).content.decode()
+
+    [row] = register_page.context["page"].object_list
+    assert row.accepted_until is None
+    assert "(no acceptance in force)" in register_page.content.decode()
+    assert '<span class="overdue">Expired</span>' in risk_page and "In force" not in risk_page
+
+
+def test_the_day_before_expiry_the_acceptance_is_still_in_force(cast: Cast) -> None:
+    risk = make_risk(cast.org, 1, inherent=(2, 2), treatment=Treatment.ACCEPT)
+    make_acceptance(risk, cast.official, expires_on=TODAY + timedelta(days=1))
+
+    register_page = client_for(cast.owner).get(page("register"))
+
+    [row] = register_page.context["page"].object_list
+    assert row.accepted_until == TODAY + timedelta(days=1)
+
+
+def test_register_and_risk_pages_never_read_an_analysis_signed_document(cast: Cast) -> None:
+    analysis = RiskAnalysis.objects.create(
+        organization=cast.org,
+        title="Approved",
+        status=RiskAnalysis.Status.APPROVED,
+        method=dict(PROFILE_5X5),
+        methodology=METHODOLOGY,
+        started_by=cast.owner,
+        approved_content={"risks": ["every risk of the analysis"]},
+    )
+    risk = make_risk(cast.org, 1, inherent=(4, 4), analysis=analysis, owner=cast.official)
+    client = client_for(cast.owner)
+
+    for url in (page("register"), page("risk_detail", risk.public_id), page("trigger_list")):
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        assert not [query["sql"] for query in queries if "approved_content" in query["sql"]], url
 
 
 def test_register_paginates_fifty_per_page(cast: Cast) -> None:

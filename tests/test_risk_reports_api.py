@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from safeguard.core.models import AuditEvent, Organization, User
-from safeguard.risk.models import ReportJob
+from safeguard.risk.models import ReportJob, RiskAnalysis
 from tests.conftest import Cast
 from tests.test_api_support import api_client, audit_count, client_as, error_of
 from tests.test_risk_reports_support import make_analysis
@@ -197,3 +197,15 @@ def test_another_organizations_report_is_404(cast: Cast) -> None:
         other = f"/api/v1/orgs/other/reports/{ours.public_id}{suffix}"
         assert api_client(cast.outsider).get(other).status_code == 404
     assert not AuditEvent.objects.filter(action="risk.report.downloaded").exists()
+
+
+def test_list_and_detail_never_read_an_analysis_signed_document(cast: Cast) -> None:
+    analysis = make_analysis(cast.org, cast.official)
+    RiskAnalysis.objects.filter(pk=analysis.pk).update(approved_content={"risks": ["every risk"]})
+    job = ReportJob.objects.create(organization=cast.org, kind=PDF, analysis=analysis, requested_by=cast.owner)
+    client = api_client(cast.owner)
+
+    for url in (BASE, f"{BASE}{job.public_id}/"):
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        assert not [query["sql"] for query in queries if "approved_content" in query["sql"]], url

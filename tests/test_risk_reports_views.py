@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from safeguard.core.models import AuditEvent, Organization, User
-from safeguard.risk.models import ReportJob
+from safeguard.risk.models import ReportJob, RiskAnalysis
 from tests.conftest import Cast, client_for
 from tests.test_risk_reports_support import make_analysis
 
@@ -118,6 +118,18 @@ def test_the_list_query_count_is_flat(cast: Cast) -> None:
 
     assert len(response.context["page"].object_list) == 30
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_the_list_and_a_job_page_never_read_an_analysis_signed_document(cast: Cast) -> None:
+    analysis = make_analysis(cast.org, cast.official)
+    RiskAnalysis.objects.filter(pk=analysis.pk).update(approved_content={"risks": ["every risk"]})
+    job = queued(cast.org, cast.owner, kind=PDF, analysis=analysis)
+    client = client_for(cast.owner)
+
+    for page in (url("report_list"), url("report_detail", job.public_id)):
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(page).status_code == 200
+        assert not [query["sql"] for query in queries if "approved_content" in query["sql"]], page
 
 
 # --- requesting -------------------------------------------------------------------------------------------------

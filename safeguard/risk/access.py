@@ -26,6 +26,7 @@ from safeguard.risk.models import (
     Threat,
     Vulnerability,
 )
+from safeguard.risk.queries import report_jobs
 
 M = TypeVar("M", bound=Model)
 
@@ -71,7 +72,9 @@ def get_analysis_for_user(membership: Membership, public_id: str | UUID, *, writ
 def get_risk_for_user(membership: Membership, public_id: str | UUID, *, write: bool = False) -> Risk:
     _program(membership, write)
     related = ("analysis", "threat", "vulnerability", "owner")
-    return _one(Risk.objects.select_related(*related), membership, public_id, "risk")
+    # The analysis's signed document holds every risk it assessed: a risk's page never prints it.
+    risks = Risk.objects.select_related(*related).defer("analysis__approved_content")
+    return _one(risks, membership, public_id, "risk")
 
 
 def get_action_for_user(membership: Membership, public_id: str | UUID, *, write: bool = False) -> MitigationAction:
@@ -90,7 +93,10 @@ def get_acceptance_for_user(membership: Membership, public_id: str | UUID, *, wr
 
 def get_trigger_for_user(membership: Membership, public_id: str | UUID, *, write: bool = False) -> ReanalysisTrigger:
     _program(membership, write)
-    return _one(ReanalysisTrigger.objects.select_related("asset", "obligation"), membership, public_id, "trigger")
+    triggers = ReanalysisTrigger.objects.select_related(
+        "asset", "analysis", "recorded_by", "obligation__owner", "resolved_by"
+    ).defer("analysis__approved_content", "resolved_by__approved_content")
+    return _one(triggers, membership, public_id, "trigger")
 
 
 def get_sanction_policy_for_user(
@@ -114,4 +120,4 @@ def get_import_for_user(membership: Membership, public_id: str | UUID) -> Import
 
 def get_report_for_user(membership: Membership, public_id: str | UUID) -> ReportJob:
     require_perm(membership, Perm.VIEW_PROGRAM)
-    return _one(ReportJob.objects.select_related("analysis"), membership, public_id, "report")
+    return _one(report_jobs(membership.organization), membership, public_id, "report")

@@ -7,17 +7,18 @@ carries a <title> and a <desc> that say in words what it shows, and every piece 
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
+from collections.abc import Collection
 from datetime import date, timedelta
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from safeguard.core.models import Organization
-from safeguard.risk.models import Risk
+from safeguard.risk.models import Risk, RiskAnalysis
 from safeguard.risk.scoring import Method, level_names, matrix, scale_values
 from safeguard.risk.services.method import method_as_dict, method_for
 from safeguard.tracker.charts import WIDTH, Dot, LineChart, Tick, render_chart
@@ -56,10 +57,10 @@ def _risks(count: int) -> str:
     return f"{count} risk{'' if count == 1 else 's'}"
 
 
-def _heat_description(counts: dict[tuple[int, int], int], method: Method) -> str:
+def _heat_description(counts: dict[tuple[int, int], int], method: Method, other_scale: int) -> str:
     likelihoods, impacts = _labels(method["likelihood_levels"]), _labels(method["impact_levels"])
     on_grid = {key: n for key, n in counts.items() if key[0] in likelihoods and key[1] in impacts and n}
-    off_grid = sum(n for key, n in counts.items() if key not in on_grid)
+    off_grid = other_scale + sum(n for key, n in counts.items() if key not in on_grid)
     if not on_grid and not off_grid:
         return "No rated risks."
     parts = [
@@ -73,9 +74,12 @@ def _heat_description(counts: dict[tuple[int, int], int], method: Method) -> str
     return text
 
 
-def heat_map_svg(counts: dict[tuple[int, int], int], method: dict[str, Any], *, title: str) -> str:
+def heat_map_svg(
+    counts: dict[tuple[int, int], int], method: dict[str, Any], *, title: str, other_scale: int = 0
+) -> str:
     """A likelihood (rows, highest at the top) × impact (columns) grid, each cell coloured by its level and
-    showing how many risks sit in it. `counts` maps (likelihood, impact) → number of risks."""
+    showing how many risks sit in it. `counts` maps (likelihood, impact) → number of risks; `other_scale` risks
+    rated on another scale are not drawn, only said in the description."""
     chart_id = _chart_id("heat", title)
     grid = matrix(method)
     likelihoods = sorted(scale_values(method["likelihood_levels"]), reverse=True)
@@ -92,7 +96,7 @@ def heat_map_svg(counts: dict[tuple[int, int], int], method: dict[str, Any], *, 
         f'width="{width}" height="{height}" role="img" aria-labelledby="{chart_id}-title {chart_id}-desc" '
         'font-family="system-ui, sans-serif" font-size="12">',
         f'<title id="{chart_id}-title">{escape(title)}</title>',
-        f'<desc id="{chart_id}-desc">{escape(_heat_description(counts, method))}</desc>',
+        f'<desc id="{chart_id}-desc">{escape(_heat_description(counts, method, other_scale))}</desc>',
     ]
     for row, likelihood in enumerate(likelihoods):
         y = top + row * CELL_H
@@ -148,18 +152,57 @@ def heat_map_svg(counts: dict[tuple[int, int], int], method: dict[str, Any], *, 
     return mark_safe("\n".join(out))  # noqa: S308
 
 
+def same_scale(method: Method, other: Method) -> bool:
+    """Whether ratings under `other` land on the same grid as under `method`: as many likelihood and impact
+    levels (scales run 1, 2, 3 … without gaps, so the counts decide)."""
+    return all(len(method[scale]) == len(other[scale]) for scale in ("likelihood_levels", "impact_levels"))
+
+
+def other_scale_analyses(risks: QuerySet[Risk], method: Method) -> set[int]:
+    """The analyses among `risks` whose frozen method rates on another scale than `method`: one query."""
+    analysis_ids = risks.order_by().exclude(analysis=None).values("analysis_id")
+    frozen = RiskAnalysis.objects.filter(pk__in=analysis_ids).values_list("pk", "method")
+    return {pk for pk, rated_by in frozen if not same_scale(method, rated_by)}
+
+
 def heat_counts(risks: QuerySet[Risk], *, residual: bool) -> dict[tuple[int, int], int]:
     """(likelihood, impact) → number of `risks` rated there, inherent or residual, in one aggregate query."""
+    return heat_counts_on_scale(risks, residual=residual, other_scale=())[0]
+
+
+def heat_counts_on_scale(
+    risks: QuerySet[Risk], *, residual: bool, other_scale: Collection[int]
+) -> tuple[dict[tuple[int, int], int], int]:
+    """Like heat_counts, but the rated risks of the analyses in `other_scale` are not placed on the grid: their
+    number comes back second. One aggregate query."""
     likelihood, impact = ("residual_likelihood", "residual_impact") if residual else ("likelihood", "impact")
     # Through a pk subquery so the caller's ordering, annotations and joins cannot split the groups.
     rows = (
         Risk.objects.filter(pk__in=risks.order_by().values("pk"))
         .filter(**{f"{likelihood}__isnull": False, f"{impact}__isnull": False})
-        .values_list(likelihood, impact)
+        .values_list("analysis_id", likelihood, impact)
         .annotate(n=Count("pk"))
         .order_by()
     )
-    return {(int(lk), int(im)): int(n) for lk, im, n in rows}
+    counts: Counter[tuple[int, int]] = Counter()
+    elsewhere = 0
+    for analysis_id, lk, im, n in rows:
+        if analysis_id in other_scale:
+            elsewhere += int(n)
+        else:
+            counts[(int(lk), int(im))] += int(n)
+    return dict(counts), elsewhere
+
+
+def heat_maps(risks: QuerySet[Risk], method: Method) -> tuple[str, str]:
+    """The inherent and the residual heat map of `risks` on `method`'s grid; a risk rated on another scale is
+    only counted in the text. Three queries."""
+    elsewhere = other_scale_analyses(risks, method)
+    drawn = []
+    for title, residual in (("Inherent risk", False), ("Residual risk", True)):
+        counts, other_scale = heat_counts_on_scale(risks, residual=residual, other_scale=elsewhere)
+        drawn.append(heat_map_svg(counts, method, title=title, other_scale=other_scale))
+    return drawn[0], drawn[1]
 
 
 # ---- burndown ------------------------------------------------------------------------------------------------
@@ -243,6 +286,11 @@ def high_rank(method: Method) -> int:
     return names.index("high") if "high" in names else max(len(names) - 2, 0)
 
 
+def high_levels(method: Method) -> list[str]:
+    """The level names counted as high or above in `method`."""
+    return level_names(method)[high_rank(method) :]
+
+
 def _dates(today: date, days: int, step: int) -> list[date]:
     start, step = today - timedelta(days=days), max(step, 1)
     dates = [start + timedelta(days=offset) for offset in range(0, days + 1, step)]
@@ -257,14 +305,16 @@ def open_high_risks_series(
     """How many risks rated high or above were open at the end of each date, every `step` days up to today.
 
     Built from when each risk was created and closed, with its current rating (residual where assessed, else
-    inherent): a risk re-rated since counts at its present level throughout. Two queries whatever the size.
+    inherent): a risk re-rated since counts at its present level throughout. "High or above" goes by the level's
+    name in the organization's current method, so a risk rated under an analysis's method of another size counts
+    by what its level is called, not by its position in that method. Two queries whatever the size.
     """
-    threshold = high_rank(method_as_dict(method_for(organization)))
+    high = high_levels(method_as_dict(method_for(organization)))
+    rated_high = Q(residual_level__in=high) | Q(residual_level="", inherent_level__in=high)
     spans = [
         (timezone.localdate(created), timezone.localdate(closed) if closed else None)
         for created, closed in Risk.objects.filter(organization=organization)
-        .annotate(current_rank=Coalesce("residual_rank", "inherent_rank"))
-        .filter(current_rank__gte=threshold)
+        .filter(rated_high)
         .filter(Q(closed_at__isnull=True) | Q(closed_at__date__gte=today - timedelta(days=days + 1)))
         .values_list("created_at", "closed_at")
         .order_by()

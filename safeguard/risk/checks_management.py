@@ -10,7 +10,7 @@ from django.db.models import Q
 from safeguard.core.models import Organization
 from safeguard.risk.checks_analysis import counted, listing, record_url
 from safeguard.risk.models import MitigationAction, Risk, RiskAcceptance, RiskAnalysis, Treatment
-from safeguard.risk.queries import latest_approved_analysis
+from safeguard.risk.queries import acceptances_expired, acceptances_in_force, latest_approved_analysis
 from safeguard.risk.scoring import treatment_rank
 from safeguard.risk.services.method import method_as_dict, method_for
 from safeguard.tracker.models import Status
@@ -50,7 +50,7 @@ def untreated_risks(organization: Organization, today: date) -> list[Risk]:
     signed, unexpired acceptance."""
     open_risks = Risk.objects.open().filter(organization=organization)
     above = above_threshold(organization)
-    accepted = RiskAcceptance.objects.filter(withdrawn_at__isnull=True, expires_on__gt=today).values("risk_id")
+    accepted = RiskAcceptance.objects.filter(acceptances_in_force(today)).values("risk_id")
     lacking = Q(treatment=Treatment.NONE) | (Q(treatment=Treatment.ACCEPT) & ~Q(pk__in=accepted))
     return list(open_risks.filter(above).filter(lacking).order_by("-inherent_rank", "number"))
 
@@ -75,12 +75,11 @@ def risks_treated(organization: Organization, today: date) -> CheckResult:
     cutoff = today - timedelta(days=OVERDUE_GRACE_DAYS)
     open_actions = MitigationAction.objects.filter(organization=organization, status__in=OPEN_ACTION)
     late = list(open_actions.filter(due_on__lt=cutoff).select_related("risk").order_by("due_on"))
-    current = RiskAcceptance.objects.filter(withdrawn_at__isnull=True, expires_on__gt=today).values("risk_id")
+    current = RiskAcceptance.objects.filter(acceptances_in_force(today)).values("risk_id")
     expired = list(
         RiskAcceptance.objects.filter(
+            acceptances_expired(today),
             organization=organization,
-            withdrawn_at__isnull=True,
-            expires_on__lte=today,
             risk__status=Risk.Status.OPEN,
             risk__treatment=Treatment.ACCEPT,
         )
@@ -152,7 +151,7 @@ def _next_lapse(organization: Organization, today: date) -> date | None:
     candidates = []
     expiry = (
         RiskAcceptance.objects.filter(
-            organization=organization, withdrawn_at__isnull=True, expires_on__gt=today, risk__status=Risk.Status.OPEN
+            acceptances_in_force(today), organization=organization, risk__status=Risk.Status.OPEN
         )
         .order_by("expires_on")
         .values_list("expires_on", flat=True)

@@ -5,23 +5,14 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django import forms
-from django.db.models import Q
 
 from safeguard.core.forms.obligations import OwnerChoiceField
-from safeguard.core.models import Membership, Organization, User
-from safeguard.core.roles import Role
+from safeguard.core.models import Organization, User
+from safeguard.risk.forms_common import member_choices
 from safeguard.risk.models import Asset, AssetKind, Transport, VolumeBand
 
 ANY = [("", "Any")]
 YES_NO = [("", "Choose…"), ("yes", "Yes"), ("no", "No")]
-
-
-def owner_choices(organization: Organization, current: User | None = None) -> Any:
-    """Current members who may own an asset (not auditors), and the asset's present owner so an unchanged
-    form still shows who it is."""
-    members = Membership.objects.current().filter(organization=organization).exclude(role=Role.AUDITOR)
-    keep = Q(pk=current.pk) if current is not None else Q(pk__in=[])
-    return User.objects.filter(Q(pk__in=members.values("user_id")) | keep).order_by("email")
 
 
 class AssetChoiceField(forms.ModelChoiceField):
@@ -57,7 +48,7 @@ class AssetForm(forms.Form):
 
     def __init__(self, *args: Any, organization: Organization, current_owner: User | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        cast(OwnerChoiceField, self.fields["owner"]).queryset = owner_choices(organization, current_owner)
+        cast(OwnerChoiceField, self.fields["owner"]).queryset = member_choices(organization, keep=current_owner)
 
 
 class AssetFilterForm(forms.Form):
@@ -68,7 +59,7 @@ class AssetFilterForm(forms.Form):
 
     def __init__(self, *args: Any, organization: Organization, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        cast(OwnerChoiceField, self.fields["owner"]).queryset = owner_choices(organization)
+        cast(OwnerChoiceField, self.fields["owner"]).queryset = member_choices(organization)
 
 
 def _yes_no(value: str) -> bool | None:

@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django import forms
-from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from safeguard.core.forms.obligations import OwnerChoiceField
-from safeguard.core.models import Evidence, Membership, Organization, User
-from safeguard.core.roles import Role
+from safeguard.core.models import Evidence, Organization, User
+from safeguard.risk.forms_common import member_choices
 from safeguard.risk.models import Asset, MitigationAction, Risk, RiskAnalysis, Treatment
 from safeguard.risk.queries_register import NOT_DECIDED
 from safeguard.risk.scoring import Method
@@ -29,14 +28,6 @@ SIGNIFICANT_CHANGES = [
     ("vendor", "New or changed business associate handling ePHI"),
     ("other", "Another significant change"),
 ]
-
-
-def owner_choices(organization: Organization, current: User | None = None) -> QuerySet[User]:
-    """Current members who may own risk work (not auditors), plus the present owner so an unchanged form
-    still shows who it is (the service refuses them if they can no longer own it)."""
-    members = Membership.objects.current().filter(organization=organization).exclude(role=Role.AUDITOR)
-    keep = Q(pk=current.pk) if current is not None else Q(pk__in=[])
-    return User.objects.filter(Q(pk__in=members.values("user_id")) | keep).order_by("email")
 
 
 class AssetChoiceField(forms.ModelChoiceField):
@@ -80,9 +71,12 @@ class RegisterFilterForm(forms.Form):
         cast(AssetChoiceField, self.fields["asset"]).queryset = Asset.objects.filter(
             organization=organization
         ).order_by("name")
-        cast(AnalysisChoiceField, self.fields["analysis"]).queryset = RiskAnalysis.objects.filter(
-            organization=organization
-        ).order_by("-started_at")
+        # Only what the choice labels show: an approved analysis carries its whole signed document.
+        cast(AnalysisChoiceField, self.fields["analysis"]).queryset = (
+            RiskAnalysis.objects.filter(organization=organization)
+            .only("public_id", "title", "status", "started_at")
+            .order_by("-started_at")
+        )
 
 
 class TreatForm(forms.Form):
@@ -100,7 +94,7 @@ class TreatForm(forms.Form):
 
     def __init__(self, *args: Any, organization: Organization, current_owner: User | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        cast(OwnerChoiceField, self.fields["owner"]).queryset = owner_choices(organization, current_owner)
+        cast(OwnerChoiceField, self.fields["owner"]).queryset = member_choices(organization, keep=current_owner)
 
 
 class NoteForm(forms.Form):
@@ -121,7 +115,7 @@ class ActionForm(forms.Form):
 
     def __init__(self, *args: Any, organization: Organization, current_owner: User | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        cast(OwnerChoiceField, self.fields["owner"]).queryset = owner_choices(organization, current_owner)
+        cast(OwnerChoiceField, self.fields["owner"]).queryset = member_choices(organization, keep=current_owner)
 
 
 class ActionUpdateForm(ActionForm):

@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django import forms
-from django.db.models import QuerySet
 from django.utils import timezone
 
 from safeguard.core.dates import EARLIEST
 from safeguard.core.forms.obligations import OwnerChoiceField
-from safeguard.core.models import Evidence, Membership, Organization, User
-from safeguard.core.roles import Role
+from safeguard.core.models import Evidence, Organization, User
+from safeguard.risk.forms_common import member_choices
 from safeguard.risk.models import SanctionLevel
 
 
@@ -58,13 +57,6 @@ class LogReviewForm(forms.Form):
     )
 
 
-def _member_users(organization: Organization, *, current: bool) -> QuerySet[User]:
-    """Members who may be named here; auditors come from outside and neither decide nor are sanctioned here."""
-    rows = Membership.objects.current() if current else Membership.objects.all()
-    users = rows.filter(organization=organization).exclude(role=Role.AUDITOR).values("user_id")
-    return User.objects.filter(pk__in=users).order_by("email")
-
-
 class SanctionForm(forms.Form):
     person_name = forms.CharField(max_length=200, label="Person sanctioned")
     person = OwnerChoiceField(
@@ -88,8 +80,8 @@ class SanctionForm(forms.Form):
 
     def __init__(self, *args: Any, organization: Organization, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        cast(OwnerChoiceField, self.fields["person"]).queryset = _member_users(organization, current=False)
-        cast(OwnerChoiceField, self.fields["decided_by"]).queryset = _member_users(organization, current=True)
+        cast(OwnerChoiceField, self.fields["person"]).queryset = member_choices(organization, former=True)
+        cast(OwnerChoiceField, self.fields["decided_by"]).queryset = member_choices(organization)
         today = timezone.localdate().isoformat()
         for name in ("occurred_on", "decided_on"):
             self.fields[name].widget.attrs.update({"min": EARLIEST.isoformat(), "max": today})

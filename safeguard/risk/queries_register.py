@@ -10,6 +10,7 @@ from django.db.models.functions import Coalesce
 
 from safeguard.core.models import Organization
 from safeguard.risk.models import MitigationAction, Risk, RiskAcceptance
+from safeguard.risk.queries import acceptances_in_force
 from safeguard.risk.scoring import Method
 from safeguard.risk.services.method import method_as_dict, method_for
 from safeguard.risk.services.treatment import OPEN_ACTION_STATUSES
@@ -65,10 +66,15 @@ def filtered_risks(organization: Organization, filters: dict[str, Any], today: d
     return rows
 
 
+def charted_risks(risks: QuerySet[Risk], filters: dict[str, Any]) -> QuerySet[Risk]:
+    """What the register's heat maps count: the filtered risks, open ones only unless a status was chosen."""
+    return risks if filters.get("status") else risks.filter(status=Risk.Status.OPEN)
+
+
 def register_rows(risks: QuerySet[Risk], sort: str, today: date) -> QuerySet[Risk]:
     """Rows ready to show: owner and analysis joined, action counts and the acceptance in force annotated."""
     accepted_until = (
-        RiskAcceptance.objects.filter(risk=OuterRef("pk"), withdrawn_at__isnull=True, expires_on__gte=today)
+        RiskAcceptance.objects.filter(acceptances_in_force(today), risk=OuterRef("pk"))
         .order_by()
         .values("risk")
         .annotate(until=Max("expires_on"))
@@ -76,6 +82,8 @@ def register_rows(risks: QuerySet[Risk], sort: str, today: date) -> QuerySet[Ris
     )
     return (
         risks.select_related("owner", "analysis")
+        # The signed document holds every risk of the analysis: far too much to read once per row.
+        .defer("analysis__approved_content")
         .annotate(
             open_actions=_action_count(Q(status__in=OPEN_STATUSES)),
             overdue_actions=_action_count(overdue_actions(today)),
@@ -87,11 +95,6 @@ def register_rows(risks: QuerySet[Risk], sort: str, today: date) -> QuerySet[Ris
 
 def organization_method(organization: Organization) -> Method:
     return method_as_dict(method_for(organization))
-
-
-def risk_method(risk: Risk, organization: Organization) -> Method:
-    """The method a risk was rated under: its analysis's frozen copy, else the organization's."""
-    return risk.analysis.method if risk.analysis is not None else organization_method(organization)
 
 
 def action_tab(tab: str, today: date) -> Q:

@@ -8,8 +8,6 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.safestring import mark_safe
@@ -23,37 +21,12 @@ from safeguard.core.services.errors import ServiceError
 from safeguard.risk.access import get_asset_for_user, get_data_flow_for_user
 from safeguard.risk.diagram import diagram_for_organization
 from safeguard.risk.forms_assets import AssetFilterForm, AssetForm, DiagramFilterForm, FlowFilterForm, FlowForm
-from safeguard.risk.models import Asset, DataFlow, ReanalysisTrigger
+from safeguard.risk.models import Asset, ReanalysisTrigger
+from safeguard.risk.queries_assets import asset_rows, flow_rows
 from safeguard.risk.services import assets as asset_services
 from safeguard.risk.services import flows as flow_services
 
 PAGE_SIZE = 50
-
-
-def _flow_count(direction: str) -> Coalesce:
-    per_asset = (
-        DataFlow.objects.filter(**{direction: OuterRef("pk")})
-        .order_by()
-        .values(direction)
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return Coalesce(Subquery(per_asset, output_field=IntegerField()), 0)
-
-
-def asset_rows(organization: Any, filters: dict[str, Any]) -> QuerySet[Asset]:
-    """The inventory filtered as the list page and the API filter it, with flow counts: one query."""
-    rows = Asset.objects.filter(organization=organization).select_related("owner")
-    if filters.get("kind"):
-        rows = rows.filter(kind=filters["kind"])
-    if filters.get("status"):
-        rows = rows.filter(status=filters["status"])
-    if filters.get("owner") is not None:
-        rows = rows.filter(owner=filters["owner"])
-    text = str(filters.get("q") or "").strip()
-    if text:
-        rows = rows.filter(Q(name__icontains=text) | Q(hosting__icontains=text) | Q(business_associate__icontains=text))
-    return rows.annotate(flow_count=_flow_count("source") + _flow_count("destination")).order_by("name", "pk")
 
 
 @org_view(Perm.VIEW_PROGRAM)
@@ -107,6 +80,7 @@ def asset_detail(request: OrgRequest, asset_id: UUID) -> HttpResponse:
         "risks": asset.risks.order_by("number").only("public_id", "number", "title", "status"),
         "triggers": ReanalysisTrigger.objects.filter(organization=request.org, asset=asset)
         .select_related("obligation", "resolved_by")
+        .defer("resolved_by__approved_content")
         .order_by("-occurred_at"),
         "can_manage": request.membership.has(Perm.MANAGE_PROGRAM),
     }
@@ -145,17 +119,6 @@ def asset_edit(request: OrgRequest, asset_id: UUID) -> HttpResponse:
 
 
 # --- data flows ---------------------------------------------------------------------------------------------------
-
-
-def flow_rows(organization: Any, filters: dict[str, Any]) -> QuerySet[DataFlow]:
-    rows = DataFlow.objects.filter(organization=organization).select_related("source", "destination")
-    if filters.get("asset") is not None:
-        rows = rows.filter(Q(source=filters["asset"]) | Q(destination=filters["asset"]))
-    if filters.get("encrypted") in (True, False):
-        rows = rows.filter(encrypted_in_transit=filters["encrypted"])
-    if filters.get("transport"):
-        rows = rows.filter(transport=filters["transport"])
-    return rows.order_by("source__name", "destination__name", "ephi", "pk")
 
 
 @org_view(Perm.VIEW_PROGRAM)

@@ -25,18 +25,20 @@ from safeguard.core.roles import Perm
 from safeguard.core.services.errors import ServiceError
 from safeguard.risk import forms_register as forms
 from safeguard.risk.access import get_acceptance_for_user, get_action_for_user, get_risk_for_user
-from safeguard.risk.charts import burndown_svg, heat_counts, heat_map_svg, open_high_risks_series
-from safeguard.risk.models import MitigationAction, ReanalysisTrigger, Risk
+from safeguard.risk.charts import burndown_svg, heat_maps, open_high_risks_series
+from safeguard.risk.models import MitigationAction, ReanalysisTrigger, Risk, RiskAcceptance
+from safeguard.risk.queries import acceptance_state
 from safeguard.risk.queries_register import (
     OPEN_STATUSES,
     action_tab,
+    charted_risks,
     filtered_risks,
     organization_method,
     register_rows,
-    risk_method,
 )
 from safeguard.risk.scoring import label_of
 from safeguard.risk.services import acceptances, actions, treatment
+from safeguard.risk.services.risks import method_of
 from safeguard.risk.services.triggers import reanalysis_flag
 
 PAGE_SIZE = 50
@@ -56,12 +58,14 @@ def register(request: OrgRequest) -> HttpResponse:
         rated_by = row.analysis.method if row.analysis is not None else method
         row.inherent_label = label_of(rated_by, row.inherent_level)  # type: ignore[attr-defined]
         row.residual_label = label_of(rated_by, row.residual_level)  # type: ignore[attr-defined]
+    inherent_map, residual_map = heat_maps(charted_risks(risks, filters), method)
     context = {
         "form": form,
         "page": page,
         "today": today,
-        "inherent_map": heat_map_svg(heat_counts(risks, residual=False), method, title="Inherent risk"),
-        "residual_map": heat_map_svg(heat_counts(risks, residual=True), method, title="Residual risk"),
+        "open_only": not filters.get("status"),
+        "inherent_map": inherent_map,
+        "residual_map": residual_map,
         "burndown": burndown_svg(open_high_risks_series(request.org, today), title="Open high risks, last 90 days"),
     }
     return render(request, "risk/register.html", context)
@@ -80,7 +84,7 @@ def _evidence_links(risk: Risk, actions_shown: list[MitigationAction]) -> QueryS
 def _detail(request: OrgRequest, risk: Risk, **bound: Any) -> HttpResponse:
     org, membership = request.org, request.membership
     rows = list(risk.actions.select_related("owner", "evidence", "obligation").order_by("due_on", "title", "pk"))
-    method = risk_method(risk, request.org)
+    method = method_of(request.org, risk.analysis)
     manage = membership.has(Perm.MANAGE_PROGRAM) and risk.status == Risk.Status.OPEN
     context = {
         "risk": risk,
@@ -88,7 +92,7 @@ def _detail(request: OrgRequest, risk: Risk, **bound: Any) -> HttpResponse:
         "residual_label": label_of(method, risk.residual_level) if risk.residual_level else "",
         "assets": risk.assets.order_by("name"),
         "actions": rows,
-        "acceptances": risk.acceptances.select_related("signature__signer", "withdrawn_by").order_by("-accepted_at"),
+        "acceptances": _acceptance_rows(risk),
         "evidence_links": _evidence_links(risk, rows),
         "today": timezone.localdate(),
         "can_manage": manage,
@@ -105,6 +109,14 @@ def _detail(request: OrgRequest, risk: Risk, **bound: Any) -> HttpResponse:
         "note_form": forms.NoteForm(),
     }
     return render(request, "risk/risk_detail.html", context)
+
+
+def _acceptance_rows(risk: Risk) -> list[RiskAcceptance]:
+    rows = list(risk.acceptances.select_related("signature__signer", "withdrawn_by").order_by("-accepted_at"))
+    today = timezone.localdate()
+    for row in rows:
+        row.state = acceptance_state(row, today)  # type: ignore[attr-defined]
+    return rows
 
 
 @org_view(Perm.VIEW_PROGRAM)
@@ -322,7 +334,7 @@ def acceptance_create(request: OrgRequest, risk_id: UUID) -> HttpResponse:
         else:
             messages.success(request, f"Signed: {risk.reference} accepted until {acceptance.expires_on:%Y-%m-%d}.")
             return redirect("risk:risk_detail", request.org.slug, risk.public_id)
-    method = risk_method(risk, request.org)
+    method = method_of(request.org, risk.analysis)
     context = {
         "risk": risk,
         "form": form,
@@ -369,6 +381,7 @@ def trigger_list(request: OrgRequest) -> HttpResponse:
     shown = (
         rows.filter(resolved_by__isnull=tab == "open")
         .select_related("asset", "analysis", "recorded_by", "obligation__owner", "resolved_by")
+        .defer("analysis__approved_content", "resolved_by__approved_content")
         .order_by("-occurred_at", "-pk")
     )
     context = {

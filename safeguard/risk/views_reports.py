@@ -21,6 +21,7 @@ from safeguard.core.roles import Perm
 from safeguard.core.services.errors import ServiceError
 from safeguard.risk.access import get_analysis_for_user, get_report_for_user
 from safeguard.risk.models import ReportJob, RiskAnalysis
+from safeguard.risk.queries import report_jobs
 from safeguard.risk.reports.download import report_file_response
 from safeguard.risk.reports.jobs import UNFINISHED, report_request
 
@@ -33,7 +34,7 @@ REFRESH_SECONDS = 2
 def report_list(request: OrgRequest) -> HttpResponse:
     kind = request.GET.get("kind", "")
     state = request.GET.get("state", "")
-    jobs = ReportJob.objects.filter(organization=request.org).select_related("analysis", "requested_by")
+    jobs = report_jobs(request.org)
     if kind in ReportJob.Kind.values:
         jobs = jobs.filter(kind=kind)
     if state in ReportJob.State.values:

@@ -24,9 +24,9 @@ from safeguard.core.services.errors import ServiceError
 from safeguard.risk.access import get_asset_for_user, get_data_flow_for_user
 from safeguard.risk.diagram import diagram_for_organization
 from safeguard.risk.models import Asset, AssetKind, Transport, VolumeBand
+from safeguard.risk.queries_assets import asset_rows, flow_rows
 from safeguard.risk.services.assets import asset_create, asset_update
 from safeguard.risk.services.flows import flow_create, flow_delete, flow_update
-from safeguard.risk.views_assets import asset_rows, flow_rows
 
 TAGS = ["assets"]
 

@@ -50,10 +50,10 @@ TAGS = ["risk register"]
 # ---- helpers ---------------------------------------------------------------------------------------------------
 
 
-def _one_in(model: Any, organization: Organization, public_id: UUID | None, field: str) -> Any:
+def _one_in(rows: QuerySet[Any], organization: Organization, public_id: UUID | None, field: str) -> Any:
     if public_id is None:
         return None
-    found = model.objects.filter(organization=organization, public_id=public_id).first()
+    found = rows.filter(organization=organization, public_id=public_id).first()
     if found is None:
         raise ServiceError(f"No such {field} in this organization.", field=field)
     return found
@@ -66,8 +66,8 @@ def _register_filters(organization: Organization, data: dict[str, Any]) -> dict[
         if owner is None:
             raise ServiceError("No such member of this organization.", field="owner")
         filters["owner"] = owner
-    filters["asset"] = _one_in(Asset, organization, data.get("asset"), "asset")
-    filters["analysis"] = _one_in(RiskAnalysis, organization, data.get("analysis"), "analysis")
+    filters["asset"] = _one_in(Asset.objects.only("pk"), organization, data.get("asset"), "asset")
+    filters["analysis"] = _one_in(RiskAnalysis.objects.only("pk"), organization, data.get("analysis"), "analysis")
     return filters
 
 
@@ -393,9 +393,11 @@ class AcceptanceWithdrawView(ApiView):
 
 
 def _triggers() -> QuerySet[ReanalysisTrigger]:
-    return ReanalysisTrigger.objects.select_related(
-        "asset", "analysis", "recorded_by", "obligation__owner", "resolved_by"
-    ).order_by("-occurred_at", "-pk")
+    return (
+        ReanalysisTrigger.objects.select_related("asset", "analysis", "recorded_by", "obligation__owner", "resolved_by")
+        .defer("analysis__approved_content", "resolved_by__approved_content")
+        .order_by("-occurred_at", "-pk")
+    )
 
 
 class TriggerListView(ApiView):
@@ -449,4 +451,4 @@ class TriggerDetailView(ApiView):
     )
     def get(self, request: Request, org_slug: str, trigger_id: UUID) -> Response:
         trigger = get_trigger_for_user(api_membership(request, org_slug), trigger_id)
-        return Response(ReanalysisTriggerSerializer(_triggers().get(pk=trigger.pk)).data)
+        return Response(ReanalysisTriggerSerializer(trigger).data)

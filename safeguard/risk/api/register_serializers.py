@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from typing import get_args
+
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from safeguard.core.api.serializers import PersonSerializer
+from safeguard.risk.api.common import NamedRefSerializer, SignatureSerializer
 from safeguard.risk.models import MitigationAction, ReanalysisTrigger, Risk, RiskAcceptance
 from safeguard.risk.models import Treatment as TreatmentChoice
+from safeguard.risk.queries import AcceptanceState, acceptance_state
 from safeguard.risk.queries_register import NOT_DECIDED, OPEN_STATUSES, SORTS
 
-ACCEPTANCE_STATES = ["in_force", "expired", "withdrawn"]
+ACCEPTANCE_STATES = list(get_args(AcceptanceState))
 
 
 class RegisterRiskRefSerializer(serializers.Serializer):
@@ -36,7 +40,9 @@ class RegisterRiskSerializer(RegisterRiskRefSerializer):
     owner = PersonSerializer(allow_null=True)
     open_actions = serializers.IntegerField()
     overdue_actions = serializers.IntegerField()
-    accepted_until = serializers.DateField(allow_null=True, help_text="Expiry of the signed acceptance in force.")
+    accepted_until = serializers.DateField(
+        allow_null=True, help_text="Expiry of the signed acceptance in force; on that day it no longer is."
+    )
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
     closed_at = serializers.DateTimeField(allow_null=True)
@@ -63,36 +69,22 @@ class MitigationActionSerializer(serializers.Serializer):
         return action.status in OPEN_STATUSES and action.due_on < timezone.localdate()
 
 
-class AcceptanceSignatureSerializer(serializers.Serializer):
-    public_id = serializers.UUIDField()
-    signer = PersonSerializer()
-    signer_role = serializers.CharField()
-    statement = serializers.CharField()
-    content_sha256 = serializers.CharField()
-    signed_at = serializers.DateTimeField()
-
-
 class RiskAcceptanceSerializer(serializers.Serializer):
     public_id = serializers.UUIDField()
     risk = RegisterRiskRefSerializer()
     rationale = serializers.CharField()
     expires_on = serializers.DateField()
     state = serializers.SerializerMethodField()
-    signature = AcceptanceSignatureSerializer()
+    signature = SignatureSerializer()
     accepted_at = serializers.DateTimeField()
     withdrawn_at = serializers.DateTimeField(allow_null=True)
     withdrawn_by = PersonSerializer(allow_null=True)
 
-    @extend_schema_field(serializers.ChoiceField(choices=ACCEPTANCE_STATES))
+    @extend_schema_field(
+        serializers.ChoiceField(choices=ACCEPTANCE_STATES, help_text="Expired from its expiry day on.")
+    )
     def get_state(self, acceptance: RiskAcceptance) -> str:
-        if acceptance.withdrawn_at is not None:
-            return "withdrawn"
-        return "expired" if acceptance.expires_on < timezone.localdate() else "in_force"
-
-
-class RegisterNamedRefSerializer(serializers.Serializer):
-    public_id = serializers.UUIDField()
-    name = serializers.CharField()
+        return acceptance_state(acceptance, timezone.localdate())
 
 
 class RegisterRiskDetailSerializer(RegisterRiskSerializer):
@@ -101,7 +93,7 @@ class RegisterRiskDetailSerializer(RegisterRiskSerializer):
     planned_controls = serializers.CharField()
     threat = serializers.CharField(source="threat.name", allow_null=True, default=None)
     vulnerability = serializers.CharField(source="vulnerability.name", allow_null=True, default=None)
-    assets = RegisterNamedRefSerializer(source="asset_rows", many=True)
+    assets = NamedRefSerializer(source="asset_rows", many=True)
     actions = MitigationActionSerializer(source="action_rows", many=True)
     acceptances = RiskAcceptanceSerializer(source="acceptance_rows", many=True)
 
@@ -118,7 +110,7 @@ class ReanalysisTriggerSerializer(serializers.Serializer):
     public_id = serializers.UUIDField()
     kind = serializers.ChoiceField(choices=ReanalysisTrigger.Kind.choices)
     reason = serializers.CharField()
-    asset = RegisterNamedRefSerializer(allow_null=True)
+    asset = NamedRefSerializer(allow_null=True)
     analysis_id = serializers.UUIDField(source="analysis.public_id", allow_null=True, default=None)
     occurred_at = serializers.DateTimeField()
     recorded_by = PersonSerializer(allow_null=True)

@@ -23,6 +23,7 @@ from safeguard.core.roles import Perm
 from safeguard.core.services.errors import ServiceError
 from safeguard.risk.access import get_analysis_for_user, get_report_for_user
 from safeguard.risk.models import ReportJob, RiskAnalysis
+from safeguard.risk.queries import report_jobs
 from safeguard.risk.reports.download import report_file_response
 from safeguard.risk.reports.jobs import report_request
 
@@ -94,7 +95,7 @@ class ReportListView(ApiView):
         membership = api_membership(request, org_slug, Perm.VIEW_PROGRAM)
         filters = ReportFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        jobs = ReportJob.objects.filter(organization=membership.organization).select_related("analysis", "requested_by")
+        jobs = report_jobs(membership.organization)
         for name in ("kind", "state"):
             if name in filters.validated_data:
                 jobs = jobs.filter(**{name: filters.validated_data[name]})

@@ -27,14 +27,16 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from safeguard.core.models import Organization
 from safeguard.core.roles import Role
 from safeguard.risk.models import MitigationAction, Risk, RiskAcceptance, RiskAnalysis, Treatment
+from safeguard.risk.queries import acceptance_state, acceptances_in_force
 from safeguard.risk.scoring import Method, label_of
 from safeguard.risk.services.method import method_as_dict, method_for
+from safeguard.risk.tabular import FORMULA_STARTS
 
 CHUNK = 500
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 MAX_CELL_TEXT = 32_767  # Excel's limit; longer text makes it "repair" the file
 OPEN_ACTION = (MitigationAction.Status.OPEN, MitigationAction.Status.IN_PROGRESS)
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+ACCEPTANCE_STATES = {"in_force": "Active", "expired": "Expired", "withdrawn": "Withdrawn"}
 
 Column = tuple[str, int]  # header, width in characters
 
@@ -95,7 +97,7 @@ def register_workbook(organization: Organization, today: date | None = None) -> 
     """The whole register of `organization` as XLSX bytes."""
     today = today or timezone.localdate()
     book = Workbook(write_only=True)
-    _write_sheet(book, "Register", REGISTER_COLUMNS, _register_rows(organization))
+    _write_sheet(book, "Register", REGISTER_COLUMNS, _register_rows(organization, today))
     _write_sheet(book, "Actions", ACTION_COLUMNS, _action_rows(organization, today))
     _write_sheet(book, "Acceptances", ACCEPTANCE_COLUMNS, _acceptance_rows(organization, today))
     _write_sheet(book, "Method", METHOD_COLUMNS, _method_rows(method_as_dict(method_for(organization))))
@@ -133,10 +135,10 @@ def _cell(sheet: WriteOnlyWorksheet, value: Any) -> Any:
         text = ILLEGAL_CHARACTERS_RE.sub("", value)
         if len(text) > MAX_CELL_TEXT:
             text = text[: MAX_CELL_TEXT - 20] + " … (text cut here)"
-        if not text.startswith(FORMULA_TRIGGERS) and "\n" not in text:
+        if not text.startswith(FORMULA_STARTS) and "\n" not in text:
             return text
         cell = WriteOnlyCell(sheet, text)
-        if text.startswith(FORMULA_TRIGGERS):
+        if text.startswith(FORMULA_STARTS):
             cell.data_type = "s"
             cell.quotePrefix = True
         if "\n" in text:
@@ -162,7 +164,7 @@ def _email(user: Any) -> str:
     return "" if user is None else str(user.email)
 
 
-def _register_rows(organization: Organization) -> Iterable[list[Any]]:
+def _register_rows(organization: Organization, today: date) -> Iterable[list[Any]]:
     current = method_as_dict(method_for(organization))
     # One query for every analysis's title and frozen method, instead of joining them onto each risk row.
     analyses = {
@@ -176,9 +178,10 @@ def _register_rows(organization: Organization) -> Iterable[list[Any]]:
             "assets",
             "requirements",
             Prefetch("actions", queryset=MitigationAction.objects.filter(status__in=OPEN_ACTION).order_by("due_on")),
+            # "Accepted until" shows only an acceptance in force: an expired one no longer covers the risk.
             Prefetch(
                 "acceptances",
-                queryset=RiskAcceptance.objects.filter(withdrawn_at__isnull=True).order_by("-expires_on"),
+                queryset=RiskAcceptance.objects.filter(acceptances_in_force(today)).order_by("-expires_on"),
             ),
         )
         .order_by("number")
@@ -243,12 +246,6 @@ def _action_rows(organization: Organization, today: date) -> Iterable[list[Any]]
         ]
 
 
-def _acceptance_state(acceptance: RiskAcceptance, today: date) -> str:
-    if acceptance.withdrawn_at is not None:
-        return "Withdrawn"
-    return "Expired" if acceptance.expires_on < today else "Active"
-
-
 def _acceptance_rows(organization: Organization, today: date) -> Iterable[list[Any]]:
     acceptances = (
         RiskAcceptance.objects.filter(organization=organization)
@@ -261,7 +258,7 @@ def _acceptance_rows(organization: Organization, today: date) -> Iterable[list[A
         yield [
             acceptance.risk.reference,
             acceptance.risk.title,
-            _acceptance_state(acceptance, today),
+            ACCEPTANCE_STATES[acceptance_state(acceptance, today)],
             acceptance.rationale,
             acceptance.accepted_at,
             acceptance.expires_on,

@@ -7,6 +7,8 @@ still open, so the register never hides work in progress.
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -16,6 +18,7 @@ from safeguard.core.roles import Role
 from safeguard.core.services.errors import ServiceError
 from safeguard.core.services.evaluation import request_evaluation
 from safeguard.risk.models import MitigationAction, Risk, RiskAcceptance, Treatment
+from safeguard.risk.queries import acceptances_in_force
 
 OPEN_ACTION_STATUSES = (MitigationAction.Status.OPEN, MitigationAction.Status.IN_PROGRESS)
 TREATED_FIELDS = ("treatment", "owner")
@@ -33,13 +36,10 @@ def check_owner(organization: Organization, owner: User | None, *, field: str = 
     return owner
 
 
-def active_acceptance(risk: Risk) -> RiskAcceptance | None:
-    """The signed acceptance in force today, if any."""
-    return (
-        RiskAcceptance.objects.filter(risk=risk, withdrawn_at__isnull=True, expires_on__gte=timezone.localdate())
-        .order_by("-expires_on")
-        .first()
-    )
+def active_acceptance(risk: Risk, today: date | None = None) -> RiskAcceptance | None:
+    """The signed acceptance in force today, if any (on its expiry day it no longer is)."""
+    in_force = acceptances_in_force(today or timezone.localdate())
+    return RiskAcceptance.objects.filter(in_force, risk=risk).order_by("-expires_on").first()
 
 
 def _locked(organization: Organization, risk: Risk) -> Risk:
@@ -47,7 +47,14 @@ def _locked(organization: Organization, risk: Risk) -> Risk:
 
 
 def risk_treat(
-    *, organization: Organization, actor: Actor, risk: Risk, treatment: str, owner: User | None, note: str = ""
+    *,
+    organization: Organization,
+    actor: Actor,
+    risk: Risk,
+    treatment: str,
+    owner: User | None,
+    note: str = "",
+    today: date | None = None,
 ) -> Risk:
     """Record the treatment decision and who owns the risk. "Accept" needs a signed acceptance in force."""
     if treatment not in Treatment.values:
@@ -57,7 +64,7 @@ def risk_treat(
         locked = _locked(organization, risk)
         if locked.status != Risk.Status.OPEN:
             raise ServiceError(f"{locked.reference} is closed; reopen it before changing its treatment.")
-        acceptance = active_acceptance(locked)
+        acceptance = active_acceptance(locked, today)
         if treatment == Treatment.ACCEPT and acceptance is None:
             raise ServiceError(
                 "Accepting a risk needs a signed acceptance with a rationale and an expiry: "

@@ -250,7 +250,7 @@ def risk_assess(*, organization: Organization, actor: Actor, risk: Risk, **field
         if risk.analysis_id is not None:
             analysis = RiskAnalysis.objects.select_for_update().get(pk=risk.analysis_id)
         locked = (
-            Risk.objects.select_for_update()
+            Risk.objects.select_for_update(of=("self",))  # threat and vulnerability are nullable joins
             .select_related("threat", "vulnerability")
             .get(pk=risk.pk, organization=organization)
         )

@@ -173,6 +173,16 @@ def test_a_detail_read_is_audited_once(cast: Cast) -> None:
     )
 
 
+def test_a_change_answers_with_the_whole_record_and_is_audited_as_a_read_too(cast: Cast) -> None:
+    record = sanction(cast)
+    response = api_client(cast.official).patch(f"{SANCTIONS}{record.public_id}/", {"notes": "Met HR"}, format="json")
+    assert response.status_code == 200
+    assert response.json()["violation"] == record.violation  # a field the request did not send
+    events = AuditEvent.objects.filter(object_id=str(record.public_id)).order_by("pk")
+    actions = list(events.values_list("action", flat=True))
+    assert actions[-2:] == ["risk.sanction.updated", "risk.sanction.viewed"]
+
+
 def test_the_year_filter_uses_the_decision_date(cast: Cast) -> None:
     orm_sanction(cast, TODAY.replace(year=TODAY.year - 1), person_name="Last year")
     orm_sanction(cast, TODAY, person_name="This year")

@@ -317,7 +317,8 @@ class SanctionDetailView(ApiView):
 
     @extend_schema(
         summary="Change a sanction",
-        description="Fields left out keep their value. Needs the manage-sanctions permission.",
+        description="Fields left out keep their value. Needs the manage-sanctions permission. The answer holds the "
+        "whole record, so it is audited as a read as well as a change.",
         request=SanctionWriteSerializer(partial=True),
         responses={200: SanctionSerializer, **error_responses(400, 403, 404)},
         tags=TAGS,
@@ -328,9 +329,10 @@ class SanctionDetailView(ApiView):
         values = SanctionWriteSerializer(data=request.data, partial=True)
         values.is_valid(raise_exception=True)
         data = _sanction_values(membership.organization, dict(values.validated_data))
-        services.sanction_update(
-            organization=membership.organization, actor=api_actor(request), sanction=sanction, **data
-        )
+        actor = api_actor(request)
+        services.sanction_update(organization=membership.organization, actor=actor, sanction=sanction, **data)
+        # The answer shows the fields the request did not send too: that is a read of the record, audited as one.
+        services.sanction_read_record(organization=membership.organization, actor=actor, sanction=sanction)
         return Response(SanctionSerializer(_sanction_rows(membership.organization).get(pk=sanction.pk)).data)
 
 

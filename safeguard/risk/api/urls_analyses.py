@@ -3,7 +3,7 @@ analyses, and assessing risks (under /api/v1/orgs/<org_slug>/)."""
 
 from django.urls import URLPattern, path
 
-from safeguard.risk.api import analyses, library
+from safeguard.risk.api import analyses, analysis_risks, analysis_scope, library
 
 ANALYSIS = "analyses/<uuid:analysis_id>/"
 
@@ -22,11 +22,13 @@ urlpatterns: list[URLPattern] = [
     path(f"{ANALYSIS}submit/", analyses.AnalysisSubmitView.as_view(), name="risk_analysis_submit"),
     path(f"{ANALYSIS}return/", analyses.AnalysisReturnView.as_view(), name="risk_analysis_return"),
     path(f"{ANALYSIS}approve/", analyses.AnalysisApproveView.as_view(), name="risk_analysis_approve"),
-    path(f"{ANALYSIS}scope/", analyses.AnalysisScopeView.as_view(), name="risk_analysis_scope"),
+    path(f"{ANALYSIS}scope/", analysis_scope.AnalysisScopeView.as_view(), name="risk_analysis_scope"),
     path(
-        f"{ANALYSIS}scope/<uuid:asset_id>/", analyses.AnalysisScopeItemView.as_view(), name="risk_analysis_scope_item"
+        f"{ANALYSIS}scope/<uuid:asset_id>/",
+        analysis_scope.AnalysisScopeItemView.as_view(),
+        name="risk_analysis_scope_item",
     ),
-    path(f"{ANALYSIS}risks/", analyses.AnalysisRiskListView.as_view(), name="risk_analysis_risks"),
-    path("unanalysed-risks/", analyses.UnanalysedRiskListView.as_view(), name="risk_unanalysed_risks"),
-    path("risks/<uuid:risk_id>/assessment/", analyses.RiskAssessmentView.as_view(), name="risk_assessment"),
+    path(f"{ANALYSIS}risks/", analysis_risks.AnalysisRiskListView.as_view(), name="risk_analysis_risks"),
+    path("unanalysed-risks/", analysis_risks.UnanalysedRiskListView.as_view(), name="risk_unanalysed_risks"),
+    path("risks/<uuid:risk_id>/assessment/", analysis_risks.RiskAssessmentView.as_view(), name="risk_assessment"),
 ]

@@ -31,6 +31,17 @@ def test_a_request_in_a_rolled_back_savepoint_does_not_swallow_a_later_one(
     assert len(callbacks) == 1
 
 
+def test_requests_from_writes_in_separate_savepoints_register_one_callback(
+    cast: Cast, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
+) -> None:
+    # How an import writes: each row through a service with its own atomic block.
+    with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
+        for _ in range(20):
+            with transaction.atomic():
+                request_evaluation_on_commit(cast.org, "test.row")
+    assert len(callbacks) == 1
+
+
 def test_a_request_outside_any_savepoint_covers_those_made_inside_one(
     cast: Cast, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
 ) -> None:

@@ -16,16 +16,15 @@ def request_evaluation(organization: Organization, trigger: str) -> None:
 
 def request_evaluation_on_commit(organization: Organization, trigger: str) -> None:
     """Request an evaluation once the transaction commits, once per organization however many writes ask (an
-    import of thousands of rows asks once).
+    import of thousands of rows, each written in its own savepoint, asks once).
 
-    A request already registered is reused only when it cannot be discarded without this one: it was registered
-    in no savepoint we are not also inside, so any rollback that drops it drops the caller's change too.
+    Reusing a request already registered is safe: Django drops a callback when a savepoint it was registered in
+    rolls back, and any savepoint still open around it is open around this caller too, so whatever discards that
+    request discards this change with it.
     """
     key = ("evaluation", organization.pk)
-    active = set(connection.savepoint_ids)
-    for savepoints, callback, *_ in connection.run_on_commit:
-        if getattr(callback, "evaluation_key", None) == key and set(savepoints) <= active:
-            return
+    if any(getattr(callback, "evaluation_key", None) == key for _, callback, *_ in connection.run_on_commit):
+        return
 
     def evaluate() -> None:
         request_evaluation(organization, trigger)

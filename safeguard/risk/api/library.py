@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -137,6 +138,20 @@ class MethodView(ApiView):
 # --- threats and vulnerabilities -------------------------------------------------------------------------------
 
 
+DEACTIVATES = "False deactivates: not offered for new risks."
+
+
+def library_entries(request: Request, org_slug: str, model: type[Threat] | type[Vulnerability]) -> QuerySet[Any]:
+    """The organization's threats or vulnerabilities, filtered by ?is_active=, for a list endpoint."""
+    membership = api_membership(request, org_slug)
+    filters = LibraryFilterSerializer(data=request.query_params)
+    filters.is_valid(raise_exception=True)
+    items = model.objects.filter(organization=membership.organization)
+    if filters.validated_data["is_active"] is not None:
+        items = items.filter(is_active=filters.validated_data["is_active"])
+    return items.order_by("name", "pk")
+
+
 class ThreatSerializer(serializers.Serializer):
     public_id = serializers.UUIDField()
     name = serializers.CharField()
@@ -147,11 +162,16 @@ class ThreatSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
-class ThreatWriteSerializer(serializers.Serializer):
+class ThreatCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     source_type = serializers.ChoiceField(choices=ThreatSource.choices)
     description = serializers.CharField(required=False, allow_blank=True)
-    is_active = serializers.BooleanField(required=False, help_text="False deactivates: not offered for new risks.")
+
+
+class ThreatWriteSerializer(ThreatCreateSerializer):
+    """A change may also deactivate; a new entry is always active."""
+
+    is_active = serializers.BooleanField(required=False, help_text=DEACTIVATES)
 
 
 class VulnerabilitySerializer(serializers.Serializer):
@@ -164,11 +184,14 @@ class VulnerabilitySerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
-class VulnerabilityWriteSerializer(serializers.Serializer):
+class VulnerabilityCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     area = serializers.ChoiceField(choices=VulnerabilityArea.choices)
     description = serializers.CharField(required=False, allow_blank=True)
-    is_active = serializers.BooleanField(required=False, help_text="False deactivates: not offered for new risks.")
+
+
+class VulnerabilityWriteSerializer(VulnerabilityCreateSerializer):
+    is_active = serializers.BooleanField(required=False, help_text=DEACTIVATES)
 
 
 class LibraryFilterSerializer(serializers.Serializer):
@@ -183,27 +206,21 @@ class ThreatListView(ApiView):
         tags=LIBRARY_TAGS,
     )
     def get(self, request: Request, org_slug: str) -> Response:
-        membership = api_membership(request, org_slug)
-        filters = LibraryFilterSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        items = Threat.objects.filter(organization=membership.organization)
-        if filters.validated_data["is_active"] is not None:
-            items = items.filter(is_active=filters.validated_data["is_active"])
-        return self.paginated(items.order_by("name", "pk"), ThreatSerializer)
+        return self.paginated(library_entries(request, org_slug, Threat), ThreatSerializer)
 
     @extend_schema(
         summary="Add a threat",
-        request=ThreatWriteSerializer,
+        request=ThreatCreateSerializer,
         responses={201: ThreatSerializer, **error_responses(400, 403, 404)},
         tags=LIBRARY_TAGS,
     )
     def post(self, request: Request, org_slug: str) -> Response:
         membership = api_membership(request, org_slug, Perm.MANAGE_PROGRAM)
-        values = ThreatWriteSerializer(data=request.data)
+        values = ThreatCreateSerializer(data=request.data)
         values.is_valid(raise_exception=True)
-        data = dict(values.validated_data)
-        data.pop("is_active", None)
-        threat = services.threat_create(organization=membership.organization, actor=api_actor(request), **data)
+        threat = services.threat_create(
+            organization=membership.organization, actor=api_actor(request), **values.validated_data
+        )
         return Response(ThreatSerializer(threat).data, status=status.HTTP_201_CREATED)
 
 
@@ -240,27 +257,21 @@ class VulnerabilityListView(ApiView):
         tags=LIBRARY_TAGS,
     )
     def get(self, request: Request, org_slug: str) -> Response:
-        membership = api_membership(request, org_slug)
-        filters = LibraryFilterSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        items = Vulnerability.objects.filter(organization=membership.organization)
-        if filters.validated_data["is_active"] is not None:
-            items = items.filter(is_active=filters.validated_data["is_active"])
-        return self.paginated(items.order_by("name", "pk"), VulnerabilitySerializer)
+        return self.paginated(library_entries(request, org_slug, Vulnerability), VulnerabilitySerializer)
 
     @extend_schema(
         summary="Add a vulnerability",
-        request=VulnerabilityWriteSerializer,
+        request=VulnerabilityCreateSerializer,
         responses={201: VulnerabilitySerializer, **error_responses(400, 403, 404)},
         tags=LIBRARY_TAGS,
     )
     def post(self, request: Request, org_slug: str) -> Response:
         membership = api_membership(request, org_slug, Perm.MANAGE_PROGRAM)
-        values = VulnerabilityWriteSerializer(data=request.data)
+        values = VulnerabilityCreateSerializer(data=request.data)
         values.is_valid(raise_exception=True)
-        data = dict(values.validated_data)
-        data.pop("is_active", None)
-        entry = services.vulnerability_create(organization=membership.organization, actor=api_actor(request), **data)
+        entry = services.vulnerability_create(
+            organization=membership.organization, actor=api_actor(request), **values.validated_data
+        )
         return Response(VulnerabilitySerializer(entry).data, status=status.HTTP_201_CREATED)
 
 

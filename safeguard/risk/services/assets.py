@@ -83,12 +83,6 @@ def asset_errors(values: dict[str, Any], context: AssetContext, *, current: Asse
     return errors
 
 
-def _raise_first(errors: dict[str, str]) -> None:
-    if errors:
-        name, message = next(iter(errors.items()))
-        raise ServiceError(message, field=name)
-
-
 def asset_create(
     *,
     organization: Organization,
@@ -117,7 +111,7 @@ def asset_create(
         "status": status,
     }
     context = context or AssetContext.load(organization)
-    _raise_first(asset_errors(values, context))
+    ServiceError.raise_first(asset_errors(values, context))
     now = timezone.now()
     with transaction.atomic():
         asset = Asset.objects.create(
@@ -158,7 +152,7 @@ def asset_update(
         if isinstance(values.get(text_field), str):
             values[text_field] = values[text_field].strip()
     context = context or AssetContext.load(organization)
-    _raise_first(asset_errors(values, context, current=asset))
+    ServiceError.raise_first(asset_errors(values, context, current=asset))
     with transaction.atomic():
         locked = Asset.objects.select_for_update().get(pk=asset.pk, organization=organization)
         before = snapshot(locked, EDITABLE_FIELDS)

@@ -54,12 +54,6 @@ def flow_keys(organization: Organization) -> set[tuple[int, int, str]]:
     return {(source, destination, ephi.lower()) for source, destination, ephi in rows}
 
 
-def _raise_first(errors: dict[str, str]) -> None:
-    if errors:
-        name, message = next(iter(errors.items()))
-        raise ServiceError(message, field=name)
-
-
 def flow_create(
     *,
     organization: Organization,
@@ -81,7 +75,7 @@ def flow_create(
         "notes": notes,
     }
     taken = flow_keys(organization) if taken is None else taken
-    _raise_first(flow_errors(values, organization, taken=taken))
+    ServiceError.raise_first(flow_errors(values, organization, taken=taken))
     with transaction.atomic():
         flow = DataFlow.objects.create(organization=organization, **values)
         taken.add((source.pk, destination.pk, flow.ephi.lower()))
@@ -111,7 +105,7 @@ def flow_update(
         values["ephi"] = values["ephi"].strip()
     merged = {name: getattr(flow, name) for name in EDITABLE_FIELDS} | values
     taken = flow_keys(organization) if taken is None else taken
-    _raise_first(flow_errors(merged, organization, taken=taken, current=flow))
+    ServiceError.raise_first(flow_errors(merged, organization, taken=taken, current=flow))
     with transaction.atomic():
         locked = DataFlow.objects.select_for_update().get(pk=flow.pk, organization=organization)
         before = snapshot(locked, EDITABLE_FIELDS)

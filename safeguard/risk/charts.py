@@ -20,7 +20,7 @@ from django.utils.safestring import mark_safe
 from safeguard.core.models import Organization
 from safeguard.risk.models import Risk, RiskAnalysis
 from safeguard.risk.scoring import Method, level_names, matrix, scale_values
-from safeguard.risk.services.method import method_as_dict, method_for
+from safeguard.risk.services.method import current_method
 from safeguard.tracker.charts import WIDTH, Dot, LineChart, Tick, render_chart
 
 INK = "#1b2430"
@@ -309,7 +309,7 @@ def open_high_risks_series(
     name in the organization's current method, so a risk rated under an analysis's method of another size counts
     by what its level is called, not by its position in that method. Two queries whatever the size.
     """
-    high = high_levels(method_as_dict(method_for(organization)))
+    high = high_levels(current_method(organization))
     rated_high = Q(residual_level__in=high) | Q(residual_level="", inherent_level__in=high)
     spans = [
         (timezone.localdate(created), timezone.localdate(closed) if closed else None)

@@ -12,7 +12,7 @@ from safeguard.risk.checks_analysis import counted, listing, record_url
 from safeguard.risk.models import MitigationAction, Risk, RiskAcceptance, RiskAnalysis, Treatment
 from safeguard.risk.queries import acceptances_expired, acceptances_in_force, latest_approved_analysis
 from safeguard.risk.scoring import treatment_rank
-from safeguard.risk.services.method import method_as_dict, method_for
+from safeguard.risk.services.method import current_method
 from safeguard.tracker.models import Status
 from safeguard.tracker.registry import CheckResult, RecordRef, check
 
@@ -34,7 +34,7 @@ def above_threshold(organization: Organization) -> Q:
     """Risks at or above the treatment threshold, each judged by the method it was rated with: its analysis's
     frozen copy, or the organization's method for a risk recorded between analyses."""
     open_risks = Risk.objects.open().filter(organization=organization)
-    thresholds: dict[int | None, int] = {None: treatment_rank(method_as_dict(method_for(organization)))}
+    thresholds: dict[int | None, int] = {None: treatment_rank(current_method(organization))}
     analysis_ids = set(open_risks.exclude(analysis=None).values_list("analysis_id", flat=True).distinct())
     for pk, method in RiskAnalysis.objects.filter(pk__in=analysis_ids).values_list("pk", "method"):
         thresholds[pk] = treatment_rank(method)

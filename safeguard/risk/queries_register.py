@@ -11,8 +11,6 @@ from django.db.models.functions import Coalesce
 from safeguard.core.models import Organization
 from safeguard.risk.models import MitigationAction, Risk, RiskAcceptance
 from safeguard.risk.queries import acceptances_in_force
-from safeguard.risk.scoring import Method
-from safeguard.risk.services.method import method_as_dict, method_for
 from safeguard.risk.services.treatment import OPEN_ACTION_STATUSES
 
 NOT_DECIDED = "none"  # the filter value for Treatment.NONE, the empty string a filter reads as "any"
@@ -91,10 +89,6 @@ def register_rows(risks: QuerySet[Risk], sort: str, today: date) -> QuerySet[Ris
         )
         .order_by(*SORTS.get(sort, SORTS["number"]), "pk")
     )
-
-
-def organization_method(organization: Organization) -> Method:
-    return method_as_dict(method_for(organization))
 
 
 def action_tab(tab: str, today: date) -> Q:

@@ -33,11 +33,11 @@ from safeguard.risk.queries_register import (
     action_tab,
     charted_risks,
     filtered_risks,
-    organization_method,
     register_rows,
 )
 from safeguard.risk.scoring import label_of
 from safeguard.risk.services import acceptances, actions, treatment
+from safeguard.risk.services.method import current_method
 from safeguard.risk.services.risks import method_of
 from safeguard.risk.services.triggers import reanalysis_flag
 
@@ -47,7 +47,7 @@ ACTION_TABS = {"open": "Open", "overdue": "Overdue", "done": "Done"}
 
 @org_view(Perm.VIEW_PROGRAM)
 def register(request: OrgRequest) -> HttpResponse:
-    today, method = timezone.localdate(), organization_method(request.org)
+    today, method = timezone.localdate(), current_method(request.org)
     form = forms.RegisterFilterForm(request.GET, organization=request.org, method=method)
     filters = form.cleaned_data if form.is_valid() else {}
     risks = filtered_risks(request.org, filters, today)

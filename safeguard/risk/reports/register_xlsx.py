@@ -29,7 +29,7 @@ from safeguard.core.roles import Role
 from safeguard.risk.models import MitigationAction, Risk, RiskAcceptance, RiskAnalysis, Treatment
 from safeguard.risk.queries import acceptance_state, acceptances_in_force
 from safeguard.risk.scoring import Method, label_of
-from safeguard.risk.services.method import method_as_dict, method_for
+from safeguard.risk.services.method import current_method
 from safeguard.risk.tabular import FORMULA_STARTS
 
 CHUNK = 500
@@ -100,7 +100,7 @@ def register_workbook(organization: Organization, today: date | None = None) -> 
     _write_sheet(book, "Register", REGISTER_COLUMNS, _register_rows(organization, today))
     _write_sheet(book, "Actions", ACTION_COLUMNS, _action_rows(organization, today))
     _write_sheet(book, "Acceptances", ACCEPTANCE_COLUMNS, _acceptance_rows(organization, today))
-    _write_sheet(book, "Method", METHOD_COLUMNS, _method_rows(method_as_dict(method_for(organization))))
+    _write_sheet(book, "Method", METHOD_COLUMNS, _method_rows(current_method(organization)))
     out = BytesIO()
     book.save(out)
     return out.getvalue()
@@ -165,7 +165,7 @@ def _email(user: Any) -> str:
 
 
 def _register_rows(organization: Organization, today: date) -> Iterable[list[Any]]:
-    current = method_as_dict(method_for(organization))
+    current = current_method(organization)
     # One query for every analysis's title and frozen method, instead of joining them onto each risk row.
     analyses = {
         analysis.pk: analysis

@@ -57,6 +57,11 @@ def method_as_dict(method: RiskMethod) -> Method:
     }
 
 
+def current_method(organization: Organization) -> Method:
+    """The organization's method as the rating functions take it."""
+    return method_as_dict(method_for(organization))
+
+
 def method_update(
     *,
     organization: Organization,

@@ -22,7 +22,7 @@ from safeguard.core.services.errors import ServiceError
 from safeguard.core.services.evaluation import request_evaluation
 from safeguard.risk.models import Asset, Risk, RiskAnalysis, Threat, Vulnerability
 from safeguard.risk.scoring import Method, scale_values
-from safeguard.risk.services.method import apply_ratings, method_as_dict, method_for
+from safeguard.risk.services.method import apply_ratings, current_method
 
 TITLE_MAX = 200
 TEXT_FIELDS = ("description", "existing_controls", "planned_controls")
@@ -46,7 +46,7 @@ SCALES = {
 
 def method_of(organization: Organization, analysis: RiskAnalysis | None) -> Method:
     """The method a risk is rated by: its analysis's frozen copy, else the organization's current method."""
-    return analysis.method if analysis is not None else method_as_dict(method_for(organization))
+    return analysis.method if analysis is not None else current_method(organization)
 
 
 def _check_ratings(method: Method, values: dict[str, Any]) -> None:

@@ -95,7 +95,7 @@ def _import(big: dict[str, Any], timed: Timed) -> None:
 
     from safeguard.core.audit import Actor
     from safeguard.core.models import Membership, Organization
-    from safeguard.risk import tabular
+    from safeguard.core import tabular
     from safeguard.risk.models import Asset, ImportJob
     from safeguard.risk.services.exports import COLUMNS
     from safeguard.risk.services.import_rows import check_rows, guess_mapping

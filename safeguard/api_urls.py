@@ -3,7 +3,7 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
-from safeguard.core.api import audit, evidence, members, obligations, organizations
+from safeguard.core.api import audit, evidence, file_imports, members, obligations, organizations
 from safeguard.core.api import schema as _schema  # noqa: F401  (registers the token scheme with drf-spectacular)
 from safeguard.tracker import api as tracker
 
@@ -47,6 +47,17 @@ urlpatterns = [
         name="obligation_complete",
     ),
     path(f"{ORG}audit-events/", audit.AuditEventListView.as_view(), name="audit_events"),
+    path(f"{ORG}file-imports/<uuid:import_id>/", file_imports.FileImportDetailView.as_view(), name="file_import"),
+    path(
+        f"{ORG}file-imports/<uuid:import_id>/mapping/",
+        file_imports.FileImportMappingView.as_view(),
+        name="file_import_mapping",
+    ),
+    path(
+        f"{ORG}file-imports/<uuid:import_id>/commit/",
+        file_imports.FileImportCommitView.as_view(),
+        name="file_import_commit",
+    ),
     path(ORG, include("safeguard.risk.api.urls_assets")),
     path(ORG, include("safeguard.risk.api.urls_analyses")),
     path(ORG, include("safeguard.risk.api.urls_register")),

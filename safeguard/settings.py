@@ -36,6 +36,8 @@ INSTALLED_APPS = [
     "safeguard.catalog",
     "safeguard.tracker",
     "safeguard.risk",
+    "safeguard.workforce",
+    "safeguard.access",
 ]
 
 MIDDLEWARE = [

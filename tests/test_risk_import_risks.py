@@ -10,7 +10,7 @@ import pytest
 from safeguard.core.audit import Actor
 from safeguard.core.models import AuditEvent, Membership
 from safeguard.core.services.errors import ServiceError
-from safeguard.risk import tabular
+from safeguard.core import tabular
 from safeguard.risk.models import (
     AssetKind,
     ImportJob,

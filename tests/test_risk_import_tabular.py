@@ -7,8 +7,8 @@ import zipfile
 
 import pytest
 
-from safeguard.risk import tabular
-from safeguard.risk.tabular import Row, TabularError
+from safeguard.core import tabular
+from safeguard.core.tabular import Row, TabularError
 from tests.test_risk_import_support import xlsx_data, xlsx_rows
 
 

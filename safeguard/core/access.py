@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
 
-from safeguard.core.models import Evidence, EvidenceVersion, Membership, Obligation, Organization
+from safeguard.core.models import Evidence, EvidenceVersion, FileImport, Membership, Obligation, Organization
 from safeguard.core.roles import Perm
 
 if TYPE_CHECKING:
@@ -112,3 +112,21 @@ def get_member_for_user(membership: Membership, public_id: str | UUID) -> Member
     if member is None:
         raise Http404("No such member.")
     return member
+
+
+def get_file_import_for_user(membership: Membership, public_id: str | UUID) -> FileImport:
+    """An import of the member's organization; the importer's own permission decides who may see it."""
+    from safeguard.core.imports import ImportRefused, importer_for
+
+    job = (
+        FileImport.objects.filter(organization=membership.organization, public_id=parse_public_id(public_id))
+        .select_related("created_by")
+        .first()
+    )
+    if job is None:
+        raise Http404("No such import.")
+    try:
+        require_perm(membership, importer_for(job.kind).permission)
+    except ImportRefused:
+        raise Http404("No such import.") from None
+    return job

@@ -6,10 +6,10 @@ from typing import Any
 
 from django import forms
 
+from safeguard.core.tabular import MAX_BYTES
 from safeguard.risk.models import ImportJob
 from safeguard.risk.services.exports import COLUMNS
 from safeguard.risk.services.import_rows import LABELS, REQUIRED
-from safeguard.risk.tabular import MAX_BYTES
 
 NOT_IN_FILE = "— not in file —"
 

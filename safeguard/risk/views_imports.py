@@ -11,12 +11,12 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from safeguard.core import tabular
 from safeguard.core.audit import Actor
 from safeguard.core.forms import show_service_error
 from safeguard.core.org_views import OrgRequest, org_view
 from safeguard.core.roles import Perm
 from safeguard.core.services.errors import ServiceError
-from safeguard.risk import tabular
 from safeguard.risk.access import get_import_for_user
 from safeguard.risk.downloads import export_response
 from safeguard.risk.forms_imports import ImportMappingForm, ImportUploadForm

@@ -1,5 +1,6 @@
 from safeguard.core.models.audit import AuditEvent, ChainHead
 from safeguard.core.models.evidence import Evidence, EvidenceLink, EvidenceVersion
+from safeguard.core.models.imports import FileImport
 from safeguard.core.models.obligations import Obligation, ObligationCompletion
 from safeguard.core.models.organizations import ApiToken, Membership, Organization, User
 from safeguard.core.models.signatures import Signature
@@ -11,6 +12,7 @@ __all__ = [
     "Evidence",
     "EvidenceLink",
     "EvidenceVersion",
+    "FileImport",
     "Membership",
     "Obligation",
     "ObligationCompletion",

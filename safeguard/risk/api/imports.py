@@ -20,11 +20,11 @@ from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from safeguard.core import tabular
 from safeguard.core.api.base import ApiView
 from safeguard.core.api.permissions import api_actor, api_membership
 from safeguard.core.api.serializers import PersonSerializer, error_responses
 from safeguard.core.roles import Perm
-from safeguard.risk import tabular
 from safeguard.risk.access import get_import_for_user
 from safeguard.risk.downloads import export_response
 from safeguard.risk.models import ImportJob

@@ -26,11 +26,11 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from safeguard.core.models import Organization
 from safeguard.core.roles import Role
+from safeguard.core.tabular import FORMULA_STARTS
 from safeguard.risk.models import MitigationAction, Risk, RiskAcceptance, RiskAnalysis, Treatment
 from safeguard.risk.queries import acceptance_state, acceptances_in_force
 from safeguard.risk.scoring import Method, label_of
 from safeguard.risk.services.method import current_method
-from safeguard.risk.tabular import FORMULA_STARTS
 
 CHUNK = 500
 MAX_CELL_TEXT = 32_767  # Excel's limit; longer text makes it "repair" the file

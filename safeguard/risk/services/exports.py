@@ -15,10 +15,10 @@ from datetime import date
 from django.db import transaction
 from django.utils import timezone
 
+from safeguard.core import tabular
 from safeguard.core.audit import Actor, audit_record
 from safeguard.core.models import Organization
 from safeguard.core.services.errors import ServiceError
-from safeguard.risk import tabular
 from safeguard.risk.models import Asset, DataFlow, ImportJob, Risk
 
 ASSET_COLUMNS = ("name", "kind", "status", "owner", "hosting", "volume_band", "business_associate", "description")

@@ -21,11 +21,11 @@ from typing import Any, cast
 from django.utils import timezone
 
 from safeguard.catalog.models import Requirement
+from safeguard.core import tabular
 from safeguard.core.audit import Actor
 from safeguard.core.models import Membership, Organization, User
 from safeguard.core.roles import Role
 from safeguard.core.services.errors import ServiceError
-from safeguard.risk import tabular
 from safeguard.risk.models import (
     AnalysisScopeItem,
     Asset,

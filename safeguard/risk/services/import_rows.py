@@ -15,9 +15,9 @@ from typing import Any, TypedDict
 
 from django.db.models import TextChoices
 
+from safeguard.core import tabular
 from safeguard.core.audit import jsonable
 from safeguard.core.models import Organization
-from safeguard.risk import tabular
 from safeguard.risk.models import Asset, AssetKind, DataFlow, ImportJob, Risk, RiskAnalysis, Transport, VolumeBand
 from safeguard.risk.services.assets import AssetContext, asset_errors
 from safeguard.risk.services.exports import COLUMNS, yes_no

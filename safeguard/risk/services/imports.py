@@ -26,11 +26,11 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from safeguard.core import tabular
 from safeguard.core.audit import Actor, audit_record
 from safeguard.core.models import Organization, User
 from safeguard.core.services.errors import ServiceError
 from safeguard.core.services.evaluation import request_evaluation
-from safeguard.risk import tabular
 from safeguard.risk.models import AnalysisScopeItem, Asset, DataFlow, ImportJob, ReanalysisTrigger
 from safeguard.risk.queries import latest_approved_analysis
 from safeguard.risk.services.assets import MATERIAL_FIELDS, asset_create, asset_update

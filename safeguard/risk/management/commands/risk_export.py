@@ -7,10 +7,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from safeguard.core import tabular
 from safeguard.core.access import dangerously_get_organization
 from safeguard.core.audit import Actor
 from safeguard.core.models import Organization
-from safeguard.risk import tabular
 from safeguard.risk.models import ImportJob
 from safeguard.risk.services.exports import EXPORTS, inventory_export
 

@@ -7,12 +7,12 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from safeguard.core import tabular
 from safeguard.core.access import dangerously_get_organization
 from safeguard.core.audit import Actor
 from safeguard.core.models import Membership, Organization
 from safeguard.core.roles import Perm
 from safeguard.core.services.errors import ServiceError
-from safeguard.risk import tabular
 from safeguard.risk.models import ImportJob
 from safeguard.risk.services.exports import COLUMNS
 from safeguard.risk.services.import_rows import RowError, check_rows, guess_mapping, mapping_errors

@@ -1,0 +1,1 @@
+"""What the access app registers with the core and the workforce app: importers, task planners, chores, checks."""

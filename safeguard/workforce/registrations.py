@@ -1,0 +1,1 @@
+"""What the workforce app registers with the core: importers, workflow task planners, chores, checks."""

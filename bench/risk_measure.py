@@ -93,9 +93,9 @@ def _import(big: dict[str, Any], timed: Timed) -> None:
     """A 2,000-row asset file checked and committed into a fresh organization, as the background task does."""
     from django.db import transaction
 
+    from safeguard.core import tabular
     from safeguard.core.audit import Actor
     from safeguard.core.models import Membership, Organization
-    from safeguard.core import tabular
     from safeguard.risk.models import Asset, ImportJob
     from safeguard.risk.services.exports import COLUMNS
     from safeguard.risk.services.import_rows import check_rows, guess_mapping

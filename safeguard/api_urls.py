@@ -47,14 +47,14 @@ urlpatterns = [
         name="obligation_complete",
     ),
     path(f"{ORG}audit-events/", audit.AuditEventListView.as_view(), name="audit_events"),
-    path(f"{ORG}file-imports/<uuid:import_id>/", file_imports.FileImportDetailView.as_view(), name="file_import"),
+    path(f"{ORG}file-imports/<uuid:file_import_id>/", file_imports.FileImportDetailView.as_view(), name="file_import"),
     path(
-        f"{ORG}file-imports/<uuid:import_id>/mapping/",
+        f"{ORG}file-imports/<uuid:file_import_id>/mapping/",
         file_imports.FileImportMappingView.as_view(),
         name="file_import_mapping",
     ),
     path(
-        f"{ORG}file-imports/<uuid:import_id>/commit/",
+        f"{ORG}file-imports/<uuid:file_import_id>/commit/",
         file_imports.FileImportCommitView.as_view(),
         name="file_import_commit",
     ),
@@ -64,4 +64,10 @@ urlpatterns = [
     path(ORG, include("safeguard.risk.api.urls_sanctions")),
     path(ORG, include("safeguard.risk.api.urls_reports")),
     path(ORG, include("safeguard.risk.api.urls_imports")),
+    path(ORG, include("safeguard.workforce.api.urls_people")),
+    path(ORG, include("safeguard.workforce.api.urls_workflows")),
+    path(ORG, include("safeguard.access.api.urls_systems")),
+    path(ORG, include("safeguard.access.api.urls_profiles")),
+    path(ORG, include("safeguard.access.api.urls_reviews")),
+    path(ORG, include("safeguard.access.api.urls_breakglass")),
 ]

@@ -12,6 +12,9 @@ urlpatterns = [
     path("o/<slug:org_slug>/", include("safeguard.tracker.urls")),
     path("o/<slug:org_slug>/", include("safeguard.core.urls")),
     path("o/<slug:org_slug>/risk/", include("safeguard.risk.urls")),
+    path("o/<slug:org_slug>/workforce/", include("safeguard.workforce.urls")),
+    path("o/<slug:org_slug>/access/", include("safeguard.access.urls")),
+    path("scim/v2/", include("safeguard.workforce.scim_urls")),
     path("api/v1/", include("safeguard.api_urls")),
     path("admin/", admin.site.urls),
 ]

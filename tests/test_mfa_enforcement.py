@@ -26,6 +26,7 @@ from safeguard.core.audit import Actor
 from safeguard.core.models import AuditEvent, Membership, Obligation
 from safeguard.core.roles import Role
 from safeguard.core.services.obligations import obligation_create
+from tests.access_records import access_records
 from tests.conftest import Cast, client_for
 from tests.risk_records import risk_records
 from tests.test_api_support import error_of, make_token
@@ -80,7 +81,8 @@ class Records:
     decision_id: str
     membership_id: str
     citation: str
-    risk: dict[str, str]  # the risk app's route parameters (asset_id, analysis_id, …): tests/risk_records.py
+    # The domain apps' route parameters (asset_id, person_id, …): tests/risk_records.py, tests/access_records.py.
+    risk: dict[str, str]
 
 
 def route_arguments(records: Records, route: Route) -> dict[str, str]:
@@ -152,7 +154,7 @@ def records(cast: Cast) -> Records:
         decision_id=str(decision.public_id),
         membership_id=str(Membership.objects.get(organization=cast.org, user=cast.workforce).public_id),
         citation=ENCRYPTION,
-        risk=risk_records(cast.org, cast.owner),
+        risk={**risk_records(cast.org, cast.owner), **access_records(cast.org, cast.owner)},
     )
 
 

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
+from safeguard.core import tabular
 from safeguard.core.audit import Actor
 from safeguard.core.models import AuditEvent, Membership
 from safeguard.core.services.errors import ServiceError
-from safeguard.core import tabular
 from safeguard.risk.models import (
     AssetKind,
     ImportJob,

@@ -9,10 +9,10 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError
 from django.utils import timezone
 
+from safeguard.core import tabular
 from safeguard.core.audit import Actor
 from safeguard.core.models import AuditEvent, Membership
 from safeguard.core.services.errors import ServiceError
-from safeguard.core import tabular
 from safeguard.risk.methods import METHODOLOGY, PROFILE_5X5
 from safeguard.risk.models import (
     AnalysisScopeItem,

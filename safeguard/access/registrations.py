@@ -1,1 +1,12 @@
-"""What the access app registers with the core and the workforce app: importers, task planners, chores, checks."""
+"""What the access app registers with the core, the tracker and the workforce app: the account importer, the
+workflow task planner, checks, dashboard widgets and chores."""
+
+from safeguard.access import (  # noqa: F401
+    account_import,
+    checks_breakglass,
+    checks_reviews,
+    chores,
+    planning,
+    widgets_accounts,
+    widgets_reviews,
+)

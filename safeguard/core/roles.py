@@ -26,6 +26,8 @@ class Perm(StrEnum):
     # The sanctions log names people and what they did: it is kept from everyone but those who administer it.
     VIEW_SANCTIONS = "view_sanctions"
     MANAGE_SANCTIONS = "manage_sanctions"
+    # Decide the access review items assigned to you and approve access exceptions for your reports.
+    REVIEW_ACCESS = "review_access"
 
 
 _READ = {Perm.VIEW_PROGRAM, Perm.VIEW_AUDIT}
@@ -35,11 +37,11 @@ _SANCTIONS = {Perm.VIEW_SANCTIONS, Perm.MANAGE_SANCTIONS}
 ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     Role.OWNER: frozenset(Perm),
     Role.SECURITY_OFFICIAL: frozenset(
-        _PROGRAM | _SANCTIONS | {Perm.SIGN_DECISIONS, Perm.DELETE_EVIDENCE, Perm.EXPORT_ORG}
+        _PROGRAM | _SANCTIONS | {Perm.SIGN_DECISIONS, Perm.DELETE_EVIDENCE, Perm.EXPORT_ORG, Perm.REVIEW_ACCESS}
     ),
     Role.PRIVACY_OFFICER: frozenset(_PROGRAM | _SANCTIONS),
-    Role.MANAGER: frozenset({Perm.VIEW_PROGRAM}),
-    Role.REVIEWER: frozenset({Perm.VIEW_PROGRAM}),
+    Role.MANAGER: frozenset({Perm.VIEW_PROGRAM, Perm.REVIEW_ACCESS}),
+    Role.REVIEWER: frozenset({Perm.VIEW_PROGRAM, Perm.REVIEW_ACCESS}),
     # Workforce members see their own duties (obligations they own) but not the program.
     Role.WORKFORCE: frozenset(),
     Role.AUDITOR: frozenset(_READ),

@@ -34,6 +34,7 @@ from safeguard.tracker.services import (
     decision_sign,
     evaluation_request,
 )
+from safeguard.tracker.widgets import widgets_for
 
 TREND_DAYS = 90
 ACTIONS_SHOWN = 10
@@ -78,6 +79,7 @@ def dashboard(request: OrgRequest) -> HttpResponse:
         "run_stale": run_stale,
         "refresh_seconds": REFRESH_SECONDS,
         "groups": queries.group_by_safeguard(rows, rows),
+        "widgets": widgets_for(request.org, today),
     }
     return render(request, "tracker/dashboard.html", context)
 

@@ -1,1 +1,5 @@
-"""What the workforce app registers with the core: importers, workflow task planners, chores, checks."""
+"""What the workforce app registers with the core and the tracker: the roster importer, the workflow task planner,
+checks, dashboard widgets and chores."""
+
+from safeguard.workforce import checks, chores, roster_import, widgets  # noqa: F401
+from safeguard.workforce.services import workflows  # noqa: F401

@@ -83,6 +83,7 @@ class MatchMethod(models.TextChoices):
 class Account(models.Model):
     """One account of one snapshot, with the person it was matched to."""
 
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     organization = models.ForeignKey("core.Organization", on_delete=models.PROTECT, related_name="+")
     system = models.ForeignKey(System, on_delete=models.PROTECT, related_name="+")
     snapshot = models.ForeignKey(AccountSnapshot, on_delete=models.CASCADE, related_name="accounts")

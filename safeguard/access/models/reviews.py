@@ -57,6 +57,7 @@ class ReviewItem(models.Model):
         KEEP = "keep", "Keep"
         REVOKE = "revoke", "Revoke"
 
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     organization = models.ForeignKey("core.Organization", on_delete=models.PROTECT, related_name="+")
     campaign = models.ForeignKey(ReviewCampaign, on_delete=models.CASCADE, related_name="items")
     system = models.ForeignKey("access.System", on_delete=models.PROTECT, related_name="+")

@@ -33,7 +33,7 @@ class FileImportErrorSerializer(serializers.Serializer):
 
 class SummaryLineSerializer(serializers.Serializer):
     key = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # the summary line's label, not the field's
     count = serializers.IntegerField()
 
 
@@ -96,9 +96,9 @@ class FileImportDetailView(ApiView):
         responses={200: FileImportSerializer, **error_responses(403, 404)},
         tags=TAGS,
     )
-    def get(self, request: Request, org_slug: str, import_id: UUID) -> Response:
+    def get(self, request: Request, org_slug: str, file_import_id: UUID) -> Response:
         membership = api_membership(request, org_slug, None)
-        job = get_file_import_for_user(membership, import_id)
+        job = get_file_import_for_user(membership, file_import_id)
         return Response(FileImportSerializer(job).data)
 
 
@@ -111,9 +111,9 @@ class FileImportMappingView(ApiView):
         responses={202: FileImportSerializer, **error_responses(400, 403, 404)},
         tags=TAGS,
     )
-    def post(self, request: Request, org_slug: str, import_id: UUID) -> Response:
+    def post(self, request: Request, org_slug: str, file_import_id: UUID) -> Response:
         membership = api_membership(request, org_slug, None)
-        job = get_file_import_for_user(membership, import_id)
+        job = get_file_import_for_user(membership, file_import_id)
         values = FileMappingSerializer(data=request.data)
         values.is_valid(raise_exception=True)
         job = services.import_map(
@@ -134,9 +134,9 @@ class FileImportCommitView(ApiView):
         responses={202: FileImportSerializer, **error_responses(400, 403, 404)},
         tags=TAGS,
     )
-    def post(self, request: Request, org_slug: str, import_id: UUID) -> Response:
+    def post(self, request: Request, org_slug: str, file_import_id: UUID) -> Response:
         membership = api_membership(request, org_slug, None)
-        job = get_file_import_for_user(membership, import_id)
+        job = get_file_import_for_user(membership, file_import_id)
         job = services.import_commit(organization=membership.organization, actor=api_actor(request), job=job)
         return Response(FileImportSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 

@@ -42,14 +42,14 @@ def _detail(request: OrgRequest, job: FileImport, form: MappingForm | None = Non
 
 
 @org_view(None)
-def file_import_detail(request: OrgRequest, import_id: UUID) -> HttpResponse:
-    return _detail(request, get_file_import_for_user(request.membership, import_id))
+def file_import_detail(request: OrgRequest, file_import_id: UUID) -> HttpResponse:
+    return _detail(request, get_file_import_for_user(request.membership, file_import_id))
 
 
 @require_POST
 @org_view(None)
-def file_import_map(request: OrgRequest, import_id: UUID) -> HttpResponse:
-    job = get_file_import_for_user(request.membership, import_id)
+def file_import_map(request: OrgRequest, file_import_id: UUID) -> HttpResponse:
+    job = get_file_import_for_user(request.membership, file_import_id)
     form = MappingForm(request.POST, job=job)
     if form.is_valid():
         try:
@@ -66,8 +66,8 @@ def file_import_map(request: OrgRequest, import_id: UUID) -> HttpResponse:
 
 @require_POST
 @org_view(None)
-def file_import_commit(request: OrgRequest, import_id: UUID) -> HttpResponse:
-    job = get_file_import_for_user(request.membership, import_id)
+def file_import_commit(request: OrgRequest, file_import_id: UUID) -> HttpResponse:
+    job = get_file_import_for_user(request.membership, file_import_id)
     try:
         services.import_commit(organization=request.org, actor=Actor.from_request(request), job=job)
     except ServiceError as error:

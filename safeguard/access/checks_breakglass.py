@@ -1,0 +1,1 @@
+"""Tracker check of the break-glass register: 164.312(a)(2)(ii)."""

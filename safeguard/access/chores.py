@@ -1,0 +1,1 @@
+"""Daily chores of the access app: overdue break-glass reviews and revocations."""

@@ -1,0 +1,5 @@
+"""Access pages: reviews (under /o/<org_slug>/access/)."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

@@ -1,0 +1,1 @@
+"""Dashboard widgets about accounts: MFA coverage per system."""

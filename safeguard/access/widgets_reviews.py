@@ -1,0 +1,1 @@
+"""Dashboard widgets about access reviews: progress and open findings by kind."""

@@ -1,0 +1,1 @@
+"""Daily chores of the workforce app: overdue workflow tasks."""

@@ -1,0 +1,183 @@
+"""Writing the roster: one function every source goes through (roster file, SCIM, the person form), so that
+every change is validated, audited and classified the same way, and opens the same joiner, mover or leaver
+workflow.
+
+A change is classified by comparing the person before and after:
+- joiner: a new person who is not terminated, or a terminated person who comes back (rehire);
+- leaver: a termination time appears (future ones too: the workflow opens on notice, its clock starts then);
+- mover: department, job role or manager changes for someone who stays;
+- update: anything else (a corrected email, a new name); unchanged: nothing differs.
+A person added already terminated is a leaver only if their termination is recent (LEAVER_LOOKBACK): an HR
+export that lists people who left years ago must not open a workflow for each of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils import timezone
+
+from safeguard.core.audit import Actor, audit_record, field_changes, snapshot
+from safeguard.core.models import Organization
+from safeguard.core.services.errors import ServiceError
+from safeguard.core.services.evaluation import request_evaluation_on_commit
+from safeguard.workforce.models import Person, WorkerType, Workflow
+
+PERSON_FIELDS = (
+    "employee_id",
+    "given_name",
+    "family_name",
+    "email",
+    "user_name",
+    "external_id",
+    "department",
+    "job_role",
+    "manager",
+    "worker_type",
+    "hire_date",
+    "termination_at",
+    "status",
+)
+MOVER_FIELDS = ("department", "job_role", "manager")
+LEAVER_LOOKBACK = timedelta(days=90)
+Kind = Workflow.Kind
+
+
+@dataclass(frozen=True)
+class RosterChange:
+    """What a write did to a person: joiner, mover, leaver, update or unchanged, and the fields that changed."""
+
+    kind: str
+    changes: dict[str, list[Any]] = field(default_factory=dict)
+
+    @property
+    def opens_workflow(self) -> bool:
+        return self.kind in Kind.values
+
+
+def derive_status(values: dict[str, Any], now: datetime) -> str:
+    """Terminated once the termination time has passed; otherwise what the source says (active or on leave)."""
+    termination_at = values.get("termination_at")
+    if termination_at is not None and termination_at <= now:
+        return Person.Status.TERMINATED
+    status = values.get("status") or Person.Status.ACTIVE
+    return Person.Status.ACTIVE if status == Person.Status.TERMINATED else status
+
+
+def person_errors(values: dict[str, Any], *, current: Person | None = None) -> dict[str, str]:
+    """Every problem with a person's values, by field; shared by the form, the roster import and SCIM."""
+    errors: dict[str, str] = {}
+    employee_id = str(values.get("employee_id", current.employee_id if current else "") or "").strip()
+    if not employee_id:
+        errors["employee_id"] = "Give the employee id: it is how the roster recognises a person."
+    elif len(employee_id) > 64:
+        errors["employee_id"] = "An employee id has at most 64 characters."
+    email = values.get("email")
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            errors["email"] = f"{email!r} is not an email address."
+    for name, limit in (("given_name", 100), ("family_name", 100), ("department", 100), ("job_role", 100)):
+        if len(str(values.get(name) or "")) > limit:
+            errors[name] = f"At most {limit} characters."
+    if "worker_type" in values and values["worker_type"] not in WorkerType.values:
+        errors["worker_type"] = f"Use one of {', '.join(WorkerType.values)}."
+    if "status" in values and values["status"] and values["status"] not in Person.Status.values:
+        errors["status"] = f"Use one of {', '.join(Person.Status.values)}."
+    hire_date: date | None = values.get("hire_date", current.hire_date if current else None)
+    termination_at: datetime | None = values.get("termination_at", current.termination_at if current else None)
+    if hire_date and termination_at and timezone.localdate(termination_at) < hire_date:
+        field_name = "termination_at" if "termination_at" in values else "hire_date"
+        errors[field_name] = (
+            f"The termination ({timezone.localdate(termination_at)}) is before the hire date ({hire_date})."
+        )
+    manager = values.get("manager")
+    if manager is not None and current is not None and manager.pk == current.pk:
+        errors["manager"] = "A person cannot be their own manager."
+    return errors
+
+
+def classify(before: dict[str, Any] | None, after: dict[str, Any], now: datetime) -> RosterChange:
+    if before is None:
+        termination_at = after.get("termination_at")
+        if termination_at is None:
+            return RosterChange(Kind.JOINER)
+        if termination_at > now - LEAVER_LOOKBACK:
+            return RosterChange(Kind.LEAVER)
+        return RosterChange("update")
+    changes = field_changes(before, after)
+    if not changes:
+        return RosterChange("unchanged")
+    if before.get("termination_at") is None and after.get("termination_at") is not None:
+        return RosterChange(Kind.LEAVER, changes)
+    if before.get("termination_at") is not None and after.get("termination_at") is None:
+        return RosterChange(Kind.JOINER, changes)  # a rehire
+    if after.get("termination_at") is None and any(name in changes for name in MOVER_FIELDS):
+        return RosterChange(Kind.MOVER, changes)
+    return RosterChange("update", changes)
+
+
+def person_write(
+    *,
+    organization: Organization,
+    actor: Actor,
+    person: Person | None,
+    values: dict[str, Any],
+    source: str,
+    trigger: str,
+    open_workflows: bool = True,
+    now: datetime | None = None,
+) -> tuple[Person, RosterChange]:
+    """Create (person=None) or update a person with `values` (only the fields given change), audit it and open
+    the workflow the change calls for. `open_workflows=False` records people without workflows (an initial
+    load of the roster)."""
+    now = now or timezone.now()
+    unknown = set(values) - set(PERSON_FIELDS)
+    if unknown:
+        raise ServiceError(f"Unknown person fields: {', '.join(sorted(unknown))}.")
+    ServiceError.raise_first(person_errors(values, current=person))
+    with transaction.atomic():
+        before = snapshot(person, PERSON_FIELDS) if person is not None else None
+        if person is None:
+            person = Person(organization=organization, source=source)
+        elif person.organization_id != organization.pk:
+            raise ServiceError("No such person.")
+        for name, value in values.items():
+            setattr(person, name, value.strip() if isinstance(value, str) else value)
+        person.status = derive_status(snapshot(person, PERSON_FIELDS), now)
+        after = snapshot(person, PERSON_FIELDS)
+        change = classify(before, after, now)
+        if change.kind == "unchanged":
+            return person, change
+        person.source = source
+        person.updated_at = now
+        person.save()
+        audit_record(
+            actor=actor,
+            action="workforce.person.created" if before is None else "workforce.person.updated",
+            organization=organization,
+            target=person,
+            changes=field_changes(before or {}, after),
+        )
+        from safeguard.workforce.services.workflows import leaver_retime, workflow_open
+
+        if change.kind == "update" and "termination_at" in change.changes:
+            leaver_retime(organization=organization, actor=actor, person=person, now=now)
+        elif open_workflows and change.opens_workflow:
+            workflow_open(
+                organization=organization,
+                actor=actor,
+                person=person,
+                kind=change.kind,
+                trigger=trigger,
+                changes=change.changes,
+                now=now,
+            )
+        request_evaluation_on_commit(organization, "workforce.person_changed")
+    return person, change

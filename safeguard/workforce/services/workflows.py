@@ -1,0 +1,209 @@
+"""Opening joiner, mover and leaver workflows with their tasks.
+
+The workforce app plans the people-side steps (manager authorization, policy acknowledgements, training before
+access, recovering issued items); other apps add theirs through planning.task_planner (the access app adds
+clearance by role profile, provisioning, access changes and one deprovisioning task per account).
+A leaver's deprovisioning tasks are due `sla_hours` after the termination time, the target in force when the
+workflow opened (WorkforceSettings.leaver_sla_hours, 24 by default).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from safeguard.core.audit import Actor, audit_record
+from safeguard.core.models import Organization
+from safeguard.workforce.models import IssuedItem, Person, Workflow, WorkflowTask
+from safeguard.workforce.planning import TaskSpec, planners, task_planner
+from safeguard.workforce.queries import user_for_person, workforce_settings
+
+Kind = Workflow.Kind
+TaskKind = WorkflowTask.Kind
+TASK_ORDER = list(TaskKind.values)  # authorize, clearance, acknowledgements, training, provisioning, …
+PROPOSED_RULE_SLA_HOURS = 1  # the 2025 proposed rule's target for ending a leaver's access
+
+
+def workflow_open(
+    *,
+    organization: Organization,
+    actor: Actor,
+    person: Person,
+    kind: str,
+    trigger: str,
+    changes: dict[str, Any] | None = None,
+    now: datetime | None = None,
+) -> Workflow:
+    """Open a workflow for a roster change and plan its tasks; an open workflow of the same kind is reused."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        settings = workforce_settings(organization)
+        if kind == Kind.LEAVER:
+            # A leaver's joiner or mover steps no longer make sense: they are cancelled, with the reason.
+            for stale in Workflow.objects.filter(
+                person=person, status=Workflow.Status.OPEN, kind__in=(Kind.JOINER, Kind.MOVER)
+            ):
+                workflow_cancel(
+                    organization=organization, actor=actor, workflow=stale, reason="The person left.", now=now
+                )
+        existing = Workflow.objects.filter(person=person, kind=kind, status=Workflow.Status.OPEN).first()
+        if existing is not None and kind != Kind.MOVER:
+            return existing
+        workflow = Workflow.objects.create(
+            organization=organization,
+            person=person,
+            kind=kind,
+            trigger=trigger[:200],
+            changes=changes or {},
+            termination_at=person.termination_at if kind == Kind.LEAVER else None,
+            sla_hours=settings.leaver_sla_hours if kind == Kind.LEAVER else None,
+            opened_at=now,
+            opened_by=actor.user,
+        )
+        specs: list[TaskSpec] = []
+        for planner in planners():
+            specs.extend(planner(workflow))
+        specs.sort(key=lambda spec: TASK_ORDER.index(spec.kind))  # stable: each planner's order within a kind
+        WorkflowTask.objects.bulk_create(
+            [
+                WorkflowTask(
+                    organization=organization,
+                    workflow=workflow,
+                    kind=spec.kind,
+                    position=position,
+                    title=spec.title[:300],
+                    detail=spec.detail,
+                    subject_key=spec.subject_key,
+                    assignee=spec.assignee,
+                    due_at=spec.due_at,
+                    status=spec.status,
+                )
+                for position, spec in enumerate(specs)
+            ]
+        )
+        audit_record(
+            actor=actor,
+            action="workforce.workflow.opened",
+            organization=organization,
+            target=workflow,
+            changes={
+                "person": [None, str(person.public_id)],
+                "kind": [None, kind],
+                "trigger": [None, workflow.trigger],
+                "tasks": [None, len(specs)],
+                "termination_at": [None, workflow.termination_at],
+                "sla_hours": [None, workflow.sla_hours],
+            },
+        )
+    return workflow
+
+
+def workflow_cancel(
+    *, organization: Organization, actor: Actor, workflow: Workflow, reason: str, now: datetime | None = None
+) -> Workflow:
+    now = now or timezone.now()
+    with transaction.atomic():
+        workflow.status = Workflow.Status.CANCELLED
+        workflow.closed_at = now
+        workflow.cancel_reason = reason
+        workflow.save(update_fields=["status", "closed_at", "cancel_reason"])
+        audit_record(
+            actor=actor,
+            action="workforce.workflow.cancelled",
+            organization=organization,
+            target=workflow,
+            changes={"status": [Workflow.Status.OPEN, Workflow.Status.CANCELLED], "reason": [None, reason]},
+        )
+    return workflow
+
+
+def leaver_retime(*, organization: Organization, actor: Actor, person: Person, now: datetime | None = None) -> None:
+    """The termination time of a leaver was corrected: the open workflow's clock and due times follow it, and
+    measured delays are measured again."""
+    with transaction.atomic():
+        workflow = (
+            Workflow.objects.filter(person=person, kind=Kind.LEAVER)
+            .exclude(status=Workflow.Status.CANCELLED)
+            .order_by("-opened_at")
+            .first()
+        )
+        if workflow is None or person.termination_at is None or workflow.termination_at == person.termination_at:
+            return
+        before = workflow.termination_at
+        workflow.termination_at = person.termination_at
+        workflow.save(update_fields=["termination_at"])
+        due = person.termination_at + timedelta(hours=workflow.sla_hours or 24)
+        for task in WorkflowTask.objects.filter(workflow=workflow, kind=TaskKind.DEPROVISION):
+            task.due_at = due
+            if task.effective_at is not None:
+                task.elapsed_seconds = int((task.effective_at - person.termination_at).total_seconds())
+            task.save(update_fields=["due_at", "elapsed_seconds"])
+        audit_record(
+            actor=actor,
+            action="workforce.workflow.retimed",
+            organization=organization,
+            target=workflow,
+            changes={"termination_at": [before, person.termination_at]},
+        )
+
+
+@task_planner
+def people_steps(workflow: Workflow) -> list[TaskSpec]:
+    """The workforce app's own steps of each kind of workflow."""
+    person, organization = workflow.person, workflow.organization
+    settings = workforce_settings(organization)
+    manager_user = user_for_person(organization, person.manager)
+    if workflow.kind == Kind.JOINER:
+        due = workflow.opened_at + timedelta(days=settings.joiner_due_days)
+        who = f"{person.manager.full_name} (manager)" if person.manager else "the manager"
+        return [
+            TaskSpec(
+                TaskKind.AUTHORIZE,
+                f"{who} authorizes {person.full_name}'s access to ePHI",
+                "Approve the access the role profile gives, or record what differs and why.",
+                assignee=manager_user,
+                due_at=due,
+            ),
+            TaskSpec(TaskKind.ACK_SANCTION, f"{person.full_name} acknowledges the sanction policy", due_at=due),
+            TaskSpec(TaskKind.ACK_SECURITY, f"{person.full_name} acknowledges the security policies", due_at=due),
+            TaskSpec(
+                TaskKind.TRAINING,
+                f"{person.full_name} completes the required security training",
+                "Required before any access to ePHI systems is provisioned, unless the security official approves "
+                "a recorded exception.",
+                due_at=due,
+            ),
+        ]
+    if workflow.kind == Kind.MOVER:
+        due = workflow.opened_at + timedelta(days=settings.mover_due_days)
+        return [
+            TaskSpec(
+                TaskKind.AUTHORIZE,
+                f"The new manager authorizes {person.full_name}'s access for the new role",
+                assignee=manager_user,
+                due_at=due,
+            )
+        ]
+    # A leaver: every item issued and not yet recovered, or one task confirming there is nothing to recover.
+    due = (workflow.termination_at or workflow.opened_at) + timedelta(hours=workflow.sla_hours or 24)
+    items = IssuedItem.objects.filter(person=person, recovered_at__isnull=True).order_by("kind", "label")
+    specs = [
+        TaskSpec(
+            TaskKind.RECOVER,
+            f"Recover {item.get_kind_display().lower()} {item.label}",
+            subject_key=f"item:{item.pk}",
+            due_at=due,
+        )
+        for item in items
+    ]
+    return specs or [
+        TaskSpec(
+            TaskKind.RECOVER,
+            f"Recover any badge, key or device issued to {person.full_name}",
+            "No issued items are recorded for this person: confirm nothing is outstanding.",
+            due_at=due,
+        )
+    ]

@@ -1,0 +1,1 @@
+"""Dashboard widgets of the workforce app: leaver SLA performance."""

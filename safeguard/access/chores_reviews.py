@@ -1,0 +1,1 @@
+"""Daily chores of access reviews: overdue revocations."""

@@ -276,10 +276,13 @@ class LocalTimeError(ValueError):
 
 
 def aware(moment: datetime, zone: ZoneInfo) -> datetime:
-    """A wall-clock time read in `zone` (an explicit offset wins). A time skipped by a daylight-saving change
-    is refused; one that happens twice is refused too, as guessing would shift a measured delay by an hour."""
+    """A wall-clock time read in `zone` (an explicit offset wins), in UTC. A time skipped by a daylight-saving
+    change is refused; one that happens twice is refused too, as guessing would shift a measured delay by an hour.
+
+    UTC because Python subtracts two datetimes of the same tzinfo by their wall clocks: 03:30 EDT − 01:30 EST on
+    the spring-forward day would come out as two hours instead of one."""
     if moment.tzinfo is not None:
-        return moment
+        return moment.astimezone(UTC)
     first, second = moment.replace(tzinfo=zone, fold=0), moment.replace(tzinfo=zone, fold=1)
     if first.utcoffset() != second.utcoffset():
         if _round_trips(first, zone):
@@ -290,7 +293,7 @@ def aware(moment: datetime, zone: ZoneInfo) -> datetime:
         raise LocalTimeError(
             f"{moment:%Y-%m-%d %H:%M} does not exist in {zone.key} (clocks go forward): check the time."
         )
-    return first
+    return first.astimezone(UTC)
 
 
 def _round_trips(moment: datetime, zone: ZoneInfo) -> bool:
@@ -300,7 +303,7 @@ def _round_trips(moment: datetime, zone: ZoneInfo) -> bool:
 
 def end_of_day(day: date, zone: ZoneInfo) -> datetime:
     """When a date given without a time is taken to end: a termination "on" a day takes effect that evening."""
-    return datetime.combine(day, time(23, 59), tzinfo=zone)
+    return datetime.combine(day, time(23, 59), tzinfo=zone).astimezone(UTC)
 
 
 # ---- the registry ----------------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from safeguard.access import (  # noqa: F401
     chores,
     chores_reviews,
     planning,
+    portability,
     widgets_accounts,
     widgets_reviews,
 )

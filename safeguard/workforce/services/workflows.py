@@ -13,18 +13,64 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 
-from safeguard.core.audit import Actor, audit_record
+from safeguard.core.audit import Actor, audit_record, field_changes, snapshot
 from safeguard.core.models import Organization
-from safeguard.workforce.models import IssuedItem, Person, Workflow, WorkflowTask
+from safeguard.core.services.errors import ServiceError
+from safeguard.core.services.evaluation import request_evaluation_on_commit
+from safeguard.workforce.models import IssuedItem, Person, Workflow, WorkflowTask, WorkforceSettings
 from safeguard.workforce.planning import TaskSpec, planners, task_planner
 from safeguard.workforce.queries import user_for_person, workforce_settings
+from safeguard.workforce.services.tasks import elapsed_seconds
 
 Kind = Workflow.Kind
 TaskKind = WorkflowTask.Kind
 TASK_ORDER = list(TaskKind.values)  # authorize, clearance, acknowledgements, training, provisioning, …
 PROPOSED_RULE_SLA_HOURS = 1  # the 2025 proposed rule's target for ending a leaver's access
+SETTINGS_FIELDS = ("leaver_sla_hours", "joiner_due_days", "mover_due_days")
+SETTINGS_LIMITS = {
+    "leaver_sla_hours": (1, 720, "hours"),  # at most 30 days: a longer target is no target
+    "joiner_due_days": (1, 365, "days"),
+    "mover_due_days": (1, 365, "days"),
+}
+
+
+# ---- reads the pages and the API share ------------------------------------------------------------------------
+
+
+def workflows_listed(
+    organization: Organization, *, kind: str = "", status: str = "", overdue: bool = False, now: datetime | None = None
+) -> QuerySet[Workflow]:
+    """Workflows with their task counts and next due time, in one query; `overdue` keeps those with an open task
+    past its due time."""
+    now = now or timezone.now()
+    open_task = Q(tasks__status=WorkflowTask.Status.OPEN)
+    rows = (
+        Workflow.objects.filter(organization=organization)
+        .select_related("person")
+        .annotate(
+            open_tasks=Count("tasks", filter=open_task),
+            total_tasks=Count("tasks"),
+            next_due_at=Min("tasks__due_at", filter=open_task),
+        )
+    )
+    if kind:
+        rows = rows.filter(kind=kind)
+    if status:
+        rows = rows.filter(status=status)
+    if overdue:
+        rows = rows.filter(next_due_at__lt=now)
+    return rows.order_by("-opened_at", "-pk")
+
+
+def workflow_tasks(workflow: Workflow) -> QuerySet[WorkflowTask]:
+    return workflow.tasks.select_related("assignee", "completed_by", "waived_by").order_by("position", "pk")
+
+
+def is_overdue(task: WorkflowTask, now: datetime) -> bool:
+    return task.status == WorkflowTask.Status.OPEN and task.due_at is not None and task.due_at < now
 
 
 def workflow_open(
@@ -139,7 +185,7 @@ def leaver_retime(*, organization: Organization, actor: Actor, person: Person, n
         for task in WorkflowTask.objects.filter(workflow=workflow, kind=TaskKind.DEPROVISION):
             task.due_at = due
             if task.effective_at is not None:
-                task.elapsed_seconds = int((task.effective_at - person.termination_at).total_seconds())
+                task.elapsed_seconds = elapsed_seconds(person.termination_at, task.effective_at)
             task.save(update_fields=["due_at", "elapsed_seconds"])
         audit_record(
             actor=actor,
@@ -207,3 +253,32 @@ def people_steps(workflow: Workflow) -> list[TaskSpec]:
             due_at=due,
         )
     ]
+
+
+def workforce_settings_update(*, organization: Organization, actor: Actor, **values: int) -> WorkforceSettings:
+    """Change the leaver target and the joiner and mover due days. Workflows already open keep the target they
+    opened with, so a measured delay is never judged against a target changed after the fact."""
+    unknown = set(values) - set(SETTINGS_FIELDS)
+    if unknown:
+        raise ServiceError(f"Unknown settings: {', '.join(sorted(unknown))}.")
+    for name, value in values.items():
+        low, high, unit = SETTINGS_LIMITS[name]
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ServiceError(f"Give a whole number of {unit} from {low} to {high}.", field=name)
+    with transaction.atomic():
+        settings, _ = WorkforceSettings.objects.select_for_update().get_or_create(organization=organization)
+        before = snapshot(settings, SETTINGS_FIELDS)
+        for name, value in values.items():
+            setattr(settings, name, value)
+        changes = field_changes(before, snapshot(settings, SETTINGS_FIELDS))
+        if changes:
+            settings.save()
+            audit_record(
+                actor=actor,
+                action="workforce.settings.updated",
+                organization=organization,
+                target=settings,
+                changes=changes,
+            )
+            request_evaluation_on_commit(organization, "workforce.settings_updated")
+    return settings

@@ -1,1 +1,578 @@
-"""The roster importer (HR export → people, with a change preview); registered with the core pipeline."""
+"""The roster importer (HR export → people, with a change preview); registered with the core pipeline.
+
+The file is the HR system's truth for the columns it has: a mapped column with an empty cell clears the field
+(an empty termination date for someone who had left is a rehire); an unmapped column leaves the field alone.
+Choices (worker type, status) given empty keep what the person had. People missing from the file are counted,
+never terminated: an export filtered by department must not turn into a wave of leavers.
+
+Checking loads the organization's people once and classifies every row exactly as person_write will, so the
+preview's joiners, movers and leavers are what the commit does; the commit writes managers before their reports
+so each person gets their final manager in one write.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from django.urls import reverse
+from django.utils import timezone
+
+from safeguard.core import tabular
+from safeguard.core.audit import Actor, jsonable
+from safeguard.core.imports import (
+    CheckedFile,
+    Column,
+    Importer,
+    ImportRefused,
+    LocalTimeError,
+    Outcome,
+    Tick,
+    aware,
+    choice_error,
+    end_of_day,
+    parse_choice,
+    parse_date,
+    parse_naive_datetime,
+    parse_yes_no,
+    register,
+)
+from safeguard.core.models import FileImport, Organization
+from safeguard.workforce.models import Person, RosterSource, WorkerType
+from safeguard.workforce.services.people import PERSON_FIELDS, classify, derive_status, person_errors, person_write
+from safeguard.workforce.services.roster import roster_source_remember_mapping
+
+KIND = "workforce.roster"
+PREVIEW_ROWS = 20
+CHANGED_FIRST = {"joiner": 0, "leaver": 1, "mover": 2, "update": 3, "unchanged": 4}
+ACTIONS = {"joiner": "Joiner", "mover": "Mover", "leaver": "Leaver", "update": "Update", "unchanged": "Unchanged"}
+WORKER_TYPE_WORDS = {
+    WorkerType.EMPLOYEE.value: ("full-time", "full time", "fulltime", "ft", "part-time", "part time", "parttime", "pt")
+    + ("regular", "staff", "per diem", "per-diem", "prn", "w2", "w-2", "seasonal"),
+    WorkerType.CONTRACTOR.value: ("contract", "agency", "agency temp", "temp", "consultant", "locum", "traveler")
+    + ("1099", "vendor", "contingent", "contingent worker"),
+    WorkerType.TRAINEE.value: ("intern", "resident", "fellow", "apprentice", "extern"),
+    WorkerType.VOLUNTEER.value: ("unpaid", "unpaid volunteer"),
+    WorkerType.STUDENT.value: ("student worker", "student intern"),
+}
+STATUS_WORDS = {
+    Person.Status.ACTIVE.value: ("a", "employed", "current", "working"),
+    Person.Status.LEAVE.value: ("l", "loa", "on loa", "leave of absence", "on leave of absence", "suspended"),
+    Person.Status.TERMINATED.value: ("t", "term", "termed", "separated", "inactive", "former", "left"),
+}
+WORKER_TYPE_ALIASES = {word: value for value, words in WORKER_TYPE_WORDS.items() for word in words}
+STATUS_ALIASES = {word: value for value, words in STATUS_WORDS.items() for word in words}
+LABELS = {
+    "employee_id": "employee id",
+    "given_name": "given name",
+    "family_name": "family name",
+    "email": "email",
+    "user_name": "user name",
+    "department": "department",
+    "job_role": "job role",
+    "manager": "manager",
+    "worker_type": "worker type",
+    "hire_date": "hire date",
+    "termination_at": "termination",
+    "status": "status",
+}
+
+
+@dataclass
+class RosterRow:
+    number: int
+    employee_id: str
+    person: Person | None  # the person already recorded under this employee id
+    values: dict[str, Any]  # person fields the file gives, the manager aside
+    manager_ref: str | None  # as written; None when the file has no manager column
+    manager_id: str | None = None  # the manager's employee id once resolved
+    kind: str = ""
+    compared: tuple[dict[str, Any], dict[str, Any]] = ({}, {})  # before and after, as person_write compares them
+
+
+@dataclass
+class RosterPlan:
+    source: RosterSource
+    now: datetime
+    rows: list[RosterRow]  # in writing order: every manager in the file before their reports
+    people: dict[str, Person]  # already recorded, by employee id
+
+
+def split_full_name(text: str) -> tuple[str, str]:
+    """(given, family) from "Family, Given" or "Given Family"."""
+    if "," in text:
+        family, _, given = text.partition(",")
+        return given.strip(), family.strip()
+    given, _, family = text.strip().rpartition(" ")
+    return (given.strip(), family) if given else (family, "")
+
+
+def termination_moment(day_text: str, clock_text: str, zone: ZoneInfo) -> tuple[datetime | None, dict[str, str]]:
+    """When a termination takes effect: a date alone at the end of that day, else the wall-clock time read in
+    `zone` (an explicit UTC offset wins); with the problem by column when it cannot be read."""
+    if not day_text:
+        if clock_text:
+            return None, {"termination_time": "A termination time needs its date: fill in the termination date."}
+        return None, {}
+    where = "termination_date"
+    if clock_text:
+        if "T" in day_text or " " in day_text:
+            return None, {where: "This date already holds a time: leave the termination time empty."}
+        where = "termination_time"
+        moment = parse_naive_datetime(f"{day_text} {clock_text}")
+        if moment is None:
+            bad = f"{day_text!r} is not a date" if parse_date(day_text) is None else f"{clock_text!r} is not a time"
+            return None, {where: f"{bad}: write dates as YYYY-MM-DD (or MM/DD/YYYY), times as 17:30 or 5:30 PM."}
+    else:
+        day = parse_date(day_text) if "T" not in day_text and " " not in day_text else None
+        if day is not None:
+            return end_of_day(day, zone), {}
+        moment = parse_naive_datetime(day_text)
+        if moment is None:
+            return None, {where: f"{day_text!r} is not a date: write it as YYYY-MM-DD (or MM/DD/YYYY)."}
+    try:
+        return aware(moment, zone), {}
+    except LocalTimeError as error:
+        return None, {where: str(error)}
+
+
+class RosterImporter(Importer):
+    kind = KIND
+    label = "Workforce roster"
+    max_rows = 50_000
+    preview_template = "workforce/roster_preview.html"
+    columns = (
+        Column(
+            "employee_id",
+            "Employee ID",
+            required=True,
+            aliases=(
+                "employee_number",
+                "employee_no",
+                "emp",
+                "emp_id",
+                "emp_no",
+                "worker_id",
+                "staff_id",
+                "person_number",
+            ),
+        ),
+        Column("given_name", "Given name", aliases=("first_name", "first", "forename", "legal_first_name")),
+        Column("family_name", "Family name", aliases=("last_name", "last", "surname", "legal_last_name")),
+        Column("full_name", "Full name", aliases=("name", "employee_name", "worker_name", "display_name")),
+        Column("email", "Work email", aliases=("email_address", "work_email_address", "business_email", "e_mail")),
+        Column("user_name", "User name", aliases=("username", "login", "user_id", "network_id", "upn")),
+        Column("department", "Department", aliases=("dept", "department_name", "home_department", "unit")),
+        Column("job_role", "Job role", aliases=("job_title", "title", "position", "role", "position_title", "job")),
+        Column(
+            "manager",
+            "Manager (employee ID or email)",
+            aliases=("manager_id", "supervisor", "supervisor_id", "manager_employee_id", "reports_to", "manager_email"),
+        ),
+        Column(
+            "worker_type",
+            "Worker type",
+            aliases=("employee_type", "employment_type", "worker_category", "type", "employee_class"),
+        ),
+        Column("hire_date", "Hire date", aliases=("start_date", "date_of_hire", "original_hire_date", "hired")),
+        Column(
+            "termination_date",
+            "Termination date",
+            aliases=("term_date", "termination", "end_date", "separation_date", "last_day", "termination_date_time"),
+        ),
+        Column("termination_time", "Termination time", aliases=("term_time", "end_time", "separation_time")),
+        Column("status", "Status", aliases=("employment_status", "employee_status", "worker_status")),
+    )
+
+    # ---- options and mapping ----
+
+    def _source(self, organization: Organization, options: dict[str, Any]) -> RosterSource:
+        try:
+            public_id = UUID(str(options.get("source") or ""))
+        except ValueError:
+            raise ImportRefused("Choose the roster source the file comes from.") from None
+        source = RosterSource.objects.filter(organization=organization, public_id=public_id).first()
+        if source is None:
+            raise ImportRefused("No such roster source in this organization.")
+        return source
+
+    def clean_options(self, organization: Organization, options: dict[str, Any]) -> dict[str, Any]:
+        source = self._source(organization, options)
+        initial = options.get("initial_load")
+        if initial is None or initial == "":
+            initial = not Person.objects.filter(organization=organization).exists()
+        elif not isinstance(initial, bool):
+            initial = parse_yes_no(str(initial))
+            if initial is None:
+                raise ImportRefused("Say whether this is the initial load: yes or no.")
+        return {"source": str(source.public_id), "initial_load": initial}
+
+    def describe(self, organization: Organization, options: dict[str, Any]) -> str:
+        try:
+            return f"Roster from {self._source(organization, options).name}"
+        except ImportRefused:
+            return "Roster"
+
+    def saved_mapping(self, organization: Organization, options: dict[str, Any]) -> dict[str, str]:
+        return dict(self._source(organization, options).mapping)
+
+    def save_mapping(self, organization: Organization, options: dict[str, Any], mapping: dict[str, str]) -> None:
+        source = self._source(organization, options)
+        roster_source_remember_mapping(organization=organization, source=source, mapping=mapping)
+
+    def back_url(self, organization: Organization, job: FileImport) -> str:
+        return reverse("workforce:person_list", args=[organization.slug])
+
+    # ---- checking ----
+
+    def check(
+        self,
+        organization: Organization,
+        table: tabular.Table,
+        mapping: dict[str, str],
+        options: dict[str, Any],
+        tick: Tick,
+    ) -> CheckedFile:
+        source = self._source(organization, options)
+        zone = ZoneInfo(source.time_zone)
+        now = timezone.now()
+        known = list(Person.objects.filter(organization=organization))
+        by_pk = {person.pk: person for person in known}
+        for person in known:  # so person_write's snapshot finds the manager without a query
+            if person.manager_id:
+                person.manager = by_pk.get(person.manager_id)
+        people = {person.employee_id: person for person in known}
+        reader = self.reader(table.headers, mapping)
+        rows: dict[str, RosterRow] = {}
+        problems: dict[int, dict[str, str]] = defaultdict(dict)
+        for done, raw in enumerate(table.rows, start=1):
+            cells = reader.cells(raw)
+            row, found = self._row(raw.number, cells, people, zone)
+            first = rows.get(row.employee_id)
+            if first is not None:
+                found.setdefault("employee_id", f"Employee ID {row.employee_id} is already on row {first.number}.")
+            elif row.employee_id:
+                rows[row.employee_id] = row
+            if found:
+                problems[row.number].update(found)
+            tick(done)
+        _check_user_names(rows, people, problems)
+        _resolve_managers(rows, people, problems)
+        _check_cycles(rows, people, by_pk, problems)
+        checked = CheckedFile()
+        for number in sorted(problems):
+            checked.errors.extend(reader.errors(number, problems[number]))
+        clean = [row for row in rows.values() if row.number not in problems]
+        _classify(clean, by_pk, now)
+        _summarise(checked, clean, people, rows, len(problems), options)
+        checked.preview = _preview(clean, self.names, table, reader, zone)
+        checked.plan = RosterPlan(source=source, now=now, rows=_managers_first(clean), people=people)
+        return checked
+
+    def _row(
+        self, number: int, cells: dict[str, str], people: dict[str, Person], zone: ZoneInfo
+    ) -> tuple[RosterRow, dict[str, str]]:
+        employee_id = cells.get("employee_id", "")
+        person = people.get(employee_id)
+        values: dict[str, Any] = {"employee_id": employee_id}
+        found: dict[str, str] = {}
+        values.update(_names(cells))
+        for name in ("email", "user_name", "department", "job_role"):
+            if name in cells:
+                values[name] = cells[name]
+        if len(values.get("user_name", "")) > 200:
+            found["user_name"] = "At most 200 characters."
+        if cells.get("worker_type"):
+            worker_type = parse_choice(cells["worker_type"], WorkerType, WORKER_TYPE_ALIASES)
+            if worker_type is None:
+                found["worker_type"] = choice_error(cells["worker_type"], "worker type", WorkerType)
+            else:
+                values["worker_type"] = worker_type
+        if cells.get("status"):
+            status = parse_choice(cells["status"], Person.Status, STATUS_ALIASES)
+            if status is None:
+                found["status"] = choice_error(cells["status"], "status", Person.Status)
+            else:
+                values["status"] = status
+        if "hire_date" in cells:
+            values["hire_date"] = parse_date(cells["hire_date"])
+            if cells["hire_date"] and values["hire_date"] is None:
+                found["hire_date"] = f"{cells['hire_date']!r} is not a date: write it as YYYY-MM-DD (or MM/DD/YYYY)."
+                del values["hire_date"]
+        if "termination_date" in cells or "termination_time" in cells:
+            moment, trouble = termination_moment(
+                cells.get("termination_date", ""), cells.get("termination_time", ""), zone
+            )
+            if trouble:
+                found.update(trouble)
+            else:
+                values["termination_at"] = moment
+        speaks = "termination_date" in cells or "termination_time" in cells
+        terminated = values.get("termination_at") if speaks else (person.termination_at if person else None)
+        unreadable = "termination_date" in found or "termination_time" in found
+        if values.get("status") == Person.Status.TERMINATED and terminated is None and not unreadable:
+            found["status"] = "The status says terminated but no termination date is given: add the date they left."
+        for name, message in person_errors(values, current=person).items():
+            found.setdefault(_column_of(name, cells), message)
+        hired = values.get("hire_date", person.hire_date if person else None)
+        ended = values["termination_at"].astimezone(zone).date() if values.get("termination_at") else None
+        if hired and ended and ended < hired:  # on the calendar of the zone the termination was written in
+            message = f"The termination ({ended}) is before the hire date ({hired})."
+            found.setdefault(_column_of("termination_at", cells), message)
+        row = RosterRow(number, employee_id, person, values, cells.get("manager") if "manager" in cells else None)
+        return row, found
+
+    # ---- writing ----
+
+    def apply(
+        self,
+        organization: Organization,
+        actor: Actor,
+        checked: CheckedFile,
+        options: dict[str, Any],
+        file_name: str,
+    ) -> Outcome:
+        plan: RosterPlan = checked.plan
+        written: dict[str, Person] = {}
+        created = updated = opened = 0
+        open_workflows = not options.get("initial_load", False)
+        trigger = f"Roster import {file_name} ({plan.source.name})"
+        for row in plan.rows:
+            values = dict(row.values)
+            if row.manager_ref is not None:
+                key = row.manager_id
+                values["manager"] = (written.get(key) or plan.people.get(key)) if key else None
+            person, change = person_write(
+                organization=organization,
+                actor=actor,
+                person=row.person,
+                values=values,
+                source=Person.Source.ROSTER,
+                trigger=trigger,
+                open_workflows=open_workflows,
+                now=plan.now,
+            )
+            written[row.employee_id] = person
+            if change.kind != "unchanged":
+                created, updated = (created + 1, updated) if row.person is None else (created, updated + 1)
+            opened += int(open_workflows and change.opens_workflow)
+        return Outcome(
+            created=created,
+            updated=updated,
+            result={"source": str(plan.source.public_id), "workflows_opened": opened},
+        )
+
+
+def _names(cells: dict[str, str]) -> dict[str, str]:
+    parts = [name for name in ("given_name", "family_name") if name in cells]
+    if any(cells[name] for name in parts) or (parts and "full_name" not in cells):
+        return {name: cells[name] for name in parts}
+    if "full_name" in cells:
+        given, family = split_full_name(cells["full_name"])
+        return {"given_name": given, "family_name": family}
+    return {}
+
+
+def _column_of(name: str, cells: dict[str, str]) -> str:
+    """The file's column a person field came from, to report its problem there."""
+    if name == "termination_at":
+        return "termination_date" if "termination_date" in cells else "termination_time"
+    if name in ("given_name", "family_name") and name not in cells and "full_name" in cells:
+        return "full_name"
+    return name
+
+
+def _check_user_names(rows: dict[str, RosterRow], people: dict[str, Person], problems: dict) -> None:
+    """Two people may not share a login name (the database refuses it, case aside)."""
+    owners = {p.user_name.lower(): p.employee_id for p in people.values() if p.user_name and p.employee_id not in rows}
+    for row in rows.values():
+        user_name = row.values.get("user_name", row.person.user_name if row.person else "")
+        if not user_name:
+            continue
+        other = owners.setdefault(user_name.lower(), row.employee_id)
+        if other != row.employee_id:
+            where = f"row {rows[other].number}" if other in rows else "already on the roster"
+            problems[row.number].setdefault("user_name", f"The user name {user_name!r} is {other}'s ({where}).")
+
+
+def _resolve_managers(rows: dict[str, RosterRow], people: dict[str, Person], problems: dict) -> None:
+    """Each manager by employee id, else by email, among the people the roster will hold after this file."""
+    emails: dict[str, set[str]] = defaultdict(set)
+    for person in people.values():
+        if person.email and person.employee_id not in rows:
+            emails[person.email.lower()].add(person.employee_id)
+    for row in rows.values():
+        email = row.values.get("email", row.person.email if row.person else "")
+        if email:
+            emails[email.lower()].add(row.employee_id)
+    for row in rows.values():
+        ref = row.manager_ref
+        if not ref:
+            continue
+        if ref in rows or ref in people:
+            key = ref
+        elif len(emails.get(ref.lower(), ())) == 1:
+            key = next(iter(emails[ref.lower()]))
+        elif ref.lower() in emails:
+            problems[row.number]["manager"] = f"Several people have the email {ref}: give the manager's employee ID."
+            continue
+        else:
+            problems[row.number]["manager"] = (
+                f"The manager {ref} is not on the roster: neither in this file nor among the people already recorded."
+            )
+            continue
+        if key == row.employee_id:
+            problems[row.number]["manager"] = "A person cannot be their own manager."
+            continue
+        row.manager_id = key
+
+
+def _check_cycles(rows: dict[str, RosterRow], people: dict[str, Person], by_pk: dict, problems: dict) -> None:
+    """A chain of managers must end: A reporting to B who reports to A is refused on each row of the loop."""
+
+    def manager_of(employee_id: str) -> str | None:
+        row = rows.get(employee_id)
+        if row is not None and row.manager_ref is not None:
+            return row.manager_id
+        person = row.person if row is not None else people.get(employee_id)
+        manager = by_pk.get(person.manager_id) if person and person.manager_id else None
+        return manager.employee_id if manager else None
+
+    settled: set[str] = set()
+    for start in rows:
+        path: list[str] = []
+        at: dict[str, int] = {}
+        current: str | None = start
+        while current is not None and current not in settled:
+            if current in at:
+                loop = [*path[at[current] :], current]
+                for member in loop[:-1]:
+                    if member in rows:
+                        text = " → ".join(loop)
+                        problems[rows[member].number].setdefault(
+                            "manager", f"Managers go round in a circle ({text}): someone in it must report elsewhere."
+                        )
+                break
+            at[current] = len(path)
+            path.append(current)
+            current = manager_of(current)
+        settled.update(path)
+
+
+def _state(person: Person, by_pk: dict[int, Person]) -> dict[str, Any]:
+    """A person as person_write compares them, with the manager by employee id (a new one has no key yet)."""
+    state = {name: getattr(person, name) for name in PERSON_FIELDS if name != "manager"}
+    manager = by_pk.get(person.manager_id) if person.manager_id else None
+    state["manager"] = manager.employee_id if manager else None
+    return state
+
+
+def _classify(rows: list[RosterRow], by_pk: dict[int, Person], now: datetime) -> None:
+    newcomer = _state(Person(), by_pk)
+    for row in rows:
+        before = _state(row.person, by_pk) if row.person else newcomer
+        after = {**before, **row.values}
+        if row.manager_ref is not None:
+            after["manager"] = row.manager_id
+        after["status"] = derive_status(after, now)
+        row.kind = classify(before if row.person else None, after, now).kind
+        row.compared = (before, after)
+
+
+def _changes(row: RosterRow, zone: ZoneInfo) -> list[str]:
+    before, after = row.compared
+    return [
+        f"{LABELS[name]}: {_shown(before[name], zone)} → {_shown(after[name], zone)}"
+        for name in PERSON_FIELDS
+        if name in LABELS and jsonable(before[name]) != jsonable(after[name])
+    ]
+
+
+def _shown(value: Any, zone: ZoneInfo) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, datetime):
+        return value.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _summarise(
+    checked: CheckedFile,
+    clean: list[RosterRow],
+    people: dict[str, Person],
+    rows: dict[str, RosterRow],
+    in_error: int,
+    options: dict[str, Any],
+) -> None:
+    kinds: dict[str, int] = defaultdict(int)
+    for row in clean:
+        kinds["former" if row.kind == "update" and row.person is None else row.kind] += 1
+    absent = sum(
+        1
+        for person in people.values()
+        if person.employee_id not in rows and person.status != Person.Status.TERMINATED and not person.scim_deleted
+    )
+    workflows = 0 if options.get("initial_load") else kinds["joiner"] + kinds["mover"] + kinds["leaver"]
+    checked.count("joiners", "Joiners", kinds["joiner"])
+    checked.count("movers", "Movers (department, job role or manager changed)", kinds["mover"])
+    checked.count("leavers", "Leavers", kinds["leaver"])
+    checked.count("updated", "Other changes (name, email, dates, status)", kinds["update"])
+    checked.count("former", "People who left over 90 days ago, recorded without a workflow", kinds["former"])
+    checked.count("unchanged", "Unchanged", kinds["unchanged"])
+    checked.count("errors", "Rows in error", in_error)
+    checked.count("absent", "Active people not in this file (left as they are, never terminated by omission)", absent)
+    label = "Workflows to open" + (" (initial load: none are opened)" if options.get("initial_load") else "")
+    checked.count("workflows", label, workflows)
+
+
+def _preview(
+    clean: list[RosterRow], names: tuple[str, ...], table: tabular.Table, reader: Any, zone: ZoneInfo
+) -> list[dict[str, Any]]:
+    shown = sorted(clean, key=lambda row: (CHANGED_FIRST.get(row.kind, 9), row.number))[:PREVIEW_ROWS]
+    by_number = {row.number: row for row in table.rows}
+    preview = []
+    for row in shown:
+        cells = reader.cells(by_number[row.number])
+        given, family = row.values.get("given_name"), row.values.get("family_name")
+        name = " ".join(part for part in (given, family) if part)
+        if not name and row.person is not None:
+            name = row.person.full_name
+        preview.append(
+            {
+                "row": row.number,
+                "action": ACTIONS.get(row.kind, "Update"),
+                "employee_id": row.employee_id,
+                "name": name or row.employee_id,
+                "changes": _changes(row, zone),
+                "cells": [cells.get(column, "") for column in names],
+            }
+        )
+    return preview
+
+
+def _managers_first(clean: list[RosterRow]) -> list[RosterRow]:
+    by_id = {row.employee_id: row for row in clean}
+    placed: set[str] = set()
+    order: list[RosterRow] = []
+    for row in clean:
+        chain: list[RosterRow] = []
+        seen: set[str] = set()
+        current: RosterRow | None = row
+        while current is not None and current.employee_id not in placed and current.employee_id not in seen:
+            chain.append(current)
+            seen.add(current.employee_id)
+            manager = current.manager_id if current.manager_ref is not None else None
+            current = by_id.get(manager) if manager else None
+        for member in reversed(chain):
+            placed.add(member.employee_id)
+            order.append(member)
+    return order
+
+
+register(RosterImporter())

@@ -25,13 +25,17 @@ def signature_create(
     target_id: str,
     content: Mapping[str, Any],
     statement: str = "",
+    permission: Perm = Perm.SIGN_DECISIONS,
 ) -> Signature:
-    """Record a signature. Must run inside the caller's transaction; only signers (SIGN_DECISIONS) may sign."""
+    """Record a signature. Must run inside the caller's transaction. Sign-offs for the program need SIGN_DECISIONS
+    (the security official, an owner); a reviewer's attestation of their own review needs REVIEW_ACCESS."""
     if actor.user is None:
         raise ServiceError("Only a person can sign.")
     membership = Membership.objects.current().filter(organization=organization, user=actor.user).first()
-    if membership is None or not membership.has(Perm.SIGN_DECISIONS):
-        raise ServiceError("Only the security official or an owner can sign this.")
+    if membership is None or not membership.has(permission):
+        if permission == Perm.SIGN_DECISIONS:
+            raise ServiceError("Only the security official or an owner can sign this.")
+        raise ServiceError(f"Your role ({membership.get_role_display() if membership else 'none'}) cannot sign this.")
     signature = Signature.objects.create(
         organization=organization,
         signer=actor.user,

@@ -145,7 +145,7 @@ def person_write(
     with transaction.atomic():
         before = snapshot(person, PERSON_FIELDS) if person is not None else None
         if person is None:
-            person = Person(organization=organization, source=source)
+            person = Person(organization=organization, source=source, created_at=now)
         elif person.organization_id != organization.pk:
             raise ServiceError("No such person.")
         for name, value in values.items():

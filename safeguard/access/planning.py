@@ -12,9 +12,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from safeguard.access.models import ProfileGrant, account_key
-from safeguard.access.queries import ProfileBook, accounts_held
+from safeguard.access.queries import ProfileBook, accounts_held, latest_snapshot_ids
 from safeguard.workforce.models import Workflow, WorkflowTask
-from safeguard.workforce.planning import TaskSpec, task_planner
+from safeguard.workforce.planning import TaskSpec, batch_cached, task_planner
 from safeguard.workforce.queries import workforce_settings
 
 Kind = Workflow.Kind
@@ -29,6 +29,9 @@ def _roles(grants: list[ProfileGrant]) -> str:
 def access_steps(workflow: Workflow) -> list[TaskSpec]:
     person, organization = workflow.person, workflow.organization
     if workflow.kind == Kind.LEAVER:
+        snapshot_ids = batch_cached(
+            organization.pk, "access.latest_snapshots", lambda: list(latest_snapshot_ids(organization).values())
+        )
         due = (workflow.termination_at or workflow.opened_at) + timedelta(hours=workflow.sla_hours or 24)
         return [
             TaskSpec(
@@ -38,10 +41,10 @@ def access_steps(workflow: Workflow) -> list[TaskSpec]:
                 subject_key=account_key(account.system_id, account.username),
                 due_at=due,
             )
-            for account in accounts_held(person)
+            for account in accounts_held(person, snapshot_ids=snapshot_ids)
         ]
-    book = ProfileBook(organization)
-    settings = workforce_settings(organization)
+    book = batch_cached(organization.pk, "access.profile_book", lambda: ProfileBook(organization))
+    settings = batch_cached(organization.pk, "workforce.settings", lambda: workforce_settings(organization))
     if workflow.kind == Kind.JOINER:
         due = workflow.opened_at + timedelta(days=settings.joiner_due_days)
         specs = []

@@ -46,9 +46,13 @@ def current_accounts(organization: Organization) -> QuerySet[Account]:
     return Account.objects.filter(snapshot_id__in=list(latest_snapshot_ids(organization).values()))
 
 
-def accounts_held(person: Person, *, enabled_only: bool = True) -> QuerySet[Account]:
-    """The person's accounts in each system's latest snapshot."""
-    accounts = current_accounts(person.organization).filter(person=person).select_related("system__asset")
+def accounts_held(
+    person: Person, *, enabled_only: bool = True, snapshot_ids: list[int] | None = None
+) -> QuerySet[Account]:
+    """The person's accounts in each system's latest snapshot (`snapshot_ids` when the caller knows them)."""
+    if snapshot_ids is None:
+        snapshot_ids = list(latest_snapshot_ids(person.organization).values())
+    accounts = Account.objects.filter(snapshot_id__in=snapshot_ids, person=person).select_related("system__asset")
     if enabled_only:
         accounts = accounts.filter(status=AccountStatus.ACTIVE)
     return accounts.order_by("system__asset__name", "username")

@@ -20,20 +20,20 @@ def people(organization: Organization) -> QuerySet[Person]:
     return Person.objects.filter(organization=organization)
 
 
-def users_by_email(organization: Organization, emails: Iterable[str]) -> dict[str, User]:
-    """Current members (not auditors) by lower-cased email: who in Safeguard a roster person is."""
-    wanted = {email.lower() for email in emails if email}
-    if not wanted:
-        return {}
+def member_users(organization: Organization) -> dict[str, User]:
+    """Every current member (not an auditor) by lower-cased email: who in Safeguard a roster person is."""
     members = (
         Membership.objects.current().filter(organization=organization).exclude(role=Role.AUDITOR).select_related("user")
     )
-    found: dict[str, User] = {}
-    for member in members:
-        email = member.user.email.lower()
-        if email in wanted:
-            found[email] = member.user
-    return found
+    return {member.user.email.lower(): member.user for member in members}
+
+
+def users_by_email(organization: Organization, emails: Iterable[str]) -> dict[str, User]:
+    """The current members (not auditors) among `emails`, by lower-cased email."""
+    wanted = {email.lower() for email in emails if email}
+    if not wanted:
+        return {}
+    return {email: user for email, user in member_users(organization).items() if email in wanted}
 
 
 def user_for_person(organization: Organization, person: Person | None) -> User | None:

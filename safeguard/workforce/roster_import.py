@@ -43,6 +43,7 @@ from safeguard.core.imports import (
 )
 from safeguard.core.models import FileImport, Organization
 from safeguard.workforce.models import Person, RosterSource, WorkerType
+from safeguard.workforce.planning import planning_batch
 from safeguard.workforce.services.people import PERSON_FIELDS, classify, derive_status, person_errors, person_write
 from safeguard.workforce.services.roster import roster_source_remember_mapping
 
@@ -337,10 +338,16 @@ class RosterImporter(Importer):
         file_name: str,
     ) -> Outcome:
         plan: RosterPlan = checked.plan
-        written: dict[str, Person] = {}
-        created = updated = opened = 0
         open_workflows = not options.get("initial_load", False)
         trigger = f"Roster import {file_name} ({plan.source.name})"
+        with planning_batch():
+            return self._write(organization, actor, plan, trigger, open_workflows)
+
+    def _write(
+        self, organization: Organization, actor: Actor, plan: RosterPlan, trigger: str, open_workflows: bool
+    ) -> Outcome:
+        written: dict[str, Person] = {}
+        created = updated = opened = 0
         for row in plan.rows:
             values = dict(row.values)
             if row.manager_ref is not None:

@@ -21,8 +21,8 @@ from safeguard.core.models import Organization
 from safeguard.core.services.errors import ServiceError
 from safeguard.core.services.evaluation import request_evaluation_on_commit
 from safeguard.workforce.models import IssuedItem, Person, Workflow, WorkflowTask, WorkforceSettings
-from safeguard.workforce.planning import TaskSpec, planners, task_planner
-from safeguard.workforce.queries import user_for_person, workforce_settings
+from safeguard.workforce.planning import TaskSpec, batch_cached, planners, task_planner
+from safeguard.workforce.queries import member_users, workforce_settings
 from safeguard.workforce.services.tasks import elapsed_seconds
 
 Kind = Workflow.Kind
@@ -86,7 +86,7 @@ def workflow_open(
     """Open a workflow for a roster change and plan its tasks; an open workflow of the same kind is reused."""
     now = now or timezone.now()
     with transaction.atomic():
-        settings = workforce_settings(organization)
+        settings = batch_cached(organization.pk, "workforce.settings", lambda: workforce_settings(organization))
         if kind == Kind.LEAVER:
             # A leaver's joiner or mover steps no longer make sense: they are cancelled, with the reason.
             for stale in Workflow.objects.filter(
@@ -200,8 +200,10 @@ def leaver_retime(*, organization: Organization, actor: Actor, person: Person, n
 def people_steps(workflow: Workflow) -> list[TaskSpec]:
     """The workforce app's own steps of each kind of workflow."""
     person, organization = workflow.person, workflow.organization
-    settings = workforce_settings(organization)
-    manager_user = user_for_person(organization, person.manager)
+    settings = batch_cached(organization.pk, "workforce.settings", lambda: workforce_settings(organization))
+    members = batch_cached(organization.pk, "workforce.members", lambda: member_users(organization))
+    manager = person.manager
+    manager_user = members.get(manager.email.lower()) if manager is not None and manager.email else None
     if workflow.kind == Kind.JOINER:
         due = workflow.opened_at + timedelta(days=settings.joiner_due_days)
         who = f"{person.manager.full_name} (manager)" if person.manager else "the manager"

@@ -282,6 +282,7 @@ def test_revoke_ends_an_approved_exception_and_is_audited(
     exception.refresh_from_db()
     assert exception.status == Status.REVOKED
     assert exception.approver == crew.maria  # who approved it stays on record
+    assert exception.revoked_by == cast.owner and exception.revoked_at is not None
     assert exception.decision_note == f"Revoked {TODAY:%Y-%m-%d} by owner@clinic.test: Shift ended."
     assert events("access.exception.revoked")[0].changes["status"] == [Status.APPROVED, Status.REVOKED]
     assert EvaluationRun.objects.filter(organization=cast.org, trigger="access.exception_revoked").exists()

@@ -71,7 +71,9 @@ def get_exception_for_user(membership: Membership, public_id: str | UUID) -> Acc
     if not membership.has(Perm.REVIEW_ACCESS):
         _program(membership, False)
     return _one(
-        AccessException.objects.select_related("person", "person__manager", "system__asset", "requested_by"),
+        AccessException.objects.select_related(
+            "person", "person__manager", "system__asset", "requested_by", "approver", "revoked_by"
+        ),
         membership,
         public_id,
         "access exception",

@@ -101,6 +101,8 @@ class AccessExceptionSerializer(serializers.Serializer):
     approver = PersonSerializer(allow_null=True, help_text="Who approved or rejected it.")
     decided_at = serializers.DateTimeField(allow_null=True)
     decision_note = serializers.CharField()
+    revoked_by = PersonSerializer(allow_null=True)
+    revoked_at = serializers.DateTimeField(allow_null=True)
 
     @extend_schema_field(OpenApiTypes.BOOL)
     def get_expired(self, exception: AccessException) -> bool:

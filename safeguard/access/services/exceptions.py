@@ -81,7 +81,7 @@ def decision_refusal(
 
 def exception_rows(organization: Organization) -> QuerySet[AccessException]:
     return AccessException.objects.filter(organization=organization).select_related(
-        "person", "system__asset", "requested_by", "approver"
+        "person", "system__asset", "requested_by", "approver", "revoked_by"
     )
 
 
@@ -282,8 +282,7 @@ def exception_revoke(
     *, organization: Organization, actor: Actor, exception: AccessException, note: str = "", today: date | None = None
 ) -> AccessException:
     """End an approved exception early, close an expired one (a finding) once the access is gone, or withdraw a
-    request. The model keeps who approved; who revoked, when and why is added to the decision note and the audit
-    trail."""
+    request. Who approved stays on record beside who revoked, when and why (the note joins the decision note)."""
     today = today or timezone.localdate()
     with transaction.atomic():
         locked = _locked(organization, exception)
@@ -293,7 +292,9 @@ def exception_revoke(
         line = f"Revoked {today:%Y-%m-%d} by {actor.display}" + (f": {note.strip()}" if note.strip() else ".")
         locked.status = Status.REVOKED
         locked.decision_note = f"{locked.decision_note}\n{line}".strip()
-        locked.save(update_fields=["status", "decision_note"])
+        locked.revoked_by = actor.user
+        locked.revoked_at = timezone.now()
+        locked.save(update_fields=["status", "decision_note", "revoked_by", "revoked_at"])
         audit_record(
             actor=actor,
             action="access.exception.revoked",
@@ -302,6 +303,7 @@ def exception_revoke(
             changes={
                 "status": [before["status"], locked.status],
                 "decision_note": [before["decision_note"], locked.decision_note],
+                "revoked_at": [None, locked.revoked_at],
             },
         )
         request_evaluation_on_commit(organization, "access.exception_revoked")

@@ -86,6 +86,65 @@ EXPECTED = {
     f"{ORG}/reports/": {"get", "post"},
     f"{ORG}/reports/{{report_id}}/": {"get"},
     f"{ORG}/reports/{{report_id}}/download": {"get"},
+    # core: file imports of any kind
+    f"{ORG}/file-imports/{{file_import_id}}/": {"get"},
+    f"{ORG}/file-imports/{{file_import_id}}/mapping/": {"post"},
+    f"{ORG}/file-imports/{{file_import_id}}/commit/": {"post"},
+    # workforce: roster, issued items, workflows, clearance and authorization, the leaver SLA
+    f"{ORG}/people/": {"get", "post"},
+    f"{ORG}/people/{{person_id}}/": {"get", "patch"},
+    f"{ORG}/people/{{person_id}}/issued-items/": {"get", "post"},
+    f"{ORG}/people/{{person_id}}/clearances/": {"get", "post"},
+    f"{ORG}/people/{{person_id}}/authorizations/": {"get", "post"},
+    f"{ORG}/issued-items/{{issued_item_id}}/recover/": {"post"},
+    f"{ORG}/roster-sources/": {"get", "post"},
+    f"{ORG}/roster-imports/": {"post"},
+    f"{ORG}/workflows/": {"get"},
+    f"{ORG}/workflows/{{workflow_id}}/": {"get"},
+    f"{ORG}/workflow-tasks/mine/": {"get"},
+    f"{ORG}/workflow-tasks/{{task_id}}/complete/": {"post"},
+    f"{ORG}/workflow-tasks/{{task_id}}/waive/": {"post"},
+    f"{ORG}/leaver-sla/": {"get"},
+    f"{ORG}/settings/workforce/": {"get", "patch"},
+    # access: systems and accounts
+    f"{ORG}/systems/": {"get", "post"},
+    f"{ORG}/systems/{{system_id}}/": {"get", "patch"},
+    f"{ORG}/systems/{{system_id}}/snapshots/": {"get"},
+    f"{ORG}/systems/{{system_id}}/account-imports/": {"post"},
+    f"{ORG}/snapshots/{{snapshot_id}}/": {"get"},
+    f"{ORG}/snapshots/{{snapshot_id}}/accounts/": {"get"},
+    f"{ORG}/accounts/{{account_id}}/": {"get"},
+    f"{ORG}/accounts/{{account_id}}/designation/": {"post"},
+    # access: role profiles, exceptions, access beyond profile
+    f"{ORG}/profiles/": {"get", "post"},
+    f"{ORG}/profiles/{{profile_id}}/": {"get", "patch", "delete"},
+    f"{ORG}/profiles/{{profile_id}}/grants/": {"get", "post"},
+    f"{ORG}/profiles/{{profile_id}}/grants/remove/": {"post"},
+    f"{ORG}/exceptions/": {"get", "post"},
+    f"{ORG}/exceptions/{{exception_id}}/": {"get"},
+    f"{ORG}/exceptions/{{exception_id}}/approve/": {"post"},
+    f"{ORG}/exceptions/{{exception_id}}/reject/": {"post"},
+    f"{ORG}/exceptions/{{exception_id}}/revoke/": {"post"},
+    f"{ORG}/beyond-profile/": {"get"},
+    # access: reviews
+    f"{ORG}/reviews/": {"get", "post"},
+    f"{ORG}/reviews/revocations/": {"get"},
+    f"{ORG}/reviews/{{review_id}}/": {"get"},
+    f"{ORG}/reviews/{{review_id}}/items/": {"get"},
+    f"{ORG}/reviews/{{review_id}}/items/{{item_id}}/": {"get"},
+    f"{ORG}/reviews/{{review_id}}/items/{{item_id}}/decide/": {"post"},
+    f"{ORG}/reviews/{{review_id}}/items/{{item_id}}/revoked/": {"post"},
+    f"{ORG}/reviews/{{review_id}}/decide/": {"post"},
+    f"{ORG}/reviews/{{review_id}}/attest/": {"post"},
+    f"{ORG}/reviews/{{review_id}}/close/": {"post"},
+    f"{ORG}/reviews/{{review_id}}/package/": {"get", "post"},
+    # access: break-glass
+    f"{ORG}/break-glass/accounts/": {"get", "post"},
+    f"{ORG}/break-glass/accounts/{{breakglass_id}}/": {"get", "patch"},
+    f"{ORG}/break-glass/activations/": {"get", "post"},
+    f"{ORG}/break-glass/activations/{{activation_id}}/": {"get"},
+    f"{ORG}/break-glass/activations/{{activation_id}}/review/": {"post"},
+    f"{ORG}/break-glass/activations/{{activation_id}}/sanction/": {"post"},
 }
 
 
@@ -121,7 +180,7 @@ def test_every_operation_has_a_summary_tag_and_error_envelope(schema: dict[str, 
 
 def test_list_endpoints_are_paginated(schema: dict[str, Any]) -> None:
     lists = [path for path, ops in schema["paths"].items() if path.endswith(("s/", "evidence/")) and "get" in ops]
-    assert len(lists) == 25
+    assert len(lists) == 41
     for path in lists:
         ref = schema["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
         assert ref.split("/")[-1].startswith("Paginated"), path

@@ -15,6 +15,7 @@ from django.utils import timezone
 from safeguard.catalog.models import Requirement
 from safeguard.core.audit import Actor
 from safeguard.core.models import AuditEvent, Obligation, User
+from safeguard.tracker import widgets
 from safeguard.tracker.evaluation import tracker_evaluate
 from safeguard.tracker.models import Attestation, DailySnapshot, EvaluationRun, Verdict
 from safeguard.tracker.services import attestation_record
@@ -285,4 +286,5 @@ def test_dashboard_queries_stay_flat_as_data_grows(cast: Cast) -> None:
     few = count_queries(cast)
     grow(cast, 30)
     assert count_queries(cast) == few
-    assert few <= 12
+    # The dashboard's own reads, plus what the domain apps' panels may spend (tracker/widgets.py).
+    assert few <= 12 + widgets.QUERY_BUDGET * widgets.registered_count()

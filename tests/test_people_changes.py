@@ -209,3 +209,30 @@ def test_each_write_is_audited_with_its_field_changes(cast: Cast) -> None:
     event = AuditEvent.objects.filter(action="workforce.person.updated").get()
     assert event.changes == {"department": ["ICU", "Billing"]}
     assert timezone.is_aware(person.updated_at)
+
+
+def test_recording_an_item_recovered_completes_the_leavers_task_and_completing_the_task_records_the_item(
+    cast: Cast,
+) -> None:
+    from safeguard.workforce.services.roster import item_recover
+    from safeguard.workforce.services.tasks import task_complete
+
+    person, _ = write(cast, None, employee_id="E1")
+    badge = IssuedItem.objects.create(organization=cast.org, person=person, kind=IssuedItem.Kind.BADGE, label="B-1")
+    laptop = IssuedItem.objects.create(organization=cast.org, person=person, kind=IssuedItem.Kind.DEVICE, label="L-9")
+    write(cast, person, termination_at=NOW - timedelta(hours=1))
+    tasks = {t.subject_key: t for t in WorkflowTask.objects.filter(kind=TaskKind.RECOVER)}
+
+    item_recover(
+        organization=cast.org, actor=Actor(user=cast.owner), item=badge, recovered_at=NOW - timedelta(minutes=5)
+    )
+    badge_task = WorkflowTask.objects.get(pk=tasks[f"item:{badge.pk}"].pk)
+    assert (badge_task.status, badge_task.effective_at) == (WorkflowTask.Status.DONE, NOW - timedelta(minutes=5))
+
+    laptop_task = WorkflowTask.objects.get(pk=tasks[f"item:{laptop.pk}"].pk)
+    task_complete(organization=cast.org, actor=Actor(user=cast.owner), task=laptop_task)
+    laptop.refresh_from_db()
+    assert laptop.recovered_at is not None
+    assert (
+        AuditEvent.objects.filter(action="workforce.task.completed", object_id=str(laptop_task.public_id)).count() == 1
+    )

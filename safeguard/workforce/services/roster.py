@@ -189,8 +189,10 @@ def item_recover(
     recovered_at: datetime | None = None,
     note: str = "",
     now: datetime | None = None,
+    complete_tasks: bool = True,
 ) -> IssuedItem:
-    """Record that the item came back; once only, and not before it was issued or after now."""
+    """Record that the item came back; once only, and not before it was issued or after now. A leaver's open task
+    to recover it is completed too (`complete_tasks=False` when that task is what records the recovery)."""
     now = now or timezone.now()
     recovered_at = recovered_at or now
     if item.organization_id != organization.pk:
@@ -214,5 +216,9 @@ def item_recover(
             target=item,
             changes={"recovered_at": [None, recovered_at], "note": [None, note.strip()]},
         )
+        if complete_tasks:
+            from safeguard.workforce.services.tasks import recovery_observed
+
+            recovery_observed(organization=organization, actor=actor, item=item, recovered_at=recovered_at)
         request_evaluation_on_commit(organization, "workforce.item_recovered")
     return item

@@ -177,7 +177,9 @@ def _recover_item(organization: Organization, actor: Actor, task: WorkflowTask, 
         organization=organization, person=task.workflow.person, pk=task.subject_key.removeprefix("item:")
     ).first()
     if item is not None and item.recovered_at is None:
-        item_recover(organization=organization, actor=actor, item=item, recovered_at=when, now=now)
+        item_recover(
+            organization=organization, actor=actor, item=item, recovered_at=when, now=now, complete_tasks=False
+        )
 
 
 def task_complete(

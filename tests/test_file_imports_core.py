@@ -62,7 +62,14 @@ class DutyImporter(Importer):
         return checked
 
     def apply(
-        self, organization: Organization, actor: Actor, checked: CheckedFile, options: dict[str, Any], file_name: str
+        self,
+        organization: Organization,
+        actor: Actor,
+        checked: CheckedFile,
+        options: dict[str, Any],
+        file_name: str,
+        *,
+        file_sha256: str = "",
     ) -> Outcome:
         assert actor.user is not None
         for title, due in checked.plan:

@@ -424,13 +424,15 @@ class AccountImporter(Importer):
         checked: CheckedFile,
         options: dict[str, Any],
         file_name: str,
+        *,
+        file_sha256: str = "",
     ) -> Outcome:
         plan: AccountPlan = checked.plan
         with transaction.atomic():
             system = plan.target.system or system_register(
                 organization=organization, actor=actor, asset=plan.target.asset
             )
-            snapshot = snapshot_write(organization, actor, system, plan, checked.summary, file_name)
+            snapshot = snapshot_write(organization, actor, system, plan, checked.summary, file_name, file_sha256)
             observed = observe_deprovisioning(organization, actor, system, snapshot, plan.rows)
             request_evaluation_on_commit(organization, "access.accounts_imported")
         return Outcome(
@@ -451,13 +453,14 @@ def snapshot_write(
     plan: AccountPlan,
     summary: list[dict[str, Any]],
     file_name: str,
+    file_sha256: str = "",
 ) -> AccountSnapshot:
     snapshot = AccountSnapshot.objects.create(
         organization=organization,
         system=system,
         taken_at=plan.target.taken_at,
         file_name=file_name[:255],
-        sha256="",  # the upload's hash is on its FileImport, which links to this snapshot through its result
+        sha256=file_sha256,
         account_count=len(plan.rows),
         summary=summary,
         imported_by=actor.user,

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +79,7 @@ class ImportCommand(BaseCommand):
                 mapping=mapping,
                 options=import_options,
                 file_name=path.name,
+                file_sha256=hashlib.sha256(data).hexdigest(),
             )
         except ImportRejected as rejected:
             if not rejected.errors:

@@ -128,9 +128,11 @@ class Importer:
         checked: CheckedFile,
         options: dict[str, Any],
         file_name: str,
+        *,
+        file_sha256: str = "",
     ) -> Outcome:
         """Write the plan of a clean check inside the caller's transaction; raise ImportRefused (or a
-        ServiceError) to have nothing written."""
+        ServiceError) to have nothing written. `file_sha256` identifies the file the records came from."""
         raise NotImplementedError
 
     # ---- shared by every importer ----

@@ -336,6 +336,8 @@ class RosterImporter(Importer):
         checked: CheckedFile,
         options: dict[str, Any],
         file_name: str,
+        *,
+        file_sha256: str = "",
     ) -> Outcome:
         plan: RosterPlan = checked.plan
         open_workflows = not options.get("initial_load", False)

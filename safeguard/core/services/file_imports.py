@@ -277,6 +277,7 @@ def import_commit_run(*, job_id: int, user_id: int | None, ip: str | None = None
                 mapping=job.mapping,
                 options=job.options,
                 file_name=job.file_name,
+                file_sha256=job.sha256,
                 job=locked,
             )
     except ImportRejected as rejected:
@@ -302,6 +303,7 @@ def import_apply(
     mapping: dict[str, str],
     options: dict[str, Any],
     file_name: str,
+    file_sha256: str = "",
     job: FileImport | None = None,
 ) -> tuple[CheckedFile, Outcome]:
     """Check the rows against the database now and write them all in one transaction, or raise ImportRejected
@@ -315,7 +317,7 @@ def import_apply(
             raise ImportRejected(_failure(checked), checked.errors)
         try:
             with transaction.atomic():
-                outcome = importer.apply(organization, actor, checked, options, file_name)
+                outcome = importer.apply(organization, actor, checked, options, file_name, file_sha256=file_sha256)
         except ImportRefused as refused:
             raise ImportRejected(refused.message) from refused
         except ServiceError as refused:

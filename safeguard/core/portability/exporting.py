@@ -112,6 +112,9 @@ def _export_rows(entry: Portable, keys: Keys, writer: _ArchiveWriter, keep_keys:
     attnames = ["pk", *(f.attname for f in fields)]
     rows = entry.model._default_manager.filter(**{entry.org_path: keys.organization}).order_by("pk")
     known = keys.by_pk.setdefault(entry.label, {})
+    if has_public_id and any(f.is_relation and f.related_model is entry.model for f in fields):
+        # A row may name a later row of its own model (a person's manager): know them all before writing any.
+        known.update((pk, str(public_id)) for pk, public_id in rows.values_list("pk", "public_id").iterator())
     for raw in rows.values(*attnames).iterator(chunk_size=2000):
         where = f"{entry.label} {raw.get('public_id') or raw['pk']}"
         row = {}

@@ -144,6 +144,7 @@ class _Importer:
         names = {f.name: f for f in entry.fields()}
         count, batch = 0, []
         imported: list[models.Model] = []
+        self._later: list[tuple[models.Model, models.Field[Any, Any], str]] = []
         for row in _lines(self.archive, entry.member):
             unknown = set(row) - set(names)
             if unknown:
@@ -157,9 +158,21 @@ class _Importer:
                 count += self._flush(entry, batch, keep_keys, imported)
                 batch = []
         count += self._flush(entry, batch, keep_keys, imported)
+        self._link_within(entry)
         if entry.after_import is not None:
             entry.after_import(self.keys.organization, imported)
         return count
+
+    def _link_within(self, entry: Portable) -> None:
+        """References to rows of the same model (a person's manager) are set once every row of it exists: the
+        archive lists rows by age, and a manager may have been added after the people who report to them."""
+        by_field: dict[str, list[models.Model]] = {}
+        for instance, f, value in self._later:
+            setattr(instance, f.attname, self._related_pk(entry.model, value, entry))
+            by_field.setdefault(f.name, []).append(instance)
+        for name, instances in by_field.items():
+            entry.model._default_manager.bulk_update(instances, [name], batch_size=BATCH)
+        self._later = []
 
     def _flush(self, entry: Portable, batch: list[models.Model], keep_keys: bool, imported: list[models.Model]) -> int:
         if not batch:
@@ -183,6 +196,9 @@ class _Importer:
         if f.name not in row:
             return  # a field added after the export: its default applies
         value = row[f.name]
+        if f.is_relation and target is entry.model and value is not None:
+            self._later.append((instance, f, str(value)))
+            return
         if f.is_relation and isinstance(target, type):
             setattr(instance, f.attname, None if value is None else self._related_pk(target, str(value), entry))
         elif isinstance(f, models.FileField):

@@ -8,6 +8,7 @@ from safeguard.access import (  # noqa: F401
     checks_workforce,
     chores,
     chores_reviews,
+    demo,
     planning,
     portability,
     widgets_accounts,

@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from safeguard.access.checks_workforce import authorization_check, clearance_check
 from safeguard.access.models import AccountStatus, Classification, MatchMethod, System
+from safeguard.core.roles import Role
 from safeguard.tracker.models import Status
 from safeguard.tracker.registry import checks_for
 from safeguard.workforce.checks import leaver_sla_check
@@ -19,7 +20,7 @@ from safeguard.workforce.models import Authorization, Clearance, Person, Workflo
 from safeguard.workforce.services.sla import moment_of
 from safeguard.workforce.services.tasks import task_complete
 from tests import access_factories as factories
-from tests.conftest import Cast
+from tests.conftest import Cast, make_member
 from tests.test_workflows_support import TaskKind, actor, joiner, leaver, task_of
 
 TODAY = date(2025, 6, 15)
@@ -210,7 +211,12 @@ def test_everyone_with_access_has_a_manager_and_an_authorization(cast: Cast, ehr
 def test_missing_managers_and_authorizations_are_named_and_counted(cast: Cast, ehr: System) -> None:
     boss = factories.person(cast.org, "M-1", name="Morgan Lee")
     no_manager = factories.person(cast.org, "E-1", name="Ana Diaz")
-    authorize(cast, no_manager)
+    Authorization.objects.create(  # by a manager: it does not stand for the missing manager
+        organization=cast.org,
+        person=no_manager,
+        basis=Authorization.Basis.RECORDED,
+        authorized_by=make_member(cast.org, "lead@clinic.test", Role.MANAGER).user,
+    )
     unauthorized = factories.person(cast.org, "E-2", name="Ben Cole", manager=boss)
     factories.snapshot(
         ehr, [{"username": "adiaz", "person": no_manager}, {"username": "bcole", "person": unauthorized}]
@@ -220,11 +226,28 @@ def test_missing_managers_and_authorizations_are_named_and_counted(cast: Cast, e
 
     assert result.status == Status.NOT_MET
     assert result.reason == (
-        "Of 2 people with ePHI access, 1 have no manager on the roster (Ana Diaz); "
-        "1 have no authorization record (Ben Cole)."
+        "Of 2 people with ePHI access, 1 have no manager on the roster and no authorization by an owner or the "
+        "security official (Ana Diaz); 1 have no authorization record (Ben Cole)."
     )
     assert [r.label for r in result.records] == ["Ben Cole", "Ana Diaz"]
     assert result.records[0].url == f"/o/clinic/workforce/people/{unauthorized.public_id}/authorizations/"
+
+
+def test_the_head_of_the_roster_is_supervised_by_an_owners_authorization_but_not_their_own(
+    cast: Cast, ehr: System
+) -> None:
+    head = factories.person(cast.org, "E-0", name="Grace Hall")  # nobody above her on the roster
+    authorize(cast, head)  # by the owner
+    factories.snapshot(ehr, [{"username": "ghall", "person": head}])
+    assert authorization_check(cast.org, TODAY).status == Status.MET
+
+    Authorization.objects.all().delete()
+    head.email = cast.owner.email  # the owner herself
+    head.save()
+    authorize(cast, head)
+    result = authorization_check(cast.org, TODAY)
+    assert result.status == Status.NOT_MET
+    assert "no authorization by an owner or the security official (Grace Hall)" in result.reason
 
 
 def test_only_active_people_with_enabled_confirmed_accounts_in_the_latest_lists_count(cast: Cast, ehr: System) -> None:
@@ -284,7 +307,7 @@ def test_authorization_check_queries_are_flat(cast: Cast, ehr: System, count: in
     with CaptureQueriesContext(connection) as queries:
         authorization_check(cast.org, TODAY)
 
-    assert len(queries) == 5
+    assert len(queries) == 6
 
 
 # ---- 164.308(a)(3)(ii)(B): clearance --------------------------------------------------------------------------

@@ -3,7 +3,8 @@
 Who has ePHI access is read from the accounts: a person on the roster (active or on leave) matched to an enabled
 account in a system's latest account list. Name-only matches still waiting for confirmation do not count.
 - (A) each of them has a manager on the roster and an authorization record (a joiner approval, a review
-  decision, or one recorded by hand);
+  decision, or one recorded by hand). Whoever heads the roster has no manager: an authorization given by an owner
+  or the security official (not by themselves) stands for their supervision;
 - (B) each of them whose role profiles require a clearance has a passed clearance dated on or before their first
   provisioning: the earliest of an account's creation date in any list, the first list that shows them, and a
   completed provisioning task.
@@ -22,7 +23,8 @@ from django.utils import timezone
 
 from safeguard.access.models import Account, AccountStatus, Classification
 from safeguard.access.queries import ProfileBook, current_accounts, latest_snapshot_ids
-from safeguard.core.models import Organization
+from safeguard.core.models import Membership, Organization
+from safeguard.core.roles import Role
 from safeguard.tracker.models import Status
 from safeguard.tracker.registry import CheckResult, RecordRef, check
 from safeguard.workforce.models import Authorization, Clearance, Person, WorkflowTask
@@ -91,10 +93,25 @@ def authorization_check(organization: Organization, today: date) -> CheckResult:
             "No enabled account in the latest account lists is matched to anyone on the roster.",
             next_action="Match the accounts to people (confirm the name matches, or assign them by hand).",
         )
-    authorized = set(
-        Authorization.objects.filter(organization=organization, person__in=people).values_list("person_id", flat=True)
+    authorizations = list(
+        Authorization.objects.filter(organization=organization, person__in=people).values_list(
+            "person_id", "authorized_by__email"
+        )
     )
-    no_manager = [person for person in people if person.manager_id is None]
+    authorized = {person_id for person_id, _ in authorizations}
+    leaders = {
+        email.lower()
+        for email in Membership.objects.current()
+        .filter(organization=organization, role__in=(Role.OWNER, Role.SECURITY_OFFICIAL))
+        .values_list("user__email", flat=True)
+    }
+    emails = {person.pk: person.email.lower() for person in people}
+    supervised_by_leadership = {
+        person_id
+        for person_id, email in authorizations
+        if email.lower() in leaders and email.lower() != emails.get(person_id)
+    }
+    no_manager = [p for p in people if p.manager_id is None and p.pk not in supervised_by_leadership]
     no_authorization = [person for person in people if person.pk not in authorized]
     if not no_manager and not no_authorization:
         return CheckResult(
@@ -104,7 +121,10 @@ def authorization_check(organization: Organization, today: date) -> CheckResult:
         )
     gaps = []
     if no_manager:
-        gaps.append(f"{len(no_manager)} have no manager on the roster ({_names(p.full_name for p in no_manager)})")
+        gaps.append(
+            f"{len(no_manager)} have no manager on the roster and no authorization by an owner or the security "
+            f"official ({_names(p.full_name for p in no_manager)})"
+        )
     if no_authorization:
         gaps.append(
             f"{len(no_authorization)} have no authorization record ({_names(p.full_name for p in no_authorization)})"

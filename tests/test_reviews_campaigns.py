@@ -24,7 +24,7 @@ from safeguard.access.models import (
     ReviewItem,
     System,
 )
-from safeguard.access.services import campaigns
+from safeguard.access.services import campaign_preparation as preparation
 from safeguard.access.services.campaigns import campaign_prepare_run, campaign_start
 from safeguard.core.audit import Actor
 from safeguard.core.models import AuditEvent
@@ -408,9 +408,9 @@ def test_later_imports_and_roster_changes_leave_the_review_as_it_was(cast: Cast)
 def test_an_error_while_writing_leaves_nothing_half_written(cast: Cast, monkeypatch: pytest.MonkeyPatch) -> None:
     ehr_with(cast.org, [{"username": f"user{n}"} for n in range(7)])  # orphans: each has a finding
     campaign = start(cast.org, cast.owner, prepare=False)
-    monkeypatch.setattr(campaigns, "BATCH", 3)
+    monkeypatch.setattr(preparation, "BATCH", 3)
     written: list[int] = []
-    real_insert = campaigns._insert
+    real_insert = preparation._insert
 
     def failing(model: type[Model], rows: list[dict[str, Any]]) -> None:
         if model is Finding and len(written) == 4:
@@ -418,7 +418,7 @@ def test_an_error_while_writing_leaves_nothing_half_written(cast: Cast, monkeypa
         written.append(len(rows))
         real_insert(model, rows)
 
-    monkeypatch.setattr(campaigns, "_insert", failing)
+    monkeypatch.setattr(preparation, "_insert", failing)
     with pytest.raises(RuntimeError):
         campaign_prepare_run(campaign_id=campaign.pk)
     campaign.refresh_from_db()
@@ -498,13 +498,13 @@ def test_query_count_does_not_grow_with_accounts(cast: Cast) -> None:
 
 
 def test_query_count_grows_per_batch_not_per_account(cast: Cast, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(campaigns, "BATCH", 10)
+    monkeypatch.setattr(preparation, "BATCH", 10)
     one_batch = prepare_queries(cast, 10)
     assert prepare_queries(cast, 40) == one_batch + 3 * 2  # each batch: one insert of items, one of findings
 
 
 def test_progress_is_written_every_few_thousand_accounts(cast: Cast, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(campaigns, "PROGRESS_EVERY", 4)
+    monkeypatch.setattr(preparation, "PROGRESS_EVERY", 4)
     ehr_with(cast.org, [{"username": f"u{n}"} for n in range(10)])
     campaign = start(cast.org, cast.owner, prepare=False)
     with CaptureQueriesContext(connection) as queries:

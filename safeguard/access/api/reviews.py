@@ -440,8 +440,8 @@ class ReviewItemDecideView(ApiView):
     @extend_schema(
         summary="Keep or revoke an account",
         description="By the item's reviewer, or by someone who manages the program, while the review is open and "
-        "the reviewer has not attested. Keeping an account with findings needs a comment saying why; revoking "
-        "sets the date by which the access must be removed.",
+        "the reviewer has not attested; never by the person who holds the account. Keeping an account with "
+        "findings needs a comment saying why; revoking sets the date by which the access must be removed.",
         request=DecideSerializer,
         responses={200: ItemSerializer, **error_responses(400, 403, 404)},
         tags=TAGS,
@@ -461,7 +461,8 @@ class ReviewBulkDecideView(ApiView):
     @extend_schema(
         summary="Decide many of my items at once",
         description="The items listed (all must be assigned to you), or without a list every undecided item of "
-        "yours that has no findings (keep only). Items with findings are kept only with a comment.",
+        "yours that has no findings (keep only), leaving out any account you hold yourself. Items with findings "
+        "are kept only with a comment.",
         request=BulkDecideSerializer,
         responses={200: BulkResultSerializer, **error_responses(400, 403, 404)},
         tags=TAGS,

@@ -236,3 +236,157 @@ def test_recording_an_item_recovered_completes_the_leavers_task_and_completing_t
     assert (
         AuditEvent.objects.filter(action="workforce.task.completed", object_id=str(laptop_task.public_id)).count() == 1
     )
+
+
+# ---- a notice withdrawn, a rehire, a second departure ----------------------------------------------------------
+
+
+def leaver_on_an_account(cast: Cast, termination_at: datetime) -> tuple[Person, Workflow]:
+    ehr = make.system(cast.org, "EHR")
+    person, _ = write(cast, None, employee_id="E1", given_name="Ann")
+    make.snapshot(ehr, [{"username": "ann", "person": person}])
+    person, _ = write(cast, person, termination_at=termination_at)
+    return person, Workflow.objects.get(person=person, kind=Kind.LEAVER)
+
+
+def test_a_withdrawn_notice_cancels_the_leaver_workflow_and_opens_no_joiner(cast: Cast) -> None:
+    person, notice = leaver_on_an_account(cast, NOW + timedelta(days=10))
+
+    stays, kind = write(cast, person, termination_at=None)
+
+    assert (kind, stays.status) == ("update", Person.Status.ACTIVE)
+    notice.refresh_from_db()
+    assert (notice.status, notice.cancel_reason) == (Workflow.Status.CANCELLED, "Termination withdrawn")
+    assert not Workflow.objects.filter(person=person, kind=Kind.JOINER, status=Workflow.Status.OPEN).exists()
+    event = AuditEvent.objects.filter(action="workforce.workflow.cancelled", object_id=str(notice.public_id)).get()
+    assert event.changes["reason"] == [None, "Termination withdrawn"]
+
+
+def test_a_withdrawn_notice_leaves_no_account_task_to_breach_the_target(cast: Cast) -> None:
+    from safeguard.workforce.services.sla import leaver_sla
+
+    person, _ = leaver_on_an_account(cast, NOW + timedelta(days=10))
+    write(cast, person, termination_at=None)
+
+    report = leaver_sla(cast.org, now=NOW + timedelta(days=30))
+
+    assert (report.leavers, report.breaches) == ([], [])
+
+
+def test_a_withdrawn_notice_with_a_new_department_is_a_mover(cast: Cast) -> None:
+    person, notice = leaver_on_an_account(cast, NOW + timedelta(days=10))
+
+    _, kind = write(cast, person, termination_at=None, department="Billing")
+
+    assert kind == Kind.MOVER
+    notice.refresh_from_db()
+    assert notice.status == Workflow.Status.CANCELLED
+
+
+def test_a_rehire_cancels_the_leaver_workflow_still_open(cast: Cast) -> None:
+    person, leaving = leaver_on_an_account(cast, NOW - timedelta(days=2))
+
+    back, kind = write(cast, person, termination_at=None)
+
+    assert (kind, back.status) == (Kind.JOINER, Person.Status.ACTIVE)
+    leaving.refresh_from_db()
+    assert (leaving.status, leaving.cancel_reason) == (Workflow.Status.CANCELLED, "Rehired")
+    assert Workflow.objects.get(person=person, kind=Kind.JOINER, status=Workflow.Status.OPEN)
+
+
+def test_a_rehire_in_an_initial_load_still_cancels_the_open_leaver_workflow(cast: Cast) -> None:
+    person, leaving = leaver_on_an_account(cast, NOW - timedelta(days=2))
+
+    person_write(
+        organization=cast.org,
+        actor=Actor(user=cast.owner),
+        person=person,
+        values={"termination_at": None},
+        source=Person.Source.ROSTER,
+        trigger="roster",
+        open_workflows=False,
+        now=NOW,
+    )
+
+    leaving.refresh_from_db()
+    assert leaving.status == Workflow.Status.CANCELLED
+
+
+def test_a_second_departure_opens_a_new_leaver_workflow_measured_from_its_own_termination(cast: Cast) -> None:
+    from safeguard.workforce.services.workflows import workflow_open
+
+    first_end = NOW - timedelta(days=60)
+    person, first = leaver_on_an_account(cast, first_end)
+    # A leaver workflow left open from before rehires cancelled them: the next departure must not reuse it.
+    Person.objects.filter(pk=person.pk).update(termination_at=None, status=Person.Status.ACTIVE)
+    person.refresh_from_db()
+    second_end = NOW - timedelta(hours=3)
+    person.termination_at = second_end
+    person.save()
+
+    second = workflow_open(
+        organization=cast.org, actor=Actor(user=cast.owner), person=person, kind=Kind.LEAVER, trigger="t", now=NOW
+    )
+
+    assert second.pk != first.pk
+    assert second.termination_at == second_end
+    assert second.tasks.get(kind=TaskKind.DEPROVISION).due_at == second_end + timedelta(hours=24)
+    first.refresh_from_db()
+    assert first.status == Workflow.Status.CANCELLED
+    assert first.termination_at == first_end  # the first departure keeps its own clock
+
+
+def test_an_open_leaver_workflow_for_the_same_termination_is_reused(cast: Cast) -> None:
+    from safeguard.workforce.services.workflows import workflow_open
+
+    person, first = leaver_on_an_account(cast, NOW - timedelta(hours=3))
+
+    again = workflow_open(
+        organization=cast.org, actor=Actor(user=cast.owner), person=person, kind=Kind.LEAVER, trigger="t", now=NOW
+    )
+
+    assert again.pk == first.pk
+
+
+# ---- one employee id and one user name per person ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("values", "field", "message"),
+    [
+        ({"employee_id": "E1"}, "employee_id", "Employee ID E1 already belongs to Ann Lee."),
+        (
+            {"employee_id": "E2", "user_name": "ANN.LEE"},
+            "user_name",
+            "The user name 'ANN.LEE' already belongs to Ann Lee (E1); user names are compared whatever their case.",
+        ),
+    ],
+)
+def test_an_employee_id_or_user_name_taken_is_refused_naming_the_field(
+    cast: Cast, values: dict, field: str, message: str
+) -> None:
+    write(cast, None, employee_id="E1", given_name="Ann", family_name="Lee", user_name="ann.lee")
+
+    with pytest.raises(ServiceError) as refused:
+        write(cast, None, **values)
+
+    assert (refused.value.field, refused.value.message) == (field, message)
+    assert Person.objects.count() == 1
+
+
+def test_taking_another_persons_user_name_on_an_update_is_refused(cast: Cast) -> None:
+    write(cast, None, employee_id="E1", given_name="Ann", family_name="Lee", user_name="ann.lee")
+    other, _ = write(cast, None, employee_id="E2")
+
+    with pytest.raises(ServiceError) as refused:
+        write(cast, other, user_name="Ann.Lee")
+
+    assert refused.value.field == "user_name"
+
+
+def test_a_person_keeps_their_own_user_name_and_another_organization_may_use_it(cast: Cast) -> None:
+    person, _ = write(cast, None, employee_id="E1", user_name="ann.lee")
+    Person.objects.create(organization=cast.other_org, employee_id="E9", user_name="pat")
+
+    assert write(cast, person, user_name="ANN.LEE", department="ICU")[1] == Kind.MOVER
+    assert write(cast, None, employee_id="E9", user_name="PAT")[1] == Kind.JOINER

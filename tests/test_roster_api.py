@@ -159,6 +159,41 @@ def test_bad_people_are_refused_with_the_field_and_reason(cast: Cast, body: dict
     assert not Person.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("body", "field", "message"),
+    [
+        ({"employee_id": "E-1"}, "employee_id", "Employee ID E-1 already belongs to Big Boss."),
+        (
+            {"employee_id": "E-9", "user_name": "BBoss"},
+            "user_name",
+            "The user name 'BBoss' already belongs to Big Boss (E-1)",
+        ),
+    ],
+)
+def test_an_employee_id_or_user_name_already_taken_is_a_400_on_its_field(
+    cast: Cast, body: dict, field: str, message: str
+) -> None:
+    person(cast.org, "E-1", name="Big Boss", user_name="bboss")
+
+    response = client_as(cast, "owner").post(PEOPLE, body, format="json")
+
+    assert response.status_code == 400
+    assert error_of(response)["fields"][field][0].startswith(message)
+    assert Person.objects.count() == 1
+
+
+def test_patching_a_user_name_onto_someone_else_is_a_400(cast: Cast) -> None:
+    person(cast.org, "E-1", name="Big Boss", user_name="bboss")
+    other = person(cast.org, "E-2")
+
+    response = client_as(cast, "owner").patch(f"{PEOPLE}{other.public_id}/", {"user_name": "BBOSS"}, format="json")
+
+    assert response.status_code == 400
+    assert list(error_of(response)["fields"]) == ["user_name"]
+    other.refresh_from_db()
+    assert other.user_name == ""
+
+
 def test_the_people_list_filters(cast: Cast) -> None:
     staff(cast)
     client = client_as(cast, "owner")

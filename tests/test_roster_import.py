@@ -3,11 +3,12 @@ termination times across time zones and daylight-saving changes, and what the co
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from safeguard.core.audit import Actor
 from safeguard.core.imports import importer_for
@@ -15,7 +16,8 @@ from safeguard.core.models import AuditEvent, FileImport
 from safeguard.core.services import file_imports
 from safeguard.core.services.errors import ServiceError
 from safeguard.workforce.models import Person, RosterSource, WorkerType, Workflow
-from safeguard.workforce.roster_import import KIND, split_full_name
+from safeguard.workforce.roster_import import KIND
+from safeguard.workforce.roster_rows import split_full_name
 from tests.access_factories import person
 from tests.conftest import Cast
 from tests.test_roster_support import (
@@ -429,3 +431,34 @@ def test_checking_a_large_file_asks_the_database_a_fixed_number_of_questions(cas
         return len(captured)
 
     assert queries(5) == queries(59)
+
+
+def test_the_commit_asks_no_uniqueness_question_per_row(cast: Cast, monkeypatch: pytest.MonkeyPatch) -> None:
+    from safeguard.workforce.services import people as people_service
+
+    def per_row(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the check already held every employee ID and user name against the roster")
+
+    monkeypatch.setattr(people_service, "taken_keys", per_row)
+    staff(cast)
+
+    job = commit(cast, realistic(recent(3)))
+
+    assert job.state == State.COMMITTED, (job.failure, job.errors)
+    assert Person.objects.count() == 6
+
+
+def test_a_notice_withdrawn_in_the_file_is_an_update_and_cancels_the_leaver_workflow(cast: Cast) -> None:
+    staff(cast)
+    notice = (timezone.localdate() + timedelta(days=20)).isoformat()
+    commit(cast, csv(f"E-101,{notice}", header="employee_id,termination_date"))
+    leaving = Workflow.objects.get(person__employee_id="E-101", kind="leaver")
+
+    withdrawn = check(cast.org, csv("E-101,", header="employee_id,termination_date"))
+    job = commit(cast, csv("E-101,", header="employee_id,termination_date"))
+
+    assert (summary(withdrawn)["joiners"], summary(withdrawn)["updated"]) == (0, 1)
+    assert job.state == State.COMMITTED, job.errors
+    leaving.refresh_from_db()
+    assert (leaving.status, leaving.cancel_reason) == (Workflow.Status.CANCELLED, "Termination withdrawn")
+    assert not Workflow.objects.filter(person__employee_id="E-101", kind="joiner").exists()

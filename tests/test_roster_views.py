@@ -228,6 +228,26 @@ def test_bad_input_by_hand_is_shown_on_its_field(cast: Cast, values: dict, field
     assert not Person.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("values", "field", "message"),
+    [
+        ({"employee_id": "E-1"}, "employee_id", "Employee ID E-1 already belongs to Big Boss."),
+        ({"user_name": "BBOSS"}, "user_name", "The user name 'BBOSS' already belongs to Big Boss (E-1)"),
+    ],
+)
+def test_an_employee_id_or_user_name_already_taken_is_shown_on_its_field(
+    cast: Cast, values: dict, field: str, message: str
+) -> None:
+    person(cast.org, "E-1", name="Big Boss", user_name="bboss")
+
+    response = client_for(cast.owner).post(url("person_create"), person_form(**values))
+
+    assert response.status_code == 200
+    assert response.context["form"].errors[field][0].startswith(message)
+    assert Person.objects.count() == 1
+    assert not AuditEvent.objects.filter(action="workforce.person.created").exists()
+
+
 def test_editing_a_department_opens_a_mover_and_leaves_the_termination_alone(cast: Cast) -> None:
     boss = person(cast.org, "E-1", name="Big Boss")
     someone = person(cast.org, "E-7", name="Dana Reyes", manager=boss, hire_date=date(2024, 2, 5))

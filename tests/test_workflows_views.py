@@ -369,3 +369,25 @@ def test_an_authorization_is_recorded_from_the_page(cast: Cast) -> None:
     authorization = Authorization.objects.get(person=person)
     assert (authorization.authorized_by, authorization.basis) == (cast.owner, "recorded")
     assert "Paper form, HR file." in client.get(url("authorization_list", person.public_id)).content.decode()
+
+
+@pytest.mark.parametrize("page", ["workflow_detail", "task_detail"])
+def test_a_joiners_pages_take_the_same_queries_for_3_and_30_provisioning_tasks(cast: Cast, page: str) -> None:
+    counts: list[int] = []
+    for systems in (3, 30):
+        role = f"Role {systems}"
+        grants = [(factories.system(cast.org, f"{role} system {n}"), "user", False) for n in range(systems)]
+        factories.profile(cast.org, role, job_role=role, grants=grants)
+        workflow = joiner(cast, f"E-{systems}", job_role=role)
+        assert workflow.tasks.filter(kind=TaskKind.PROVISION).count() == systems
+        provision = workflow.tasks.filter(kind=TaskKind.PROVISION).order_by("position").first()
+        assert provision is not None
+        target = workflow.public_id if page == "workflow_detail" else provision.public_id
+        client = client_for(cast.owner)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url(page, target))
+        assert response.status_code == 200
+        assert "Provisioning needs the manager&#x27;s authorization first" in response.content.decode()
+        counts.append(len(queries))
+
+    assert counts[0] == counts[1]

@@ -198,10 +198,13 @@ def workforce_demo(organization: Organization, people: dict[str, User], today: d
     for person in by_id.values():
         if person.status == Person.Status.TERMINATED or person.employee_id in NO_ACCESS or person.hire_date is None:
             continue
+        # Nobody records their own clearance or authorization: the owner enters the official's.
+        own = person.email.lower() == people["official"].email.lower()
+        entered_by = Actor(user=people["owner"]) if own else official
         if person.department in CLEARED:
             clearance_record(
                 organization=organization,
-                actor=official,
+                actor=entered_by,
                 person=person,
                 result="passed",
                 completed_on=person.hire_date - timedelta(days=10),
@@ -212,9 +215,9 @@ def workforce_demo(organization: Organization, people: dict[str, User], today: d
         approver = members.get(manager.email) if manager is not None else None
         authorization_enter(
             organization=organization,
-            actor=official,
+            actor=entered_by,
             person=person,
-            authorized_by=approver or people["official"],
+            authorized_by=approver or people["owner" if own else "official"],
             authorized_on=person.hire_date,
             note=f"Access for a {person.job_role} approved on the signed onboarding form (HR file).",
             now=at(today, 8),

@@ -6,6 +6,7 @@ Reading workflows needs the view-program permission; a task's assignee reaches t
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -64,29 +65,49 @@ def workflow_list(request: OrgRequest) -> HttpResponse:
     return render(request, "workforce/workflow_list.html", context)
 
 
+@dataclass(frozen=True)
+class WorkflowFacts:
+    """What every task row of one workflow shares, worked out once per page: why provisioning is held (about five
+    queries, the same for each provisioning task) and whether the reader is the workflow's person."""
+
+    blocked: str
+    is_the_person: bool
+
+
+def _workflow_facts(request: OrgRequest, workflow: Workflow, tasks: list[WorkflowTask]) -> WorkflowFacts:
+    held = any(t.kind == TaskKind.PROVISION and t.status == WorkflowTask.Status.OPEN for t in tasks)
+    return WorkflowFacts(
+        blocked=services.provisioning_refusal(workflow) if held else "",
+        is_the_person=services.is_the_person(request.org, request.membership.user, workflow.person),
+    )
+
+
 def _task_context(
-    request: OrgRequest, task: WorkflowTask, workflow: Workflow, *, prefix: str | None = None
+    request: OrgRequest, task: WorkflowTask, workflow: Workflow, facts: WorkflowFacts, *, prefix: str | None = None
 ) -> dict[str, Any]:
     """A task's state and the forms this member may use on it."""
     now = timezone.now()
     is_open = task.status == WorkflowTask.Status.OPEN
-    blocked = is_open and task.kind == TaskKind.PROVISION
+    may_complete = services.may_complete(request.membership, task)
+    if facts.is_the_person and services.own_step_refusal(task):
+        may_complete = False
+    may_waive = services.may_waive(request.membership) and not facts.is_the_person
     return {
         "task": task,
         "overdue": is_overdue(task, now),
         "measure": measure_task(task, workflow, now),
-        "blocked": services.provisioning_refusal(workflow) if blocked else "",
-        "complete_form": TaskCompleteForm(task=task, prefix=prefix)
-        if is_open and services.may_complete(request.membership, task)
-        else None,
-        "waive_form": TaskWaiveForm(prefix=prefix) if is_open and services.may_waive(request.membership) else None,
+        "blocked": facts.blocked if is_open and task.kind == TaskKind.PROVISION else "",
+        "complete_form": TaskCompleteForm(task=task, prefix=prefix) if is_open and may_complete else None,
+        "waive_form": TaskWaiveForm(prefix=prefix) if is_open and may_waive else None,
     }
 
 
 @org_view(Perm.VIEW_PROGRAM)
 def workflow_detail(request: OrgRequest, workflow_id: UUID) -> HttpResponse:
     workflow = get_workflow_for_user(request.membership, workflow_id)
-    rows = [_task_context(request, task, workflow, prefix=str(task.public_id)) for task in workflow_tasks(workflow)]
+    tasks = list(workflow_tasks(workflow))
+    facts = _workflow_facts(request, workflow, tasks)
+    rows = [_task_context(request, task, workflow, facts, prefix=str(task.public_id)) for task in tasks]
     return render(request, "workforce/workflow_detail.html", {"workflow": workflow, "rows": rows})
 
 
@@ -96,7 +117,7 @@ def _task_page(
     complete_form: TaskCompleteForm | None = None,
     waive_form: TaskWaiveForm | None = None,
 ) -> HttpResponse:
-    context = _task_context(request, task, task.workflow)
+    context = _task_context(request, task, task.workflow, _workflow_facts(request, task.workflow, [task]))
     context["workflow"] = task.workflow
     context["sees_program"] = request.membership.has(Perm.VIEW_PROGRAM)
     if complete_form is not None:

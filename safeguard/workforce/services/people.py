@@ -3,8 +3,11 @@ every change is validated, audited and classified the same way, and opens the sa
 workflow.
 
 A change is classified by comparing the person before and after:
-- joiner: a new person who is not terminated, or a terminated person who comes back (rehire);
+- joiner: a new person who is not terminated, or a terminated person who comes back (rehire: their leaver workflow
+  still open is cancelled);
 - leaver: a termination time appears (future ones too: the workflow opens on notice, its clock starts then);
+- a notice withdrawn (a future termination cleared before it took effect) is no rehire: the person never left, so
+  the change is an update (or a mover's) and the leaver workflow opened on notice is cancelled;
 - mover: department, job role or manager changes for someone who stays;
 - update: anything else (a corrected email, a new name); unchanged: nothing differs.
 A person added already terminated is a leaver only if their termination is recent (LEAVER_LOOKBACK): an HR
@@ -20,6 +23,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from safeguard.core.audit import Actor, audit_record, field_changes, snapshot
@@ -69,8 +73,49 @@ def derive_status(values: dict[str, Any], now: datetime) -> str:
     return Person.Status.ACTIVE if status == Person.Status.TERMINATED else status
 
 
-def person_errors(values: dict[str, Any], *, current: Person | None = None) -> dict[str, str]:
-    """Every problem with a person's values, by field; shared by the form, the roster import and SCIM."""
+@dataclass(frozen=True)
+class TakenKeys:
+    """Employee IDs and lower-cased user names that other people of the organization hold, each with its holder
+    as a message names them. Loaded by taken_keys, or preloaded by a caller that checked a batch itself."""
+
+    employee_ids: dict[str, str] = field(default_factory=dict)
+    user_names: dict[str, str] = field(default_factory=dict)
+
+
+def _holder(person: Person) -> str:
+    name = person.full_name
+    return name if name == person.employee_id else f"{name} ({person.employee_id})"
+
+
+def taken_keys(organization: Organization, values: dict[str, Any], current: Person | None) -> TakenKeys:
+    """The keys among `values` that someone else holds: one query, none when neither key changes."""
+    employee_id = str(values.get("employee_id") or "").strip()
+    user_name = str(values.get("user_name") or "").strip()
+    if current is not None:
+        employee_id = "" if employee_id == current.employee_id else employee_id
+        user_name = "" if user_name.lower() == current.user_name.lower() else user_name
+    wanted = (Q(employee_id=employee_id) if employee_id else Q()) | (
+        Q(user_name__iexact=user_name) if user_name else Q()
+    )
+    if not wanted:
+        return TakenKeys()
+    others = Person.objects.filter(wanted, organization=organization)
+    if current is not None and current.pk is not None:
+        others = others.exclude(pk=current.pk)
+    taken = TakenKeys()
+    for other in others.only("employee_id", "user_name", "given_name", "family_name"):
+        if employee_id and other.employee_id == employee_id:
+            taken.employee_ids[employee_id] = other.full_name
+        if user_name and other.user_name.lower() == user_name.lower():
+            taken.user_names[user_name.lower()] = _holder(other)
+    return taken
+
+
+def person_errors(
+    values: dict[str, Any], *, current: Person | None = None, taken: TakenKeys | None = None
+) -> dict[str, str]:
+    """Every problem with a person's values, by field; shared by the form, the roster import and SCIM. With
+    `taken`, an employee ID or user name someone else holds is refused too."""
     errors: dict[str, str] = {}
     employee_id = str(values.get("employee_id", current.employee_id if current else "") or "").strip()
     if not employee_id:
@@ -100,6 +145,22 @@ def person_errors(values: dict[str, Any], *, current: Person | None = None) -> d
     manager = values.get("manager")
     if manager is not None and current is not None and manager.pk == current.pk:
         errors["manager"] = "A person cannot be their own manager."
+    if taken is not None:
+        errors.update({name: text for name, text in _clashes(values, taken).items() if name not in errors})
+    return errors
+
+
+def _clashes(values: dict[str, Any], taken: TakenKeys) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    employee_id = str(values.get("employee_id") or "").strip()
+    if employee_id in taken.employee_ids:
+        errors["employee_id"] = f"Employee ID {employee_id} already belongs to {taken.employee_ids[employee_id]}."
+    user_name = str(values.get("user_name") or "").strip()
+    if user_name.lower() in taken.user_names:
+        errors["user_name"] = (
+            f"The user name {user_name!r} already belongs to {taken.user_names[user_name.lower()]}; user names are "
+            "compared whatever their case."
+        )
     return errors
 
 
@@ -116,11 +177,16 @@ def classify(before: dict[str, Any] | None, after: dict[str, Any], now: datetime
         return RosterChange("unchanged")
     if before.get("termination_at") is None and after.get("termination_at") is not None:
         return RosterChange(Kind.LEAVER, changes)
-    if before.get("termination_at") is not None and after.get("termination_at") is None:
+    if before.get("termination_at") is not None and after.get("termination_at") is None and not _withdrawn(before, now):
         return RosterChange(Kind.JOINER, changes)  # a rehire
     if after.get("termination_at") is None and any(name in changes for name in MOVER_FIELDS):
         return RosterChange(Kind.MOVER, changes)
     return RosterChange("update", changes)
+
+
+def _withdrawn(before: dict[str, Any], now: datetime) -> bool:
+    """A termination cleared before it took effect: the person never left."""
+    return before["termination_at"] > now and before.get("status") != Person.Status.TERMINATED
 
 
 def person_write(
@@ -133,21 +199,25 @@ def person_write(
     trigger: str,
     open_workflows: bool = True,
     now: datetime | None = None,
+    taken: TakenKeys | None = None,
 ) -> tuple[Person, RosterChange]:
     """Create (person=None) or update a person with `values` (only the fields given change), audit it and open
     the workflow the change calls for. `open_workflows=False` records people without workflows (an initial
-    load of the roster)."""
+    load of the roster). `taken` is for a caller that already checked a batch's employee IDs and user names
+    against the whole roster (the roster import); otherwise they are looked up here."""
     now = now or timezone.now()
     unknown = set(values) - set(PERSON_FIELDS)
     if unknown:
         raise ServiceError(f"Unknown person fields: {', '.join(sorted(unknown))}.")
-    ServiceError.raise_first(person_errors(values, current=person))
+    if person is not None and person.organization_id != organization.pk:
+        raise ServiceError("No such person.")
+    if taken is None:
+        taken = taken_keys(organization, values, person)
+    ServiceError.raise_first(person_errors(values, current=person, taken=taken))
     with transaction.atomic():
         before = snapshot(person, PERSON_FIELDS) if person is not None else None
         if person is None:
             person = Person(organization=organization, source=source, created_at=now)
-        elif person.organization_id != organization.pk:
-            raise ServiceError("No such person.")
         for name, value in values.items():
             setattr(person, name, value.strip() if isinstance(value, str) else value)
         person.status = derive_status(snapshot(person, PERSON_FIELDS), now)
@@ -165,11 +235,13 @@ def person_write(
             target=person,
             changes=field_changes(before or {}, after),
         )
-        from safeguard.workforce.services.workflows import leaver_retime, workflow_open
+        from safeguard.workforce.services.workflows import leaver_cancel, leaver_retime, workflow_open
 
-        if change.kind == "update" and "termination_at" in change.changes:
+        if change.kind == Kind.JOINER and before is not None:
+            leaver_cancel(organization=organization, actor=actor, person=person, reason="Rehired", now=now)
+        elif change.kind in ("update", Kind.MOVER) and "termination_at" in change.changes:
             leaver_retime(organization=organization, actor=actor, person=person, now=now)
-        elif open_workflows and change.opens_workflow:
+        if open_workflows and change.opens_workflow:
             workflow_open(
                 organization=organization,
                 actor=actor,

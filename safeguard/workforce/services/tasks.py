@@ -6,6 +6,10 @@ authorized it (164.308(a)(3)(ii)(A)), a clearance the role requires came back pa
 required training is done or its exception approved. A leaver's account task records when the account was really
 disabled; the elapsed time from termination is what the leaver target is judged on.
 
+Nobody approves their own access: the member who is the workflow's person (same email, queries.user_for_person)
+cannot complete its authorization or clearance, nor waive any of its steps, and an authorization entered by hand
+is neither approved nor entered by the person it authorizes.
+
 Functions other modules call: `deprovision_observed` (an account list shows a leaver's account disabled or gone),
 `recovery_observed` (an issued item is recorded as recovered) and `authorization_record` (an access review's keep
 decision authorizes a person's access).
@@ -26,6 +30,7 @@ from safeguard.core.roles import Perm, Role
 from safeguard.core.services.errors import ServiceError
 from safeguard.core.services.evaluation import request_evaluation_on_commit
 from safeguard.workforce.models import Authorization, Clearance, IssuedItem, Person, Workflow, WorkflowTask
+from safeguard.workforce.queries import user_for_person
 
 TaskKind = WorkflowTask.Kind
 TaskStatus = WorkflowTask.Status
@@ -34,6 +39,17 @@ NOTE_LIMIT = 5000
 TRAINING_FIRST = (
     "Training comes before access to ePHI: complete “{title}” first, or have the security official or an owner "
     "waive it as a recorded, approved exception."
+)
+
+
+NOT_BY_THE_PERSON = {
+    TaskKind.AUTHORIZE: (
+        "You cannot authorize your own access to ePHI: your manager or another program manager must approve it."
+    ),
+    TaskKind.CLEARANCE: "You cannot record your own clearance: someone else must complete this task.",
+}
+OWN_WAIVER = (
+    "You cannot waive “{title}”: it is about you, so another security official or an owner must approve the exception."
 )
 
 
@@ -58,6 +74,18 @@ def may_complete(membership: Membership | None, task: WorkflowTask) -> bool:
 
 def may_waive(membership: Membership | None) -> bool:
     return membership is not None and membership.has(Perm.SIGN_DECISIONS)
+
+
+def is_the_person(organization: Organization, user: User | None, person: Person) -> bool:
+    """Whether `user` is the member who is `person`: the one who may not approve their own access."""
+    return user is not None and user_for_person(organization, person) == user
+
+
+def own_step_refusal(task: WorkflowTask, *, waiving: bool = False) -> str:
+    """Why the workflow's own person may not complete (or waive) this task, or "" when they may."""
+    if waiving:
+        return OWN_WAIVER.format(title=task.title)
+    return NOT_BY_THE_PERSON.get(TaskKind(task.kind), "")
 
 
 def _lock_open(organization: Organization, task: WorkflowTask) -> WorkflowTask:
@@ -211,6 +239,9 @@ def task_complete(
     with transaction.atomic():
         locked = _lock_open(organization, task)
         workflow = locked.workflow
+        refusal = own_step_refusal(locked)
+        if refusal and is_the_person(organization, actor.user, workflow.person):
+            raise ServiceError(refusal)
         changes: dict[str, list[Any]] = {}
         if locked.kind == TaskKind.PROVISION:
             refusal = provisioning_refusal(workflow)
@@ -275,6 +306,8 @@ def task_waive(
         raise ServiceError(f"The reason has more than {NOTE_LIMIT} characters.", field="reason")
     with transaction.atomic():
         locked = _lock_open(organization, task)
+        if is_the_person(organization, actor.user, locked.workflow.person):
+            raise ServiceError(own_step_refusal(locked, waiving=True))
         locked.status, locked.completed_at = TaskStatus.WAIVED, now
         locked.waiver_reason, locked.waived_by = reason, actor.user
         locked.save(update_fields=["status", "completed_at", "waiver_reason", "waived_by"])
@@ -417,6 +450,16 @@ def authorization_enter(
     approver = _member(organization, authorized_by)
     if approver is None or approver.role == Role.AUDITOR:
         raise ServiceError("The approver must be a current member of this organization.", field="authorized_by")
+    who = user_for_person(organization, person)
+    if who is not None and who == authorized_by:
+        raise ServiceError(
+            f"Name someone other than {person.full_name} as the approver: nobody authorizes their own access.",
+            field="authorized_by",
+        )
+    if who is not None and who == actor.user:
+        raise ServiceError(
+            "You cannot record an authorization of your own access: another program manager must enter it."
+        )
     if authorized_on > timezone.localdate(now):
         raise ServiceError("The authorization date cannot be in the future.", field="authorized_on")
     if authorized_on < EARLIEST:

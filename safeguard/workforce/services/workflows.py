@@ -5,6 +5,10 @@ access, recovering issued items); other apps add theirs through planning.task_pl
 clearance by role profile, provisioning, access changes and one deprovisioning task per account).
 A leaver's deprovisioning tasks are due `sla_hours` after the termination time, the target in force when the
 workflow opened (WorkforceSettings.leaver_sla_hours, 24 by default).
+
+One leaver workflow measures one departure. A corrected termination time retimes it (leaver_retime); a notice
+withdrawn or a rehire cancels it (leaver_cancel); a new departure after a rehire opens a new one rather than
+reusing one still open from the last departure (see workflow_open).
 """
 
 from __future__ import annotations
@@ -83,7 +87,11 @@ def workflow_open(
     changes: dict[str, Any] | None = None,
     now: datetime | None = None,
 ) -> Workflow:
-    """Open a workflow for a roster change and plan its tasks; an open workflow of the same kind is reused."""
+    """Open a workflow for a roster change and plan its tasks. An open joiner workflow is reused, and so is an open
+    leaver workflow of the same termination time; an open leaver workflow of another termination (a departure
+    before a rehire) is cancelled and a new one opened: retiming it would measure the first departure's recorded
+    disablements against the second termination, and keep tasks for the accounts held back then, where a new
+    workflow plans the accounts held now, due from the new termination under the target in force now."""
     now = now or timezone.now()
     with transaction.atomic():
         settings = batch_cached(organization.pk, "workforce.settings", lambda: workforce_settings(organization))
@@ -96,7 +104,10 @@ def workflow_open(
                     organization=organization, actor=actor, workflow=stale, reason="The person left.", now=now
                 )
         existing = Workflow.objects.filter(person=person, kind=kind, status=Workflow.Status.OPEN).first()
-        if existing is not None and kind != Kind.MOVER:
+        if existing is not None and kind == Kind.LEAVER and existing.termination_at != person.termination_at:
+            reason = "Superseded: the person left again after a rehire."
+            workflow_cancel(organization=organization, actor=actor, workflow=existing, reason=reason, now=now)
+        elif existing is not None and kind != Kind.MOVER:
             return existing
         workflow = Workflow.objects.create(
             organization=organization,
@@ -152,6 +163,7 @@ def workflow_cancel(
 ) -> Workflow:
     now = now or timezone.now()
     with transaction.atomic():
+        before = workflow.status
         workflow.status = Workflow.Status.CANCELLED
         workflow.closed_at = now
         workflow.cancel_reason = reason
@@ -161,22 +173,47 @@ def workflow_cancel(
             action="workforce.workflow.cancelled",
             organization=organization,
             target=workflow,
-            changes={"status": [Workflow.Status.OPEN, Workflow.Status.CANCELLED], "reason": [None, reason]},
+            changes={"status": [before, Workflow.Status.CANCELLED], "reason": [None, reason]},
         )
+        request_evaluation_on_commit(organization, "workforce.workflow_cancelled")
     return workflow
+
+
+def leaver_cancel(
+    *, organization: Organization, actor: Actor, person: Person, reason: str, now: datetime | None = None
+) -> int:
+    """Cancel the person's leaver workflows still open (a rehire): their account tasks no longer measure a
+    departure. Returns how many were cancelled."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        stale = list(Workflow.objects.filter(person=person, kind=Kind.LEAVER, status=Workflow.Status.OPEN))
+        for workflow in stale:
+            workflow_cancel(organization=organization, actor=actor, workflow=workflow, reason=reason, now=now)
+    return len(stale)
 
 
 def leaver_retime(*, organization: Organization, actor: Actor, person: Person, now: datetime | None = None) -> None:
     """The termination time of a leaver was corrected: the open workflow's clock and due times follow it, and
-    measured delays are measured again."""
+    measured delays are measured again. A notice withdrawn before it took effect cancels the leaver workflows
+    of that notice, done ones included: a departure that never happened is not measured."""
+    now = now or timezone.now()
     with transaction.atomic():
+        if person.termination_at is None:
+            notices = Workflow.objects.filter(person=person, kind=Kind.LEAVER, termination_at__gt=now).exclude(
+                status=Workflow.Status.CANCELLED
+            )
+            for notice in notices:
+                workflow_cancel(
+                    organization=organization, actor=actor, workflow=notice, reason="Termination withdrawn", now=now
+                )
+            return
         workflow = (
             Workflow.objects.filter(person=person, kind=Kind.LEAVER)
             .exclude(status=Workflow.Status.CANCELLED)
             .order_by("-opened_at")
             .first()
         )
-        if workflow is None or person.termination_at is None or workflow.termination_at == person.termination_at:
+        if workflow is None or workflow.termination_at == person.termination_at:
             return
         before = workflow.termination_at
         workflow.termination_at = person.termination_at

@@ -31,6 +31,7 @@ from tests.test_breakglass_support import (
     SANCTION_SECRET,
     account,
     actor,
+    desk,
     member,
     orm_use,
     reviewed,
@@ -181,7 +182,7 @@ def test_the_review_falls_due_24_hours_after_the_start_by_default(cast: Cast) ->
     activation = use(cast, account(cast), started_at=started)
 
     assert activation.review_due_at == started + timedelta(hours=24)
-    assert activation.recorded_by == cast.owner
+    assert activation.recorded_by == desk(cast)
     [event] = events("access.breakglass_activation.recorded")
     assert event.changes["review_due_at"][1] == (started + timedelta(hours=24)).isoformat(timespec="microseconds")
     assert event.changes["records_accessed"] == [None, RECORDS]

@@ -1,16 +1,18 @@
 """The account-list importer: one system's user list, as exported on a date, becomes a snapshot of its accounts,
 each matched to a person (access/matching.py). Registered with the core pipeline (core/imports.py).
 
-Linear in the list: the roster and the system's designations are loaded once, each row is parsed and matched
-with dictionary lookups, and the accounts are written in batches. Committing a list also completes the open
-deprovisioning tasks it proves done: a leaver's account shown disabled or locked, or gone from the list.
+Linear in the list: the roster and the system's designations are loaded once, each row is parsed
+(account_rows.py) and matched with dictionary lookups, and the accounts are written in batches. Committing the
+system's newest list also keeps the leavers' deprovisioning tasks true: it adds one for a leaver's account their
+workflow does not list yet (services/leavers.py), and completes those it proves done: the account shown disabled
+or locked, or gone from the list.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -19,24 +21,17 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from safeguard.access.matching import (
-    Designated,
-    Match,
-    PeopleIndex,
-    match_account,
-    parse_account_type,
-)
+from safeguard.access.account_rows import AccountRow, read_row
+from safeguard.access.matching import Designated, PeopleIndex, match_account
 from safeguard.access.models import (
     Account,
     AccountDesignation,
     AccountSnapshot,
-    AccountStatus,
     Classification,
     MatchMethod,
     System,
-    account_key,
 )
-from safeguard.access.rules import split_roles
+from safeguard.access.services.leavers import HeldAccount, Tracked, list_follow, list_name
 from safeguard.access.services.systems import system_register
 from safeguard.core import tabular
 from safeguard.core.audit import Actor, audit_record
@@ -49,55 +44,19 @@ from safeguard.core.imports import (
     Outcome,
     Tick,
     aware,
-    parse_date,
     parse_naive_datetime,
-    parse_yes_no,
     register,
 )
 from safeguard.core.models import FileImport, Organization
 from safeguard.core.roles import Perm
 from safeguard.core.services.evaluation import request_evaluation_on_commit
 from safeguard.risk.models import Asset
-from safeguard.workforce.models import Person, WorkflowTask
+from safeguard.workforce.models import Person
 from safeguard.workforce.models.people import default_time_zone
-from safeguard.workforce.services.tasks import deprovision_observed
 
 KIND = "access.accounts"
 BATCH = 2000
 PREVIEW_ROWS = 20
-NO_VALUE = ("never", "n/a", "na", "none", "null", "-", "—")
-DISABLED_WORDS = "disabled inactive deactivated suspended terminated revoked deleted expired false no n 0"
-STATUS_WORDS = {
-    **dict.fromkeys("active enabled ok normal valid true yes y 1".split(), AccountStatus.ACTIVE),
-    **dict.fromkeys(DISABLED_WORDS.split(), AccountStatus.DISABLED),
-    **dict.fromkeys(("locked", "locked out", "lockedout", "blocked"), AccountStatus.LOCKED),
-}
-MFA_WORDS = {"enrolled": True, "registered": True, "enforced": True, "not enrolled": False, "none": False}
-LIMITS = {"username": 200, "email": 254, "employee_id": 64, "display_name": 200}
-
-
-@dataclass(slots=True)
-class AccountRow:
-    """One clean row, with what matching decided."""
-
-    row_number: int
-    username: str
-    email: str
-    employee_id: str
-    display_name: str
-    roles: list[str]
-    status: str
-    last_login_at: datetime | None
-    mfa_enabled: bool | None
-    created_on: date | None
-    disabled_at: datetime | None
-    privileged: bool
-    account_type: str
-    match: Match = Match(Classification.ORPHAN)
-
-    @property
-    def enabled(self) -> bool:
-        return self.status == AccountStatus.ACTIVE
 
 
 @dataclass
@@ -178,93 +137,6 @@ def _asset_id(options: dict[str, Any]) -> UUID:
 
 def _system_of(organization: Organization, options: dict[str, Any]) -> System | None:
     return System.objects.filter(organization=organization, asset__public_id=_asset_id(options)).first()
-
-
-# ---- one row ---------------------------------------------------------------------------------------------------
-
-
-def _moment(text: str, zone: ZoneInfo) -> tuple[datetime | None, str]:
-    if not text or text.lower() in NO_VALUE:
-        return None, ""
-    moment = parse_naive_datetime(text)
-    if moment is None:
-        return None, f"{text!r} is not a date and time."
-    try:
-        return aware(moment, zone), ""
-    except LocalTimeError as error:
-        return None, str(error)
-
-
-def _status(text: str, disabled_at: datetime | None) -> str | None:
-    if not text:
-        return AccountStatus.DISABLED if disabled_at else AccountStatus.ACTIVE
-    return STATUS_WORDS.get(" ".join(text.lower().split()))
-
-
-def _yes_no(text: str, extra: dict[str, bool] | None = None) -> tuple[bool | None, bool]:
-    """(value, understood) of a yes/no cell; a blank one is (None, True)."""
-    lowered = " ".join(text.lower().split())
-    if extra and lowered in extra:
-        return extra[lowered], True
-    if not lowered or lowered in NO_VALUE:
-        return None, True
-    value = parse_yes_no(lowered)
-    return value, value is not None
-
-
-def read_row(number: int, cells: dict[str, str], zone: ZoneInfo) -> tuple[AccountRow | None, dict[str, str], str]:
-    """A parsed row, or the problems by our column name; and which column the username came from."""
-    problems: dict[str, str] = {}
-    source = next((name for name in ("username", "email", "employee_id") if cells.get(name)), "username")
-    username = cells.get(source, "")
-    if not username:
-        problems["username"] = "The row names no account: give a username, an email or an employee id."
-    for name, limit in LIMITS.items():
-        if len(cells.get(name, "")) > limit:
-            problems[name] = f"At most {limit} characters."
-    last_login_at, problem = _moment(cells.get("last_login", ""), zone)
-    if problem:
-        problems["last_login"] = problem
-    disabled_at, problem = _moment(cells.get("disabled_at", ""), zone)
-    if problem:
-        problems["disabled_at"] = problem
-    status = _status(cells.get("status", ""), disabled_at)
-    if status is None:
-        problems["status"] = (
-            f"{cells['status']!r} is not an account status: use active, disabled or locked (or enabled, "
-            "suspended, inactive, true, false)."
-        )
-    mfa_enabled, understood = _yes_no(cells.get("mfa_enabled", ""), MFA_WORDS)
-    if not understood:
-        problems["mfa_enabled"] = f"{cells['mfa_enabled']!r} is not yes or no."
-    privileged, understood = _yes_no(cells.get("privileged", ""))
-    if not understood:
-        problems["privileged"] = f"{cells['privileged']!r} is not yes or no."
-    created_text = cells.get("created", "")
-    created_on = parse_date(created_text) if created_text.lower() not in NO_VALUE else None
-    if created_text and created_text.lower() not in NO_VALUE and created_on is None:
-        problems["created"] = f"{created_text!r} is not a date."
-    account_type = parse_account_type(cells.get("account_type", ""))
-    if account_type is None:
-        problems["account_type"] = f"{cells['account_type']!r} is not an account type: use user, service or shared."
-    if problems:
-        return None, problems, source
-    row = AccountRow(
-        row_number=number,
-        username=username,
-        email=cells.get("email", ""),
-        employee_id=cells.get("employee_id", ""),
-        display_name=cells.get("display_name", ""),
-        roles=split_roles(cells.get("roles", "")),
-        status=status or AccountStatus.ACTIVE,
-        last_login_at=last_login_at,
-        mfa_enabled=mfa_enabled,
-        created_on=created_on,
-        disabled_at=disabled_at,
-        privileged=bool(privileged),
-        account_type=account_type or "",
-    )
-    return row, {}, source
 
 
 # ---- the importer ----------------------------------------------------------------------------------------------
@@ -433,7 +305,7 @@ class AccountImporter(Importer):
                 organization=organization, actor=actor, asset=plan.target.asset
             )
             snapshot = snapshot_write(organization, actor, system, plan, checked.summary, file_name, file_sha256)
-            observed = observe_deprovisioning(organization, actor, system, snapshot, plan.rows)
+            deprovisioning = deprovisioning_follow(organization, actor, system, snapshot, plan.rows)
             request_evaluation_on_commit(organization, "access.accounts_imported")
         return Outcome(
             created=len(plan.rows),
@@ -441,7 +313,8 @@ class AccountImporter(Importer):
             result={
                 "system": str(system.public_id),
                 "snapshot": str(snapshot.public_id),
-                "deprovisioning_observed": observed,
+                "deprovisioning_added": deprovisioning.added,
+                "deprovisioning_observed": deprovisioning.completed,
             },
         )
 
@@ -507,40 +380,23 @@ def snapshot_write(
     return snapshot
 
 
-def observe_deprovisioning(
+def deprovisioning_follow(
     organization: Organization, actor: Actor, system: System, snapshot: AccountSnapshot, rows: list[AccountRow]
-) -> int:
-    """Complete the open deprovisioning tasks of this system's accounts that the list shows disabled, locked or
-    gone. Only the system's newest list speaks for now: an older list imported late proves nothing."""
-    newer = AccountSnapshot.objects.filter(system=system, taken_at__gt=snapshot.taken_at).exists()
-    keys = set(
-        WorkflowTask.objects.filter(
-            organization=organization,
-            kind=WorkflowTask.Kind.DEPROVISION,
-            status=WorkflowTask.Status.OPEN,
-            subject_key__startswith=account_key(system.pk, ""),
-        ).values_list("subject_key", flat=True)
+) -> Tracked:
+    """Keep the leavers' deprovisioning tasks true to the list. Only the system's newest list speaks for now: an
+    older list imported late proves nothing."""
+    if AccountSnapshot.objects.filter(system=system, taken_at__gt=snapshot.taken_at).exists():
+        return Tracked()
+    return list_follow(
+        organization=organization,
+        actor=actor,
+        system=system,
+        accounts=[
+            HeldAccount(row.match.person_id, row.username, row.roles, row.status, row.disabled_at) for row in rows
+        ],
+        seen_in=list_name(system, snapshot.taken_at),
+        seen_at=snapshot.taken_at,
     )
-    if newer or not keys:
-        return 0
-    listed = {account_key(system.pk, row.username): row for row in rows}
-    taken_at = snapshot.taken_at
-    when = f"{timezone.localtime(taken_at, zone_of(system)):%Y-%m-%d %H:%M}"
-    done = 0
-    for key in sorted(keys):
-        row = listed.get(key)
-        if row is None:
-            disabled_at, note = taken_at, f"Absent from the {system.asset.name} list of {when}"
-        elif not row.enabled:
-            given = row.disabled_at
-            disabled_at = given if given is not None and given <= taken_at else taken_at
-            note = f"Seen {row.status} in the {system.asset.name} list of {when}"
-        else:
-            continue
-        done += deprovision_observed(
-            organization=organization, actor=actor, subject_key=key, disabled_at=disabled_at, source_note=note
-        )
-    return done
 
 
 register(AccountImporter())

@@ -457,9 +457,11 @@ def _break_glass(
         custodians=[people["owner"], people["official"]],
         review_hours=24,
     )
+    # The custodian on duty records a use; someone else reviews it.
+    custodian = Actor(user=people["owner"])
     used = activation_record(
         organization=organization,
-        actor=official,
+        actor=custodian,
         account=ehr,
         started_at=at(day(40), 8, 5),
         ended_at=at(day(40), 9, 20),
@@ -488,7 +490,7 @@ def _break_glass(
     )
     activation_record(
         organization=organization,
-        actor=official,
+        actor=Actor(user=people["privacy"]),
         account=pm,
         started_at=at(day(1), 18, 30),
         ended_at=at(day(1), 19, 5),

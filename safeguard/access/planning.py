@@ -4,15 +4,17 @@
   provisioning task per system of the profile, listing its roles;
 - mover: one task per system whose allowed roles change, listing what to add and what to remove;
 - leaver: one deprovisioning task per enabled account the person holds in each system's latest snapshot, due
-  the leaver target after the termination time.
+  the leaver target after the termination time. Accounts found later (a list imported after the workflow
+  opened, an account assigned by hand) are added by services/leavers.py.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from safeguard.access.models import ProfileGrant, account_key
+from safeguard.access.models import ProfileGrant
 from safeguard.access.queries import ProfileBook, accounts_held, latest_snapshot_ids
+from safeguard.access.services.leavers import deprovision_due, deprovision_spec
 from safeguard.workforce.models import Workflow, WorkflowTask
 from safeguard.workforce.planning import TaskSpec, batch_cached, task_planner
 from safeguard.workforce.queries import workforce_settings
@@ -32,15 +34,9 @@ def access_steps(workflow: Workflow) -> list[TaskSpec]:
         snapshot_ids = batch_cached(
             organization.pk, "access.latest_snapshots", lambda: list(latest_snapshot_ids(organization).values())
         )
-        due = (workflow.termination_at or workflow.opened_at) + timedelta(hours=workflow.sla_hours or 24)
+        due = deprovision_due(workflow)
         return [
-            TaskSpec(
-                TaskKind.DEPROVISION,
-                f"Disable {account.system.asset.name} account {account.username}",
-                f"Roles: {', '.join(account.roles) or 'none listed'}.",
-                subject_key=account_key(account.system_id, account.username),
-                due_at=due,
-            )
+            deprovision_spec(account.system, account.username, account.roles, due)
             for account in accounts_held(person, snapshot_ids=snapshot_ids)
         ]
     book = batch_cached(organization.pk, "access.profile_book", lambda: ProfileBook(organization))

@@ -1,6 +1,7 @@
 """Break-glass pages: the register of emergency accounts, each use of them, and the review of each use.
 
-Program viewers read everything here; those who manage the program register accounts, record and review uses;
+Program viewers read everything here; those who manage the program register accounts, record and review uses
+(never a use of their own, nor one they recorded);
 linking an unjustified use to its sanction is for those who manage the sanctions log, and the sanctions offered
 for the link are a read of that log, audited as one.
 """
@@ -198,6 +199,12 @@ def _may_link(request: OrgRequest, activation: BreakGlassActivation) -> bool:
     return activation.justified is False and request.membership.has(Perm.MANAGE_SANCTIONS)
 
 
+def _tell_once(request: OrgRequest, text: str) -> None:
+    """A note, unless the refused review that led here already said it (reading the messages keeps them shown)."""
+    if all(str(message) != text for message in messages.get_messages(request)):
+        messages.info(request, text)
+
+
 def _activation_page(
     request: OrgRequest,
     activation: BreakGlassActivation,
@@ -216,13 +223,17 @@ def _activation_page(
             filters={"decided_from": timezone.localdate(activation.started_at), "for": "break-glass follow-up"},
             shown=shown,
         )
-    own_use = services.is_own_use(activation, cast(User, request.user))
+    user = cast(User, request.user)
+    own_use = services.is_own_use(activation, user)
+    refusal = services.review_refusal(activation, user) if activation.reviewed_at is None else ""
+    if refusal and not own_use and request.membership.has(Perm.MANAGE_PROGRAM):
+        _tell_once(request, refusal)  # the page itself says so for one's own use; the recorder is told here
     state = services.review_state(activation, timezone.now())
     context = {
         "activation": activation,
         "state": str(state),
         "state_label": services.REVIEW_STATE_LABELS[state],
-        "can_review": request.membership.has(Perm.MANAGE_PROGRAM) and activation.reviewed_at is None and not own_use,
+        "can_review": request.membership.has(Perm.MANAGE_PROGRAM) and activation.reviewed_at is None and not refusal,
         "own_use": own_use,
         "review_form": review_form or ReviewForm(),
         "link_form": link_form if may_link else None,

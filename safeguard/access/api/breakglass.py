@@ -122,7 +122,12 @@ class BreakGlassActivationWriteSerializer(serializers.Serializer):
     used_by = serializers.CharField(
         required=False, allow_blank=True, help_text="The roster person: public_id, employee id or work email."
     )
-    used_by_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    used_by_name = serializers.CharField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        help_text="Only for someone not on the roster: a roster person's name here is refused.",
+    )
     reason = serializers.CharField(help_text="Why it was used, as stated at the time.")
     records_accessed = serializers.CharField(required=False, allow_blank=True)
 
@@ -310,8 +315,10 @@ class BreakGlassActivationListView(ApiView):
 
     @extend_schema(
         summary="Record a use of a break-glass account",
-        description="Needs the manage-program permission. Say who used it (a roster person or a name) and why; the "
-        "review falls due the account's time limit after the start.",
+        description="Needs the manage-program permission. Say who used it and why: `used_by` names a roster person "
+        "(public id, employee id or work email); `used_by_name` is only for someone not on the roster, and a roster "
+        "person's name typed there is refused. The review falls due the account's time limit after the start; the "
+        "member who records the use cannot review it.",
         request=BreakGlassActivationWriteSerializer,
         responses={201: BreakGlassActivationSerializer, **error_responses(400, 403, 404)},
         tags=TAGS,
@@ -342,7 +349,8 @@ class BreakGlassActivationDetailView(ApiView):
 class BreakGlassActivationReviewView(ApiView):
     @extend_schema(
         summary="Review a use of a break-glass account",
-        description="Needs the manage-program permission, and the reviewer must not be the person who used it. A "
+        description="Needs the manage-program permission. The reviewer must be neither the person who used the "
+        "account (their roster email, or their name typed for the use) nor the member who recorded the use (400). A "
         "review after the deadline is accepted and stays marked late. A use already reviewed is refused (400).",
         request=BreakGlassReviewSerializer,
         responses={200: BreakGlassActivationSerializer, **error_responses(400, 403, 404)},

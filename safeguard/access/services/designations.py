@@ -1,6 +1,7 @@
 """Designations: what a person decided about an account name on a system (whose it is, or that it is a service
 or shared account, and who answers for it). Every later list of the system is matched with it first; the
-system's latest snapshot is corrected at once so findings and checks see the decision without a new import."""
+system's latest snapshot is corrected at once so findings and checks see the decision without a new import, and
+an account assigned to someone who has left joins their leaver workflow (services/leavers.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from django.utils import timezone
 
 from safeguard.access.matching import unmatched_classification
 from safeguard.access.models import Account, AccountDesignation, AccountSnapshot, Classification, MatchMethod, System
+from safeguard.access.services.leavers import HeldAccount, leaver_accounts_track, list_name
 from safeguard.core.audit import Actor, audit_record
 from safeguard.core.models import Organization
 from safeguard.core.services.errors import ServiceError
@@ -114,8 +116,31 @@ def designation_set(
                 "accounts_updated": [None, updated],
             },
         )
+        if person is not None and updated:
+            _leaver_account_track(organization, actor, system, person, key)
         request_evaluation_on_commit(organization, "access.designation_set")
     return designation
+
+
+def _leaver_account_track(organization: Organization, actor: Actor, system: System, person: Person, key: str) -> None:
+    """If the person has left, the account now theirs in the latest list joins their leaver workflow."""
+    found = (
+        Account.objects.filter(system=system, person=person, username__iexact=key)
+        .select_related("snapshot")
+        .order_by("-snapshot__taken_at", "-snapshot_id")
+        .first()
+    )
+    if found is None:
+        return
+    taken_at = found.snapshot.taken_at
+    leaver_accounts_track(
+        organization=organization,
+        actor=actor,
+        system=system,
+        accounts=[HeldAccount(person.pk, found.username, found.roles, found.status, found.disabled_at)],
+        seen_in=list_name(system, taken_at),
+        seen_at=taken_at,
+    )
 
 
 def _described(designation: AccountDesignation | None) -> dict[str, str | None]:

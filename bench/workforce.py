@@ -7,6 +7,7 @@ Measures, on a throwaway SQLite database (or DATABASE_URL if set to a scratch Po
 - importing one account list of --big-file rows (check, then commit) for one system;
 - importing the other systems' lists so the organization holds --accounts accounts in all;
 - preparing an access review across every system (freeze, reviewer assignment, findings);
+- the live reconciliation (access beyond profile) and a whole tracker evaluation at this size;
 - rendering a manager's review page, with its query count beside a small organization's (it must not grow).
 Prints figures and throughput; asserts nothing about time.
 """
@@ -144,6 +145,7 @@ def main() -> None:
     from django.utils import timezone
 
     from safeguard.access.models import Account, ReviewCampaign, ReviewItem, System
+    from safeguard.access.reconcile import beyond_profile
     from safeguard.access.services.campaigns import campaign_prepare_run, campaign_start
     from safeguard.core import tabular
     from safeguard.core.audit import Actor
@@ -151,6 +153,7 @@ def main() -> None:
     from safeguard.core.models import Membership, Organization, User
     from safeguard.core.services.file_imports import import_apply
     from safeguard.risk.models import Asset, AssetKind
+    from safeguard.tracker.evaluation import tracker_evaluate
     from safeguard.workforce.models import Person, RosterSource
 
     rng = random.Random(4)
@@ -246,6 +249,14 @@ def main() -> None:
     campaign.refresh_from_db()
     findings, queries = campaign.findings.count(), len(prepared.captured_queries)
     print(f"  items {campaign.item_count:,}, findings {findings:,}, queries {queries:,}")
+
+    print("-- the live checks at this size")
+    _once(
+        f"  access beyond profile, {total:,} accounts",
+        lambda: sum(1 for _ in beyond_profile(org)),
+        total,
+    )
+    _once("  tracker evaluation, every requirement", lambda: tracker_evaluate(organization=org, actor=actor))
 
     print("-- a manager's review page")
     busiest = (

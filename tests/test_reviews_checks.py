@@ -138,6 +138,15 @@ def test_an_all_systems_review_covers_only_the_lists_it_froze(cast: Cast) -> Non
     assert "Billing (never reviewed)" in result.reason
 
 
+def test_coverage_follows_the_frozen_lists_not_row_ids_which_an_archive_import_renumbers(cast: Cast) -> None:
+    ehr_in_profile(cast.org)
+    campaign = reviewed(cast, 5)
+    frozen = dict(campaign.frozen)
+    frozen["snapshots"] = {"999999": 999999}  # row ids as another database numbered them
+    ReviewCampaign.objects.filter(pk=campaign.pk).update(frozen=frozen)
+    assert access_reviews(cast.org, TODAY).status == Status.MET
+
+
 def test_a_retired_system_needs_no_review(cast: Cast) -> None:
     ehr_in_profile(cast.org)
     reviewed(cast, 5)

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from itertools import islice
+from uuid import UUID
 
 from django.db.models.fields.json import KeyTransform
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from safeguard.access.models import ReviewCampaign, ReviewItem, System
+from safeguard.access.models import AccountSnapshot, ReviewCampaign, ReviewItem, System
 from safeguard.access.queries import access_settings
 from safeguard.access.reconcile import beyond_profile
 from safeguard.core.models import Organization
@@ -55,24 +56,33 @@ def _latest_reviews(
     organization: Organization, systems: list[System], today: date
 ) -> dict[int, tuple[date, ReviewCampaign]]:
     """System id → the day its latest covering campaign closed, and that campaign."""
-    campaigns = (
+    found = (
         ReviewCampaign.objects.filter(
             organization=organization, status=ReviewCampaign.Status.CLOSED, closed_at__isnull=False
         )
         .prefetch_related("systems")
         .order_by("closed_at")
-        .annotate(frozen_snapshots=KeyTransform("snapshots", "frozen"))
+        .annotate(frozen_systems=KeyTransform("systems", "frozen"))
         .only("pk", "public_id", "title", "all_systems", "closed_at")  # the frozen record can be large
+    )
+    campaigns = [campaign for campaign in found if timezone.localdate(campaign.closed_at) <= today]
+    # The frozen record names each list by its snapshot's public id, which survives an archive's import; the
+    # systems' row ids do not.
+    frozen_ids = {
+        entry["snapshot"] for campaign in campaigns for entry in (campaign.frozen_systems or []) if "snapshot" in entry
+    }
+    system_of = dict(
+        AccountSnapshot.objects.filter(organization=organization, public_id__in=frozen_ids).values_list(
+            "public_id", "system_id"
+        )
     )
     known = {system.pk for system in systems}
     latest: dict[int, tuple[date, ReviewCampaign]] = {}
     for campaign in campaigns:
         closed_on = timezone.localdate(campaign.closed_at)
-        if closed_on > today:
-            continue
-        frozen = campaign.frozen_snapshots
+        frozen = campaign.frozen_systems
         if frozen is not None:
-            covered = {int(system_id) for system_id in frozen}
+            covered = {system_of[UUID(entry["snapshot"])] for entry in frozen if UUID(entry["snapshot"]) in system_of}
         elif campaign.all_systems:
             covered = known
         else:

@@ -22,16 +22,27 @@ CORE = "urn:ietf:params:scim:schemas:core:2.0:User"
 PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 
 
+class InTransactionHandler(WSGIHandler):
+    """Django as a WSGI application inside the test's transaction: as Django's test client does, each request
+    leaves alone the connection that holds the transaction. Per request, because the test client reconnects
+    those signals after each of its own requests."""
+
+    def __call__(self, environ: Any, start_response: Any) -> Any:
+        signals.request_started.disconnect(close_old_connections)
+        signals.request_finished.disconnect(close_old_connections)
+        try:
+            response = super().__call__(environ, start_response)
+            content = b"".join(response)  # read it whole while the signals are off
+            response.close()
+            return [content]
+        finally:
+            signals.request_started.connect(close_old_connections)
+            signals.request_finished.connect(close_old_connections)
+
+
 def in_process_django() -> Iterator[WSGIHandler]:
-    """Django as a WSGI application, in the test's transaction (for a fixture that needs the database): as
-    Django's test client does, requests must not close the connection that holds the transaction."""
-    signals.request_started.disconnect(close_old_connections)
-    signals.request_finished.disconnect(close_old_connections)
-    try:
-        yield WSGIHandler()
-    finally:
-        signals.request_started.connect(close_old_connections)
-        signals.request_finished.connect(close_old_connections)
+    """Django as a WSGI application, in the test's transaction (for a fixture that needs the database)."""
+    yield InTransactionHandler()
 
 
 def make_token(organization: Organization, user: User, name: str = "Okta") -> tuple[ScimToken, str]:

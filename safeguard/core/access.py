@@ -5,11 +5,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 from uuid import UUID
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.http import Http404
 
 from safeguard.core.models import Evidence, EvidenceVersion, FileImport, Membership, Obligation, Organization
@@ -38,6 +38,22 @@ def get_membership_for_user(user: User | AnonymousUser, org_slug: str) -> Member
 def require_perm(membership: Membership, perm: Perm) -> None:
     if not membership.has(perm):
         raise PermissionDenied(f"Your role ({membership.get_role_display()}) does not allow this.")
+
+
+M = TypeVar("M", bound=Model)
+
+
+def one_in_org(queryset: QuerySet[M], membership: Membership, public_id: str | UUID, what: str) -> M:
+    """The record of the member's organization with this public id; the same 404 for missing and elsewhere."""
+    found = queryset.filter(organization=membership.organization, public_id=parse_public_id(public_id)).first()
+    if found is None:
+        raise Http404(f"No such {what}.")
+    return found
+
+
+def require_program(membership: Membership, write: bool) -> None:
+    """Reading the program needs view-program, changing it manage-program."""
+    require_perm(membership, Perm.MANAGE_PROGRAM if write else Perm.VIEW_PROGRAM)
 
 
 def parse_public_id(value: str | UUID) -> UUID:

@@ -70,4 +70,11 @@ urlpatterns = [
     path(ORG, include("safeguard.access.api.urls_profiles")),
     path(ORG, include("safeguard.access.api.urls_reviews")),
     path(ORG, include("safeguard.access.api.urls_breakglass")),
+    path(ORG, include("safeguard.training.api.urls_courses")),
+    path(ORG, include("safeguard.training.api.urls_assignments")),
+    path(ORG, include("safeguard.training.api.urls_completions")),
+    path(ORG, include("safeguard.training.api.urls_phishing")),
+    path(ORG, include("safeguard.training.api.urls_reminders")),
+    path(ORG, include("safeguard.training.api.urls_acks")),
+    path(ORG, include("safeguard.training.api.urls_overview")),
 ]

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "safeguard.risk",
     "safeguard.workforce",
     "safeguard.access",
+    "safeguard.training",
 ]
 
 MIDDLEWARE = [

@@ -323,7 +323,7 @@ def test_recording_a_revocation_marks_the_access_removed(cast: Cast, scene, djan
 
     made[1].refresh_from_db()
     assert (made[1].revoked_at, made[1].revoked_by, made[1].revocation_note) == (removed_at, cast.official, "Ticket 42")
-    assert any(getattr(c, "evaluation_key", None) == ("evaluation", cast.org.pk) for c in callbacks)
+    assert any(getattr(c, "once_key", None) == ("evaluation", cast.org.pk) for c in callbacks)
     assert AuditEvent.objects.get(action="access.review_item.revoked").changes["revocation_note"] == [
         "",
         "Ticket 42",

@@ -43,7 +43,7 @@ def test_overdue_revocations_are_flagged_once(cast: Cast, django_capture_on_comm
     assert lines[0].endswith("; flagged overdue")
     flagged = AuditEvent.objects.filter(action=OVERDUE_ACTION)
     assert sorted(event.object_id for event in flagged) == sorted(str(i.public_id) for i in (made[0], made[2]))
-    assert [getattr(c, "evaluation_key", None) for c in callbacks] == [("evaluation", cast.org.pk)]
+    assert [getattr(c, "once_key", None) for c in callbacks] == [("evaluation", cast.org.pk)]
 
     assert flag_overdue_revocations(TODAY, False) == []
     assert flagged.count() == 2

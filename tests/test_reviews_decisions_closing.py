@@ -177,7 +177,7 @@ def test_closing_a_complete_review_closes_it_and_finishes_in_the_background(
 
     assert (closed.status, closed.closed_by) == (Status.CLOSED, cast.official)
     assert closed.closed_at is not None
-    assert any(getattr(c, "evaluation_key", None) == ("evaluation", cast.org.pk) for c in callbacks)
+    assert any(getattr(c, "once_key", None) == ("evaluation", cast.org.pk) for c in callbacks)
     assert AuditEvent.objects.get(action="access.review.closed").changes["status"] == [Status.OPEN, Status.CLOSED]
     authorized = Authorization.objects.filter(basis=Authorization.Basis.REVIEW)
     assert sorted(a.person.employee_id for a in authorized) == [team[0].employee_id, team[2].employee_id]

@@ -23,6 +23,7 @@ from safeguard.core.services.evaluation import request_evaluation
 from safeguard.core.services.evidence import evidence_link, evidence_upload
 from safeguard.core.services.signatures import signature_create
 from safeguard.risk.models import SanctionLevel, SanctionPolicy, SanctionRecord
+from safeguard.risk.signals import sanction_policy_approved
 
 POLICY_TYPE = "risk.sanctionpolicy"
 LOG_TYPE = "risk.sanctionlog"  # signatures saying the log was reviewed; target id: the organization's public id
@@ -274,6 +275,7 @@ def sanction_policy_approve(
                 **({"supersedes": [None, [f"v{p.version}" for p in current]]} if current else {}),
             },
         )
+        sanction_policy_approved.send(sender=SanctionPolicy, organization=organization, policy=locked, actor=actor)
         transaction.on_commit(lambda: request_evaluation(organization, "risk.sanction_policy_approved"))
     return locked
 

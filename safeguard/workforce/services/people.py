@@ -31,6 +31,7 @@ from safeguard.core.models import Organization
 from safeguard.core.services.errors import ServiceError
 from safeguard.core.services.evaluation import request_evaluation_on_commit
 from safeguard.workforce.models import Person, WorkerType, Workflow
+from safeguard.workforce.signals import roster_changed
 
 PERSON_FIELDS = (
     "employee_id",
@@ -251,5 +252,6 @@ def person_write(
                 changes=change.changes,
                 now=now,
             )
+        roster_changed.send(sender=Person, organization=organization, person=person, change=change)
         request_evaluation_on_commit(organization, "workforce.person_changed")
     return person, change

@@ -11,7 +11,8 @@ cannot complete its authorization or clearance, nor waive any of its steps, and 
 is neither approved nor entered by the person it authorizes.
 
 Functions other modules call: `deprovision_observed` (an account list shows a leaver's account disabled or gone),
-`recovery_observed` (an issued item is recorded as recovered) and `authorization_record` (an access review's keep
+`recovery_observed` (an issued item is recorded as recovered), `step_observed` (the training app saw the person
+finish their required training or acknowledge a policy) and `authorization_record` (an access review's keep
 decision authorizes a person's access).
 """
 
@@ -393,6 +394,49 @@ def recovery_observed(*, organization: Organization, actor: Actor, item: IssuedI
             )
             _close_if_finished(organization, actor, task.workflow, now)
             done += 1
+    return done
+
+
+# The joiner steps another app can see done: the training app records completions and acknowledgements.
+OBSERVABLE_STEPS = (TaskKind.TRAINING, TaskKind.ACK_SANCTION, TaskKind.ACK_SECURITY)
+
+
+def step_observed(
+    *, organization: Organization, actor: Actor, person: Person, kind: str, done_at: datetime, note: str
+) -> int:
+    """Complete the person's open `kind` steps (training, acknowledgements) in their open workflows, because
+    another app recorded them done at `done_at`; returns how many were completed."""
+    if kind not in OBSERVABLE_STEPS:
+        raise ValueError(f"{kind!r} is not a step another app can observe")
+    done = 0
+    now = timezone.now()
+    with transaction.atomic():
+        tasks = (
+            WorkflowTask.objects.select_for_update(of=("self",))
+            .select_related("workflow")
+            .filter(
+                organization=organization,
+                kind=kind,
+                status=OPEN,
+                workflow__person=person,
+                workflow__status=Workflow.Status.OPEN,
+            )
+        )
+        for task in tasks:
+            task.status, task.completed_at, task.completed_by = TaskStatus.DONE, now, actor.user
+            task.effective_at, task.note = done_at, note[:2000]
+            task.save(update_fields=["status", "completed_at", "completed_by", "effective_at", "note"])
+            audit_record(
+                actor=actor,
+                action="workforce.task.completed",
+                organization=organization,
+                target=task,
+                changes={"status": [OPEN, TaskStatus.DONE], "effective_at": [None, done_at], "note": [None, task.note]},
+            )
+            _close_if_finished(organization, actor, task.workflow, now)
+            done += 1
+        if done:
+            request_evaluation_on_commit(organization, "workforce.step_observed")
     return done
 
 

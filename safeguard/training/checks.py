@@ -1,0 +1,1 @@
+"""Training: checks (filled in by its area)."""

@@ -1,0 +1,1 @@
+"""Training: chores_acks (filled in by its area)."""

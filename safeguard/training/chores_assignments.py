@@ -1,0 +1,1 @@
+"""Training: chores_assignments (filled in by its area)."""

@@ -1,0 +1,1 @@
+"""Training: chores_reminders (filled in by its area)."""

@@ -1,0 +1,1 @@
+"""Training: completion_import (filled in by its area)."""

@@ -1,0 +1,1 @@
+"""Training: demo (filled in by its area)."""

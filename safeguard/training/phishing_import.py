@@ -1,0 +1,1 @@
+"""Training: phishing_import (filled in by its area)."""

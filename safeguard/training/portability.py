@@ -1,0 +1,1 @@
+"""Training: portability (filled in by its area)."""

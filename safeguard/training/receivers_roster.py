@@ -1,0 +1,1 @@
+"""Training: receivers_roster (filled in by its area)."""

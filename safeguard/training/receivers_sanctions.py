@@ -1,0 +1,1 @@
+"""Training: receivers_sanctions (filled in by its area)."""

@@ -1,0 +1,5 @@
+"""Training pages: acks."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

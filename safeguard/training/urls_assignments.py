@@ -1,0 +1,5 @@
+"""Training pages: assignments."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

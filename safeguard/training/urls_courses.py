@@ -1,0 +1,5 @@
+"""Training pages: courses."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

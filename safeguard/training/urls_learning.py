@@ -1,0 +1,5 @@
+"""Training pages: learning."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

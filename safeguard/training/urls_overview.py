@@ -1,0 +1,5 @@
+"""Training pages: overview."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

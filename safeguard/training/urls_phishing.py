@@ -1,0 +1,5 @@
+"""Training pages: phishing."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

@@ -1,0 +1,5 @@
+"""Training pages: reminders."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

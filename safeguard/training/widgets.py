@@ -1,0 +1,1 @@
+"""Training: widgets (filled in by its area)."""

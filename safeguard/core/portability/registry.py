@@ -19,6 +19,7 @@ from safeguard.core.models import (
     Evidence,
     EvidenceLink,
     EvidenceVersion,
+    FileImport,
     Membership,
     Obligation,
     ObligationCompletion,
@@ -171,6 +172,8 @@ def _register_builtins() -> None:
     register(EvidenceVersion, "evidence__organization")
     register(EvidenceLink, "evidence__organization")
     register(Signature, "organization")
+    # Kept for provenance (who imported which file, its SHA-256, what it did); the uploaded file itself is not.
+    register(FileImport, "organization")
     register(Obligation, "organization")
     register(ObligationCompletion, "obligation__organization")
     register(Attestation, "organization")

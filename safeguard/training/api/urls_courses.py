@@ -1,5 +1,24 @@
-"""Training API routes: courses (under /api/v1/orgs/<org_slug>/, api namespace)."""
+"""Training API routes: the curriculum (under /api/v1/orgs/<org_slug>/, api namespace)."""
 
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from safeguard.training.api import courses
+
+COURSE = "training/courses/<uuid:course_id>/"
+LESSON = f"{COURSE}lessons/<uuid:lesson_id>/"
+QUESTION = f"{COURSE}questions/<uuid:question_id>/"
+
+urlpatterns: list[URLPattern] = [
+    path("training/topics/", courses.TopicListView.as_view(), name="training_topics"),
+    path("training/topics/<uuid:topic_id>/", courses.TopicDetailView.as_view(), name="training_topic"),
+    path("training/courses/", courses.CourseListView.as_view(), name="training_courses"),
+    path(COURSE, courses.CourseDetailView.as_view(), name="training_course"),
+    path(f"{COURSE}publish/", courses.CoursePublishView.as_view(), name="training_course_publish"),
+    path(f"{COURSE}retire/", courses.CourseRetireView.as_view(), name="training_course_retire"),
+    path(f"{COURSE}prerequisites/", courses.CoursePrerequisitesView.as_view(), name="training_course_prerequisites"),
+    path(f"{COURSE}lessons/", courses.LessonListView.as_view(), name="training_lessons"),
+    path(LESSON, courses.LessonDetailView.as_view(), name="training_lesson"),
+    path(f"{COURSE}questions/", courses.QuestionListView.as_view(), name="training_questions"),
+    path(QUESTION, courses.QuestionDetailView.as_view(), name="training_question"),
+    path("training/starter/", courses.StarterInstallView.as_view(), name="training_starter"),
+]

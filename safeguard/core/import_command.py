@@ -24,7 +24,7 @@ class ImportCommand(BaseCommand):
     importer: Importer
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("file", type=Path, metavar="FILE", help="the .csv or .xlsx file")
+        parser.add_argument("file", type=Path, metavar="FILE", help=self.file_help())
         parser.add_argument("--org", required=True, metavar="SLUG", help="the organization's slug")
         parser.add_argument(
             "--map",
@@ -37,6 +37,9 @@ class ImportCommand(BaseCommand):
             "--dry-run", action="store_true", help="check every row and show the changes; write nothing"
         )
         parser.add_argument("--as", dest="as_email", metavar="EMAIL", help="act as this member (default: system)")
+
+    def file_help(self) -> str:
+        return f"the {tabular.allowed_text(self.importer.formats)} file"
 
     def import_options(self, organization: Organization, options: dict[str, Any]) -> dict[str, Any]:
         return {}
@@ -54,7 +57,10 @@ class ImportCommand(BaseCommand):
         path: Path = options["file"]
         try:
             data = path.read_bytes()
-            table = tabular.read_table(data, tabular.sniff_format(data, path.name), max_rows=self.importer.max_rows)
+            file_format = tabular.sniff_format(
+                data, path.name, formats=self.importer.formats, max_bytes=self.importer.byte_limit
+            )
+            table = self.importer.read_table(data, file_format)
         except OSError as exc:
             raise CommandError(f"Cannot read {path}: {exc.strerror}.") from exc
         except tabular.TabularError as exc:

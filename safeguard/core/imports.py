@@ -88,9 +88,24 @@ class Importer:
     columns: ClassVar[tuple[Column, ...]]
     permission: ClassVar[Perm] = Perm.MANAGE_PROGRAM
     max_rows: ClassVar[int] = tabular.MAX_ROWS
+    max_bytes: ClassVar[int | None] = None  # None: tabular.MAX_BYTES
+    # The file formats it reads; one that adds tabular.JSON turns such a file into a table in read_table().
+    formats: ClassVar[tuple[str, ...]] = tabular.FORMATS
     preview_template: ClassVar[str] = "core/imports/_preview_rows.html"
     # Whether a mapping needs at least one of these (e.g. an account list needs a username or an email).
     one_of: ClassVar[tuple[str, ...]] = ()
+
+    @property
+    def byte_limit(self) -> int:
+        return tabular.MAX_BYTES if self.max_bytes is None else self.max_bytes
+
+    def read_headers(self, data: bytes, file_format: str) -> list[str]:
+        """The file's column headers, read when the file is uploaded (before the mapping)."""
+        return tabular.read_headers(data, file_format)
+
+    def read_table(self, data: bytes, file_format: str) -> tabular.Table:
+        """The whole file as a table; raise tabular.TabularError with a sentence when it cannot be read."""
+        return tabular.read_table(data, file_format, max_rows=self.max_rows)
 
     def clean_options(self, organization: Organization, options: dict[str, Any]) -> dict[str, Any]:
         """The options as stored on the job; raise ImportRefused with the reason when they cannot work."""

@@ -1,8 +1,9 @@
 """Tables in and out of CSV and XLSX files: headers plus rows of strings, nothing about what the columns mean.
 
 Reading decides the format from the content, not the file name: an XLSX file is a zip holding a workbook; a
-CSV file is UTF-8 text (with or without a byte-order mark) separated by commas, semicolons or tabs. Anything
-else, or a file past the size and row limits, is refused with a sentence saying why.
+CSV file is UTF-8 text (with or without a byte-order mark) separated by commas, semicolons or tabs. An importer
+may also accept JSON (UTF-8 text starting with { or [), which it turns into a table itself. Anything else, or a
+file past the size and row limits, is refused with a sentence saying why.
 
 Writing neutralises formulas: a cell that starts with = + - @ (or a tab or carriage return) would be run by a
 spreadsheet, so it gets a leading apostrophe, as the audit trail's CSV export does. Reading takes that
@@ -28,6 +29,7 @@ MAX_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 50_000
 MAX_COLUMNS = 200
 FORMATS = ("csv", "xlsx")
+JSON = "json"
 DELIMITERS = (",", ";", "\t")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 XLSX_PARTS = ("[Content_Types].xml", "xl/workbook.xml")
@@ -56,18 +58,40 @@ def extension(name: str) -> str:
     return name.rsplit(".", 1)[-1].lower() if "." in name else ""
 
 
-def sniff_format(data: bytes, name: str) -> str:
-    """ "csv" or "xlsx", judged by the content; the file name's extension must agree with it."""
-    if len(data) > MAX_BYTES:
-        raise TabularError(f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB.")
+def sniff_format(data: bytes, name: str, *, formats: tuple[str, ...] = FORMATS, max_bytes: int | None = None) -> str:
+    """ "csv", "xlsx" (or "json" when `formats` allows it), judged by the content; the file name's extension must
+    agree with it. `max_bytes` defaults to MAX_BYTES."""
+    limit = MAX_BYTES if max_bytes is None else max_bytes
+    if len(data) > limit:
+        raise TabularError(f"The file is larger than {limit // (1024 * 1024)} MB.")
     claimed = extension(name)
-    if claimed not in FORMATS:
-        raise TabularError("Upload a .csv or .xlsx file.")
-    found = "xlsx" if _is_workbook(data) else "csv" if _is_text(data) else ""
+    if claimed not in formats:
+        raise TabularError(f"Upload a {allowed_text(formats)} file.")
+    if claimed == JSON:
+        found = JSON if is_json_text(data) else ""
+    else:
+        found = "xlsx" if _is_workbook(data) else "csv" if _is_text(data) else ""
     if found != claimed:
-        expected = "an Excel workbook (.xlsx)" if claimed == "xlsx" else "UTF-8 text (CSV)"
+        expected = {"xlsx": "an Excel workbook (.xlsx)", JSON: "JSON text (UTF-8)"}.get(claimed, "UTF-8 text (CSV)")
         raise TabularError(f"The file is named .{claimed} but its content is not {expected}.")
     return found
+
+
+def allowed_text(formats: tuple[str, ...]) -> str:
+    """ ".csv or .xlsx", ".csv, .xlsx or .json": the extensions a person may upload, in words."""
+    names = [f".{name}" for name in formats]
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+
+
+def is_json_text(data: bytes) -> bool:
+    """UTF-8 text whose first character (after a byte-order mark and white space) opens a JSON object or array."""
+    if b"\x00" in data:
+        return False
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return False
+    return text.lstrip()[:1] in ("{", "[")
 
 
 def _is_workbook(data: bytes) -> bool:
@@ -140,10 +164,12 @@ def _raw_rows(data: bytes, file_format: str) -> Iterator[list[str]]:
 
 def _csv_rows(data: bytes) -> Iterator[list[str]]:
     try:
-        text = data.decode("utf-8-sig")
+        delimiter = delimiter_of(data.decode("utf-8-sig"))
     except UnicodeDecodeError:
         raise TabularError("The file is not UTF-8 text: save it as “CSV UTF-8” and upload it again.") from None
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter_of(text))
+    # Decoded as it is read, not held whole: a StringIO of a large file would cost four bytes per character.
+    lines = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
+    reader = csv.reader(lines, delimiter=delimiter)
     try:
         yield from reader
     except csv.Error as error:

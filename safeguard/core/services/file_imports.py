@@ -46,16 +46,21 @@ def _options(importer: Importer, organization: Organization, options: dict[str, 
         raise ServiceError(refused.message, field="options") from None
 
 
-def read_upload(upload: UploadedFile) -> tuple[bytes, str, str]:
-    """The bytes, a safe file name and the format ("csv"/"xlsx") of an upload; ServiceError when unreadable."""
-    if (upload.size or 0) > tabular.MAX_BYTES:
-        raise ServiceError(f"The file is larger than {tabular.MAX_BYTES // (1024 * 1024)} MB.", field="file")
-    data = upload.read(tabular.MAX_BYTES + 1)
-    if len(data) > tabular.MAX_BYTES:
-        raise ServiceError(f"The file is larger than {tabular.MAX_BYTES // (1024 * 1024)} MB.", field="file")
+def read_upload(
+    upload: UploadedFile, *, formats: tuple[str, ...] = tabular.FORMATS, max_bytes: int | None = None
+) -> tuple[bytes, str, str]:
+    """The bytes, a safe file name and the format ("csv"/"xlsx", or one of `formats`) of an upload; ServiceError
+    when unreadable or past `max_bytes` (default tabular.MAX_BYTES)."""
+    max_bytes = tabular.MAX_BYTES if max_bytes is None else max_bytes
+    too_large = f"The file is larger than {max_bytes // (1024 * 1024)} MB."
+    if (upload.size or 0) > max_bytes:
+        raise ServiceError(too_large, field="file")
+    data = upload.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise ServiceError(too_large, field="file")
     name = (upload.name or "upload").replace("\\", "/").rsplit("/", 1)[-1][:255]
     try:
-        file_format = tabular.sniff_format(data, name)
+        file_format = tabular.sniff_format(data, name, formats=formats, max_bytes=max_bytes)
     except tabular.TabularError as error:
         raise ServiceError(str(error), field="file") from None
     return data, name, file_format
@@ -72,9 +77,9 @@ def import_start(
     except ImportRefused as refused:
         raise ServiceError(refused.message, field="kind") from None
     cleaned = _options(importer, organization, dict(options or {}))
-    data, name, file_format = read_upload(upload)
+    data, name, file_format = read_upload(upload, formats=importer.formats, max_bytes=importer.byte_limit)
     try:
-        headers = tabular.read_headers(data, file_format)
+        headers = importer.read_headers(data, file_format)
     except tabular.TabularError as error:
         raise ServiceError(str(error), field="file") from None
     saved = {
@@ -186,10 +191,10 @@ def import_commit(*, organization: Organization, actor: Actor, job: FileImport) 
 
 def _table(job: FileImport, importer: Importer) -> tabular.Table:
     with default_storage.open(job.stored_name, "rb") as handle:
-        data = handle.read(tabular.MAX_BYTES + 1)
-    if len(data) > tabular.MAX_BYTES:
-        raise tabular.TabularError(f"The file is larger than {tabular.MAX_BYTES // (1024 * 1024)} MB.")
-    return tabular.read_table(data, job.file_format, max_rows=importer.max_rows)
+        data = handle.read(importer.byte_limit + 1)
+    if len(data) > importer.byte_limit:
+        raise tabular.TabularError(f"The file is larger than {importer.byte_limit // (1024 * 1024)} MB.")
+    return importer.read_table(data, job.file_format)
 
 
 def _finish(job: FileImport, state: str, **fields: object) -> None:

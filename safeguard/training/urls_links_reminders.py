@@ -1,5 +1,9 @@
-"""Training pages: links_reminders."""
+"""Personal links of security reminders (/t/reminders/<token>/, no sign-in)."""
 
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from safeguard.training import views_links_reminders as views
+
+urlpatterns: list[URLPattern] = [
+    path("reminders/<str:token>/", views.reminder_link, name="reminder_link"),
+]

@@ -1,0 +1,104 @@
+"""The personal link in an acknowledgement email (/t/acks/<token>/): no sign-in, a GET only shows the document, a
+POST with the box ticked records the acknowledgement with the address and browser; forged, foreign-purpose and
+expired tokens lead nowhere; a replaced version points to the current one."""
+
+from __future__ import annotations
+
+import time
+from unittest import mock
+
+from django.test import Client
+from django.urls import reverse
+
+from safeguard.core.models import AuditEvent
+from safeguard.training.links import MAX_AGE_DAYS, make_token
+from safeguard.training.models import Acknowledgement, AckRequest
+from tests.conftest import Cast
+from tests.test_training_acks_support import audit_count, document, nurse, published
+
+
+def link(request: AckRequest) -> str:
+    return reverse("training_links:ack", args=[make_token("ack", str(request.public_id))])
+
+
+def test_a_get_shows_the_document_and_records_nothing(cast: Cast) -> None:
+    nurse_ = nurse(cast)
+    version = published(cast, document(cast))
+    before = audit_count()
+
+    response = Client().get(link(AckRequest.objects.get(version=version, person=nurse_)))
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Use work systems for work." in body and "for Nora Nurse" in body
+    assert response.headers["Cache-Control"].startswith("max-age=0")
+    assert not Acknowledgement.objects.exists()
+    assert audit_count() == before
+
+
+def test_a_post_with_the_box_ticked_acknowledges_with_address_and_browser(cast: Cast) -> None:
+    nurse_ = nurse(cast)
+    version = published(cast, document(cast))
+    url = link(AckRequest.objects.get(version=version, person=nurse_))
+    client = Client()
+
+    unticked = client.post(url, {})
+    assert "Tick the box to confirm" in unticked.content.decode()
+    assert not Acknowledgement.objects.exists()
+    ticked = client.post(url, {"confirm": "on"}, REMOTE_ADDR="203.0.113.5", HTTP_USER_AGENT="Mail app")
+
+    assert ticked.status_code == 302 and ticked["Location"] == url
+    done = Acknowledgement.objects.get()
+    assert (done.person, done.version, done.method) == (nurse_, version, Acknowledgement.Method.EMAIL_LINK)
+    assert (done.ip, done.user_agent, done.recorded_by) == ("203.0.113.5", "Mail app", None)
+    event = AuditEvent.objects.get(action="training.acknowledgement.recorded")
+    assert (event.actor, event.actor_label, event.ip_address) == (
+        None,
+        "personal link of nurse@clinic.test",
+        "203.0.113.5",
+    )
+    assert "Thank you: you acknowledged this version" in client.get(url).content.decode()
+    client.post(url, {"confirm": "on"})
+    assert Acknowledgement.objects.count() == 1
+
+
+def test_forged_foreign_and_expired_tokens_lead_nowhere(cast: Cast) -> None:
+    nurse_ = nurse(cast)
+    version = published(cast, document(cast))
+    request = AckRequest.objects.get(version=version, person=nurse_)
+    good = make_token("ack", str(request.public_id))
+    with mock.patch("django.core.signing.time.time", return_value=time.time() - (MAX_AGE_DAYS + 1) * 86400):
+        expired = make_token("ack", str(request.public_id))
+    tokens = [
+        good[:-2] + ("AA" if not good.endswith("AA") else "BB"),  # a changed signature
+        make_token("reminder", str(request.public_id)),  # signed for another purpose
+        expired,
+        "not-a-token",
+    ]
+    before = audit_count()
+
+    for token in tokens:
+        get = Client().get(reverse("training_links:ack", args=[token]))
+        post = Client().post(reverse("training_links:ack", args=[token]), {"confirm": "on"})
+        assert (get.status_code, post.status_code) == (404, 404), token
+        assert "This link is not valid" in get.content.decode()
+    assert not Acknowledgement.objects.exists()
+    assert audit_count() == before
+
+
+def test_a_replaced_version_points_to_the_current_one(cast: Cast) -> None:
+    nurse_ = nurse(cast)
+    doc = document(cast)
+    first = published(cast, doc)
+    second = published(cast, doc, "Second text")
+    old = AckRequest.objects.get(version=first, person=nurse_)
+    new = AckRequest.objects.get(version=second, person=nurse_)
+
+    page = Client().get(link(old))
+    refused = Client().post(link(old), {"confirm": "on"})
+
+    assert "This version was replaced by a newer one." in page.content.decode()
+    assert link(new) in page.content.decode()
+    assert "<button" not in page.content.decode()
+    assert "This version was replaced by a newer one." in refused.content.decode()
+    assert not Acknowledgement.objects.exists()

@@ -242,7 +242,8 @@ SPECTACULAR_SETTINGS = {
         "CourseStatusEnum": "safeguard.training.models.curriculum.Course.Status",
         "QuestionKindEnum": "safeguard.training.models.curriculum.Question.Kind",
         "AudienceKindEnum": "safeguard.training.models.assignments.AudienceKind",
-        "CadenceEnum": "safeguard.training.models.assignments.Cadence",
+        "AssignmentCadenceEnum": "safeguard.training.models.assignments.Cadence",
+        "CadenceEnum": "safeguard.core.models.obligations.Cadence",
         "AssignmentStatusEnum": "safeguard.training.models.assignments.Assignment.Status",
         "CompletionSourceEnum": "safeguard.training.models.completions.Completion.Source",
         "PhishingCampaignSourceEnum": "safeguard.training.models.phishing.PhishingCampaign.Source",
@@ -250,6 +251,7 @@ SPECTACULAR_SETTINGS = {
         "SecurityReminderStatusEnum": "safeguard.training.models.reminders.SecurityReminder.Status",
         "AckDocumentKindEnum": "safeguard.training.models.acknowledgements.AckDocument.Kind",
         "AckDocumentVersionStatusEnum": "safeguard.training.models.acknowledgements.AckDocumentVersion.Status",
+        "PhishingImportFormatEnum": "safeguard.training.phishing_import.FORMAT_NAMES",
         "AcknowledgementMethodEnum": "safeguard.training.models.acknowledgements.Acknowledgement.Method",
     },
 }

@@ -32,6 +32,7 @@ from tests.risk_records import risk_records
 from tests.test_api_support import error_of, make_token
 from tests.test_api_tracker import ENCRYPTION, attested, decided, some_evidence
 from tests.test_auth_support import next_code
+from tests.training_records import training_records
 
 PAGES = "o/<slug:org_slug>/"
 API = "api/v1/orgs/<slug:org_slug>/"
@@ -81,7 +82,8 @@ class Records:
     decision_id: str
     membership_id: str
     citation: str
-    # The domain apps' route parameters (asset_id, person_id, …): tests/risk_records.py, tests/access_records.py.
+    # The domain apps' route parameters (asset_id, person_id, …): tests/risk_records.py, access_records.py and
+    # training_records.py.
     risk: dict[str, str]
 
 
@@ -103,6 +105,8 @@ def route_arguments(records: Records, route: Route) -> dict[str, str]:
         ("tracker:attestation_evidence", "public_id"): records.attestation_id,
         ("tracker:decision_sign", "public_id"): records.decision_id,
         ("api:member", "public_id"): records.membership_id,
+        ("training:attempt_result", "attempt_id"): records.risk["submitted_attempt_id"],
+        ("training:reminder_edit", "reminder_id"): records.risk["scheduled_reminder_id"],
     }
     values = {}
     for match in PARAMETER.finditer(route.route):
@@ -130,6 +134,11 @@ def row_counts() -> dict[str, int]:
 # ---- the organization and its records -------------------------------------------------------------------------
 
 
+def domain_records(cast: Cast) -> dict[str, str]:
+    found = {**risk_records(cast.org, cast.owner), **access_records(cast.org, cast.owner)}
+    return {**found, **training_records(cast.org, cast.owner)}
+
+
 @pytest.fixture
 def records(cast: Cast) -> Records:
     """The clinic requires MFA; the owner has a confirmed authenticator but the session has not used it."""
@@ -154,7 +163,7 @@ def records(cast: Cast) -> Records:
         decision_id=str(decision.public_id),
         membership_id=str(Membership.objects.get(organization=cast.org, user=cast.workforce).public_id),
         citation=ENCRYPTION,
-        risk={**risk_records(cast.org, cast.owner), **access_records(cast.org, cast.owner)},
+        risk=domain_records(cast),
     )
 
 

@@ -61,6 +61,8 @@ COMMAND_FORMATS = {
     "gophish-json": KIND_JSON,
     "generic": KIND_GENERIC,
 }
+# The formats' names as the command and the API take them (a list for the OpenAPI enum's name).
+FORMAT_NAMES = list(COMMAND_FORMATS)
 MAX_ROWS = 300_000
 MAX_BYTES = 100 * 1024 * 1024
 Source = PhishingCampaign.Source

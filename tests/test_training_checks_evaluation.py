@@ -46,6 +46,7 @@ def records(cast: Cast) -> None:
             scheduled_for=at(day),
             status=SecurityReminder.Status.SENT,
             sent_at=at(day),
+            recipients=20,
         )
     policy = SanctionPolicy.objects.create(
         organization=cast.org,

@@ -26,6 +26,7 @@ def sent(organization: Organization, day: date, *, title: str = "", status: str 
         scheduled_for=at(day, 9),
         status=status,
         sent_at=at(day, 9) if status == SecurityReminder.Status.SENT else None,
+        recipients=12 if status == SecurityReminder.Status.SENT else 0,
     )
 
 
@@ -147,3 +148,10 @@ def test_query_count_does_not_grow_with_reminders_or_deliveries(cast: Cast) -> N
     for day in range(2, 28):
         deliver(sent(cast.org, date(2026, 5, day)), 2, 1)
     assert count() == few
+
+
+def test_a_reminder_delivered_to_nobody_does_not_count(cast: Cast) -> None:
+    sent(cast.org, TODAY - timedelta(days=3))
+    SecurityReminder.objects.filter(organization=cast.org).update(recipients=0)
+    result = security_reminders(cast.org, TODAY)
+    assert result.status == Status.NOT_MET

@@ -62,7 +62,8 @@ def security_reminders(organization: Organization, today: date) -> CheckResult:
     months, count = settings.reminder_cadence_months, settings.reminder_periods
     periods = reminder_periods(today, months, count)
     sent = SecurityReminder.objects.filter(
-        organization=organization, status=SecurityReminder.Status.SENT, sent_at__isnull=False
+        # A reminder delivered to nobody reminded nobody: it does not count (nor on the reminder calendar).
+        organization=organization, status=SecurityReminder.Status.SENT, sent_at__isnull=False, recipients__gt=0
     )
     in_span = list(
         sent.filter(

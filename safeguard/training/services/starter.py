@@ -41,6 +41,7 @@ from safeguard.training.models import (
 )
 from safeguard.training.services.curriculum import KEY_PATTERN
 from safeguard.training.services.quiz_rules import ChoiceInput, course_problems, cycle_through, question_problems
+from safeguard.training.services.reminders import BODY_MAX as REMINDER_BODY_MAX
 
 STARTER_FILE = Path(__file__).resolve().parent.parent / "data" / "starter.yaml"
 SECTIONS = ("topics", "courses", "rules", "documents", "reminders")
@@ -316,7 +317,7 @@ def _check_document(check: _Checker, where: str, document: Item, topic_keys: set
 
 def _check_reminder(check: _Checker, where: str, reminder: Item, topic_keys: set[str]) -> None:
     check.text(where, reminder, "title", 200)
-    check.text(where, reminder, "body", 100_000)
+    check.text(where, reminder, "body", REMINDER_BODY_MAX)
     check.keys(where, reminder, "topics", topic_keys)
 
 

@@ -63,7 +63,10 @@ def security_reminders(organization: Organization, today: date) -> CheckResult:
     periods = reminder_periods(today, months, count)
     sent = SecurityReminder.objects.filter(
         # A reminder delivered to nobody reminded nobody: it does not count (nor on the reminder calendar).
-        organization=organization, status=SecurityReminder.Status.SENT, sent_at__isnull=False, recipients__gt=0
+        organization=organization,
+        status=SecurityReminder.Status.SENT,
+        sent_at__isnull=False,
+        recipients__gt=0,
     )
     in_span = list(
         sent.filter(

@@ -441,3 +441,30 @@ def test_the_evaluation_takes_the_same_queries_for_10_or_200_people(cast: Cast) 
     # One audit event per opened assignment (3 statements each: the core has no bulk writer).
     assert large_first[1] == 3 * (190 * 3 + 95)
     assert Assignment.objects.filter(organization=cast.org, status=Assignment.Status.OPEN).count() == 3 * 201 + 100 + 1
+
+
+def test_recording_a_sanction_assigns_the_remedial_course_after_the_commit(
+    cast: Cast, django_capture_on_commit_callbacks
+) -> None:
+    from safeguard.risk.services.sanctions import sanction_create
+
+    course = make.course(cast.org, "REMEDIAL")
+    make.rule(course, audience=AudienceKind.SANCTIONED, starts_on=date(2020, 1, 1), due_days=20)
+    nurse = make.person(cast.org, "E-1", email="nurse@clinic.test")
+    today = timezone.localdate()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        sanction_create(
+            organization=cast.org,
+            actor=Actor(user=cast.official),
+            person_name="Nurse",
+            person=cast.workforce,
+            occurred_on=today - timedelta(days=3),
+            decided_on=today - timedelta(days=1),
+            violation="Shared a password",
+            policy_breached="Passwords",
+            level=SanctionLevel.WRITTEN_WARNING,
+            decided_by=cast.official,
+        )
+
+    assert only_open(nurse, course).due_on == today + timedelta(days=19)

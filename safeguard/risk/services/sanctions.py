@@ -23,7 +23,7 @@ from safeguard.core.services.evaluation import request_evaluation
 from safeguard.core.services.evidence import evidence_link, evidence_upload
 from safeguard.core.services.signatures import signature_create
 from safeguard.risk.models import SanctionLevel, SanctionPolicy, SanctionRecord
-from safeguard.risk.signals import sanction_policy_approved
+from safeguard.risk.signals import sanction_policy_approved, sanction_recorded
 
 POLICY_TYPE = "risk.sanctionpolicy"
 LOG_TYPE = "risk.sanctionlog"  # signatures saying the log was reviewed; target id: the organization's public id
@@ -396,6 +396,7 @@ def sanction_create(
             changes=_masked({name: [None, value] for name, value in recorded.items()}),
         )
         transaction.on_commit(lambda: request_evaluation(organization, SANCTIONS_TRIGGER))
+        sanction_recorded.send(sender=SanctionRecord, organization=organization, sanction=record)
     return record
 
 
@@ -423,6 +424,7 @@ def sanction_update(
             )
             if "decided_on" in changes:
                 transaction.on_commit(lambda: request_evaluation(organization, SANCTIONS_TRIGGER))
+            sanction_recorded.send(sender=SanctionRecord, organization=organization, sanction=locked)
     return locked
 
 

@@ -70,6 +70,7 @@ class DutyImporter(Importer):
         file_name: str,
         *,
         file_sha256: str = "",
+        file_import: FileImport | None = None,
     ) -> Outcome:
         assert actor.user is not None
         for title, due in checked.plan:

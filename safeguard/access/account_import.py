@@ -298,6 +298,7 @@ class AccountImporter(Importer):
         file_name: str,
         *,
         file_sha256: str = "",
+        file_import: FileImport | None = None,
     ) -> Outcome:
         plan: AccountPlan = checked.plan
         with transaction.atomic():

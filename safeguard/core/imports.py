@@ -145,9 +145,11 @@ class Importer:
         file_name: str,
         *,
         file_sha256: str = "",
+        file_import: FileImport | None = None,
     ) -> Outcome:
         """Write the plan of a clean check inside the caller's transaction; raise ImportRefused (or a
-        ServiceError) to have nothing written. `file_sha256` identifies the file the records came from."""
+        ServiceError) to have nothing written. `file_sha256` identifies the file the records came from;
+        `file_import` is the upload's job (None for a command, which imports without one)."""
         raise NotImplementedError
 
     # ---- shared by every importer ----

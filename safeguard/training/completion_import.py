@@ -318,13 +318,14 @@ class CompletionImporter(Importer):
         file_name: str,
         *,
         file_sha256: str = "",
+        file_import: FileImport | None = None,
     ) -> Outcome:
         plan: CompletionPlan = checked.plan
         if not plan.rows:
             raise ImportRefused(
                 "Nothing to record: every completion in the file is already recorded or was not passed."
             )
-        job = _job(organization, file_name, file_sha256)
+        job = file_import
         for row in plan.rows:
             completion_record(
                 organization=organization,
@@ -403,24 +404,6 @@ def _assignments_closed(organization: Organization, rows: list[CompletionRow]) -
         if found is not None and local_day(row.completed_at) >= found[1]:
             closed.add(found[0])
     return len(closed)
-
-
-def _job(organization: Organization, file_name: str, file_sha256: str) -> FileImport | None:
-    """The import being committed, to link each completion to its file (a command imports without one). The
-    pipeline does not hand the job to apply(): it is the one of this kind and file in the committing state."""
-    if not file_sha256:
-        return None
-    return (
-        FileImport.objects.filter(
-            organization=organization,
-            kind=KIND,
-            state=FileImport.State.COMMITTING,
-            sha256=file_sha256,
-            file_name=file_name,
-        )
-        .order_by("-pk")
-        .first()
-    )
 
 
 register(CompletionImporter())

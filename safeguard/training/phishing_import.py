@@ -253,6 +253,7 @@ class PhishingImporter(Importer):
         file_name: str,
         *,
         file_sha256: str = "",
+        file_import: FileImport | None = None,
     ) -> Outcome:
         written = phishing_results_write(
             organization=organization, actor=actor, plan=checked.plan, file_name=file_name, file_sha256=file_sha256

@@ -190,6 +190,7 @@ class RosterImporter(Importer):
         file_name: str,
         *,
         file_sha256: str = "",
+        file_import: FileImport | None = None,
     ) -> Outcome:
         plan: RosterPlan = checked.plan
         open_workflows = not options.get("initial_load", False)

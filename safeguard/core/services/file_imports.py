@@ -322,7 +322,9 @@ def import_apply(
             raise ImportRejected(_failure(checked), checked.errors)
         try:
             with transaction.atomic():
-                outcome = importer.apply(organization, actor, checked, options, file_name, file_sha256=file_sha256)
+                outcome = importer.apply(
+                    organization, actor, checked, options, file_name, file_sha256=file_sha256, file_import=job
+                )
         except ImportRefused as refused:
             raise ImportRejected(refused.message) from refused
         except ServiceError as refused:

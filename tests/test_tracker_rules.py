@@ -199,6 +199,15 @@ def test_standard_own_failing_check_pulls_the_roll_up_down() -> None:
     assert result.checks == ("std.check",)
 
 
+def test_standard_own_failing_check_shows_its_reason_and_records_on_the_standard() -> None:
+    late = RecordRef("training.person", "p1", "Lou Late")
+    own = Outcome(Status.NOT_MET, Basis.RECORDS, "Lou Late is overdue.", records=(late,))
+    result = roll_up(children(Status.MET), own)
+    assert result.reason.endswith("Open: (standard) the standard's own checks: Lou Late is overdue (not met).")
+    assert result.records == (late,)
+    assert roll_up(children(Status.MET), outcome(Status.MET, records=(late,))).records == ()
+
+
 def test_standard_own_unknown_check_is_ignored() -> None:
     assert roll_up(children(Status.MET), outcome(Status.UNKNOWN)).status == Status.MET
 

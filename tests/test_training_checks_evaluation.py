@@ -91,4 +91,5 @@ def test_the_standard_is_not_met_when_its_own_check_fails(cast: Cast) -> None:
     found = verdicts(cast)
     standard = found["164.308(a)(5)"]
     assert standard.status == Status.PARTIALLY_MET
-    assert "(standard) the standard's own checks (not met)" in standard.reason
+    assert "(standard) the standard's own checks: " in standard.reason and "Lou Late" in standard.reason
+    assert "(not met)" in standard.reason

@@ -220,7 +220,8 @@ def roll_up(children: Sequence[tuple[str, str, Outcome]], own: Outcome | None) -
     """A standard's verdict from its specifications' verdicts (citation, title, outcome) and its own checks."""
     parts = [(c, t, o) for c, t, o in children]
     if own is not None and own.status != Status.UNKNOWN:
-        parts.append(("(standard)", "the standard's own checks", own))
+        # Named by its own reason: the checks' finding (who lacks training…) must show on the standard's page.
+        parts.append(("(standard)", f"the standard's own checks: {own.reason.rstrip('.')}", own))
     applicable = [(c, t, o) for c, t, o in parts if o.status != Status.NOT_APPLICABLE]
     names = own.checks if own else ()
     if not applicable:
@@ -244,7 +245,8 @@ def roll_up(children: Sequence[tuple[str, str, Outcome]], own: Outcome | None) -
     basis = next((b for b in (Basis.RECORDS, Basis.ATTESTATION, Basis.DECISION) if b in bases), Basis.NONE)
     next_action = next((o.next_action for _, _, o in worst if o.next_action), "")
     lapses = _earliest([o.lapses_on for _, _, o in applicable])
-    return Outcome(status, basis, reason, (), lapses, next_action, names)
+    records = own.records if own is not None and own.status not in (Status.MET, Status.UNKNOWN) else ()
+    return Outcome(status, basis, reason, records, lapses, next_action, names)
 
 
 def progress(statuses: Sequence[Status]) -> float | None:

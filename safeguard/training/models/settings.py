@@ -25,5 +25,8 @@ class TrainingSettings(models.Model):
         max_length=200, blank=True, help_text="Name and title printed on certificates, e.g. the security official."
     )
 
+    # When the latest evaluation of the assignment rules started: a request made before it is already answered.
+    assignments_synced_at = models.DateTimeField(null=True, blank=True, editable=False)
+
     def __str__(self) -> str:
         return f"Training settings of {self.organization_id}"

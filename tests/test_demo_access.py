@@ -83,7 +83,10 @@ def test_the_roster_was_loaded_from_the_hr_export_with_the_demo_users_as_manager
         "E1050": "official@demo.safeguard.test",
     }
     committed = AuditEvent.objects.filter(organization=org, action="import.committed")
-    assert Counter(event.changes["kind"][1] for event in committed) == {"workforce.roster": 1, "access.accounts": 4}
+    kinds = Counter(event.changes["kind"][1] for event in committed)
+    # The training story imports its own files (tests/test_demo_training.py holds them).
+    ours = {kind: count for kind, count in kinds.items() if kind.startswith(("workforce.", "access."))}
+    assert ours == {"workforce.roster": 1, "access.accounts": 4}
 
 
 def test_the_roster_changes_opened_their_workflows(org: Organization) -> None:

@@ -84,6 +84,15 @@ def test_a_future_hire_is_assigned_on_the_hire_date() -> None:
     assert requirement_now(rule, person, date(2026, 6, 1)) is not None
 
 
+@pytest.mark.parametrize("cadence", [Cadence.ONCE, Cadence.ANNUAL])
+def test_a_roster_audience_waits_for_a_future_hire_date(cadence: str) -> None:
+    rule, person = terms(cadence=cadence), facts(date(2026, 6, 1))
+
+    assert requirement_now(rule, person, date(2026, 5, 31)) is None
+    found = requirement_now(rule, person, date(2026, 6, 1))
+    assert found is not None and found.opens_on == date(2026, 6, 1) and found.due_on == date(2026, 7, 1)
+
+
 def test_a_new_hire_who_already_took_the_course_owes_nothing() -> None:
     person = facts(date(2026, 4, 1), completions=[date(2026, 3, 20)])
     assert requirement_now(terms(AudienceKind.NEW_HIRES), person, date(2026, 4, 2)) is None
@@ -196,17 +205,36 @@ def test_two_clicks_with_a_completion_between_them_leave_only_the_second_owed() 
     rounds = evaluate(rule, person, date(2026, 5, 11))
 
     assert [(r.trigger_key, r.window_start, r.due_on) for r in rounds] == [
-        ("phish:b", date(2026, 5, 10), date(2026, 5, 24))
+        ("phish:b", date(2026, 5, 10), date(2026, 5, 25))
     ]
 
 
 def test_two_unsatisfied_clicks_owe_the_earliest_first() -> None:
     rule = terms(AudienceKind.PHISHING_CLICKERS, due_days=14)
-    person = facts(events=[click(date(2026, 5, 10), "phish:b"), click(date(2026, 4, 10), "phish:a")])
+    # The keys sort the other way round: the earlier click still comes first.
+    person = facts(events=[click(date(2026, 4, 10), "phish:z"), click(date(2026, 5, 10), "phish:a")])
 
     found = requirement_now(rule, person, date(2026, 5, 11))
 
-    assert found is not None and (found.trigger_key, found.due_on) == ("phish:a", date(2026, 4, 24))
+    assert found is not None
+    assert (found.trigger_key, found.window_start, found.due_on) == ("phish:z", date(2026, 4, 10), date(2026, 5, 25))
+
+
+def test_a_click_imported_weeks_later_is_due_due_days_after_it_is_assigned() -> None:
+    rule = terms(AudienceKind.PHISHING_CLICKERS, due_days=14)
+    person = facts(events=[click(date(2026, 3, 3), "phish:a")])
+
+    found = requirement_now(rule, person, date(2026, 4, 20))
+
+    # The round still starts on the click day (a completion from then on answers it), but nobody is overdue the
+    # day they are assigned: the due date counts from the day the round is opened.
+    assert found is not None
+    assert (found.window_start, found.opens_on, found.due_on) == (
+        date(2026, 3, 3),
+        date(2026, 3, 3),
+        date(2026, 5, 4),
+    )
+    assert found.due_on > date(2026, 4, 20)
 
 
 def test_a_click_in_a_campaign_launched_before_the_start_is_not_counted() -> None:
@@ -216,13 +244,13 @@ def test_a_click_in_a_campaign_launched_before_the_start_is_not_counted() -> Non
 
 def test_a_sanction_round_is_confidential() -> None:
     event = Event("sanction:x", date(2026, 4, 1), date(2026, 4, 1), "Named in a sanction decided on 2026-04-01")
-    found = requirement_now(terms(AudienceKind.SANCTIONED), facts(events=[event]), date(2026, 4, 2))
+    found = requirement_now(terms(AudienceKind.SANCTIONED), facts(events=[event]), date(2026, 4, 20))
 
     assert found is not None
     assert (found.trigger_key, found.window_start, found.due_on, found.confidential) == (
         "sanction:x",
         date(2026, 4, 1),
-        date(2026, 5, 1),
+        date(2026, 5, 20),  # 30 days from the day it is assigned, not from the decision
         True,
     )
 

@@ -13,7 +13,9 @@ The semantics (docs/training-assignments.md says them in plain words):
 - New hires: people hired (else added to the roster) on or after the rule's start. Due `due_days` after the hire
   date; it opens on the hire date.
 - Phishing clickers and people named in a sanction: each click or sanction is its own round (cadence "once"),
-  satisfied by a completion on or after its day, due `due_days` after it.
+  satisfied by a completion on or after its day, but due `due_days` after the day it is opened, as for roster
+  audiences: results are often imported, and sanctions recorded, weeks after the day itself, and nobody should be
+  overdue the moment they are assigned. Several owed at once: the earliest event first.
 - Annual: after a completion on day C the next round is due on C + 1 year, opens `notice_days` before, and is
   satisfied by a completion from C + 1 day on. A round that fell due before the rule started is due `due_days`
   after it is opened instead: nobody is overdue on a rule that did not exist yet.
@@ -162,7 +164,8 @@ def _first_round(terms: Terms, facts: Facts) -> _Round | None:
         key="join",
         reason=f"{terms.audience_text or terms.audience} (rule “{terms.name}”)",
         window_start=EARLIEST,
-        opens_on=terms.starts_on,
+        # Someone on the roster ahead of their start date is assigned from that date, not before.
+        opens_on=max(terms.starts_on, facts.joined_on),
         due_from=None,
     )
 
@@ -175,7 +178,7 @@ def _event_rounds(terms: Terms, facts: Facts) -> list[_Round]:
             reason=event.reason,
             window_start=event.day,
             opens_on=event.day,
-            due_from=event.day,
+            due_from=None,  # from the day it is opened: never due before it is known
             confidential=confidential,
         )
         for event in facts.events
@@ -263,7 +266,8 @@ def _due(terms: Terms, found: _Round, opened_on: date) -> date:
 
 def evaluate(terms: Terms, facts: Facts, today: date) -> list[Requirement]:
     """Every round the rule asks of the person that is open by today and not yet satisfied or excused, earliest
-    due first. A round not yet assigned is due as if assigned today."""
+    due first (then the earliest window: the first click or sanction). A round not yet assigned is due as if
+    assigned today."""
     excused = _excused_keys(facts)
     rounds = []
     for found in _rounds(terms, facts, today):
@@ -280,7 +284,7 @@ def evaluate(terms: Terms, facts: Facts, today: date) -> list[Requirement]:
                 confidential=found.confidential,
             )
         )
-    rounds.sort(key=lambda r: (r.due_on, r.trigger_key))
+    rounds.sort(key=lambda r: (r.due_on, r.window_start, r.trigger_key))
     return rounds
 
 

@@ -4,7 +4,7 @@ and flat query counts."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -16,7 +16,7 @@ from safeguard.training.models import Assignment, AssignmentRule, AudienceKind, 
 from tests import training_factories as make
 from tests.conftest import Cast
 from tests.test_api_support import api_client, audit_count, client_as, error_of
-from tests.test_training_assignments_support import events, manager_member, privacy_officer
+from tests.test_training_assignments_support import events, manager_member, privacy_officer, sanction
 
 BASE = "/api/v1/orgs/clinic/training/"
 TODAY = timezone.localdate()
@@ -244,33 +244,70 @@ def test_filters_and_overdue(cast: Cast, records: dict[str, Any]) -> None:
     assert error_of(bad)["fields"] == {"status": ['"lost" is not a valid choice.']}
 
 
-@pytest.mark.parametrize(("who", "shown"), [("privacy", True), ("auditor", False)])
-def test_a_confidential_reason_and_trigger_show_only_to_sanctions_readers(cast: Cast, who: str, shown: bool) -> None:
+@pytest.mark.parametrize(("who", "shown"), [("privacy", True), ("auditor", False), ("manager", False)])
+def test_a_confidential_reason_trigger_and_rule_show_only_to_sanctions_readers(
+    cast: Cast, who: str, shown: bool
+) -> None:
     course = make.course(cast.org, "REM")
+    rule = make.rule(course, name="After a sanction", audience=AudienceKind.SANCTIONED)
     row = make.assignment(
         make.person(cast.org, "E-1"),
         course,
         due_on=TODAY,
+        rule=rule,
         confidential=True,
         reason="Named in a sanction decided on X",
         trigger_key="sanction:abc",
     )
-    client = api_client(privacy_officer(cast) if who == "privacy" else cast.auditor)
+    plain = make.assignment(make.person(cast.org, "E-2"), course, due_on=TODAY + timedelta(days=1), reason="Asked")
+    user = {"privacy": privacy_officer, "manager": manager_member}.get(who, lambda c: c.auditor)(cast)
+    client = api_client(user)
 
     detail = client.get(assignment_url(row)).json()
-    listed = client.get(f"{BASE}assignments/").json()["results"][0]
+    listed = client.get(f"{BASE}assignments/").json()["results"]
+    other = client.get(assignment_url(plain)).json()
 
-    for data in (detail, listed):
-        assert data["confidential"] is True
-        expected = (
-            ("Named in a sanction decided on X", "sanction:abc")
-            if shown
-            else (
-                "Assigned by the security official",
-                "",
+    for data in (detail, listed[0]):
+        seen = (data["reason"], data["trigger_key"], data["rule"], data["confidential"])
+        if shown:
+            assert seen == (
+                "Named in a sanction decided on X",
+                "sanction:abc",
+                {"public_id": str(rule.public_id), "name": "After a sanction"},
+                True,
             )
-        )
-        assert (data["reason"], data["trigger_key"]) == expected
+        else:
+            assert seen == ("Assigned by the security official", "", None, None)
+    # For non-readers the flag is null on every assignment: it tells them nothing.
+    assert other["confidential"] is (False if shown else None)
+    assert listed[1]["public_id"] == str(plain.public_id)
+
+
+@pytest.mark.parametrize(("who", "shown"), [("privacy", True), ("auditor", False), ("manager", False)])
+def test_a_sanction_rules_preview_names_people_only_to_sanctions_readers(cast: Cast, who: str, shown: bool) -> None:
+    rule = make.rule(make.course(cast.org, "REM"), audience=AudienceKind.SANCTIONED, starts_on=date(2026, 1, 1))
+    make.person(cast.org, "E-1", name="Nora Nurse", email="nurse@clinic.test")
+    sanction(cast, cast.workforce, date(2026, 2, 1))
+    sanction(cast, None, date(2026, 2, 2))
+    user = {"privacy": privacy_officer, "manager": manager_member}.get(who, lambda c: c.auditor)(cast)
+
+    preview = api_client(user).get(rule_url(rule, "preview/")).json()
+
+    assert preview["count"] == 1
+    if shown:
+        assert [p["name"] for p in preview["people"]] == ["Nora Nurse"] and preview["names_hidden"] is False
+        assert preview["unlinked_sanctions"] == {"since": "2026-01-01", "no_user": 1, "no_roster_match": 0}
+    else:
+        assert (preview["people"], preview["names_hidden"], preview["unlinked_sanctions"]) == ([], True, None)
+
+
+def test_a_roster_rules_preview_names_people_to_every_program_viewer(cast: Cast, records: dict[str, Any]) -> None:
+    make.person(cast.org, "E-2", name="Sam Ito")
+
+    preview = api_client(manager_member(cast)).get(rule_url(records["rule"], "preview/")).json()
+
+    assert [p["name"] for p in preview["people"]] == ["Sam Ito"]
+    assert (preview["names_hidden"], preview["unlinked_sanctions"]) == (False, None)
 
 
 def test_departments_overview(cast: Cast, records: dict[str, Any]) -> None:

@@ -173,3 +173,22 @@ def test_a_confidential_reason_never_reaches_an_email(cast: Cast, team: dict[str
 
     assert len(mail.outbox) == 2
     assert all("sanction" not in message.body.lower() for message in mail.outbox)
+
+
+def test_only_the_person_learns_a_confidential_assignments_course(cast: Cast, team: dict[str, Person]) -> None:
+    remedial = make.course(cast.org, "REM", title="Remedial handling")
+    basics = make.course(cast.org, "SEC", title="Security basics")
+    make.assignment(team["dana"], remedial, due_on=DUE, confidential=True, reason="Named in a sanction")
+    make.assignment(team["sam"], basics, due_on=DUE)
+
+    lines = chore(DUE + timedelta(days=3))
+
+    to = {message.to[0]: message for message in mail.outbox}
+    own = to[team["dana"].email]
+    manager = to["maria@clinic.test"]
+    assert "Remedial handling" in f"{own.subject} {own.body}"  # the person's own reminder may name it
+    assert "Remedial handling" not in f"{manager.subject} {manager.body}"
+    assert "Dana Reyes (E-1): a required course, due 2026-05-20" in manager.body
+    assert 'Sam Ito (E-2): "Security basics", due 2026-05-20' in manager.body
+    assert all("Remedial handling" not in line for line in lines)
+    assert "clinic: Dana Reyes, a required course due 2026-05-20: reminded e-1@clinic.test" in lines

@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from safeguard.core.models import AuditEvent, Organization, User
 from safeguard.core.roles import Role
+from safeguard.risk.models import SanctionLevel, SanctionRecord
 from safeguard.training.models import Assignment, Course
 from safeguard.training.services.assignment_rules import assignments_sync
 from safeguard.workforce.models import Person
@@ -66,3 +67,21 @@ def privacy_officer(cast: Cast) -> User:
 
 def manager_member(cast: Cast) -> User:
     return make_member(cast.org, "manager@clinic.test", Role.MANAGER).user
+
+
+def sanction(
+    cast: Cast, person: User | None, decided_on: date, *, organization: Organization | None = None
+) -> SanctionRecord:
+    """A sanction naming `person` (a user), or only a typed name when None; recorded directly (no signal)."""
+    return SanctionRecord.objects.create(
+        organization=organization or cast.org,
+        person_name="Typed Name",
+        person=person,
+        occurred_on=decided_on,
+        decided_on=decided_on,
+        violation="Shared a password",
+        policy_breached="Passwords",
+        level=SanctionLevel.WRITTEN_WARNING,
+        decided_by=cast.official,
+        created_by=cast.official,
+    )

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from safeguard.core.models import AuditEvent, User
+from safeguard.training import views_rules
 from safeguard.training.models import Assignment, AssignmentRule, AudienceKind, Course
 from safeguard.workforce.models import Person
 from tests import training_factories as make
@@ -188,12 +189,36 @@ def test_the_rule_page_says_who_it_would_assign_now(cast: Cast) -> None:
         make.person(cast.org, f"E-{n:02}", name=f"Pat Person{n:02}")
     make.assignment(Person.objects.get(employee_id="E-00"), course, due_on=TODAY)  # already holds one
 
-    body = client_for(cast.auditor).get(url("rule_detail", rule.public_id)).content.decode()
+    body = client_for(cast.auditor).get(url("rule_detail", rule.public_id) + "?preview=1").content.decode()
 
     assert "<strong>22</strong> people" in body
     assert body.count('href="/o/clinic/training/people/') == 20
     assert "Pat Person01" in body and "Pat Person00" not in body
     assert not Assignment.objects.filter(rule=rule).exists()
+
+
+def test_the_rule_page_works_out_who_it_would_assign_only_when_asked(cast: Cast, monkeypatch) -> None:
+    course = make.course(cast.org, "SEC-1")
+    rule = make.rule(course, active=False)
+    make.person(cast.org, "E-1", name="Pat Person")
+    runs: list[object] = []
+    real = views_rules.rule_preview_for
+
+    def spy(*args: Any) -> Any:
+        runs.append(args)
+        return real(*args)
+
+    monkeypatch.setattr(views_rules, "rule_preview_for", spy)
+    client = client_for(cast.auditor)
+
+    plain = client.get(url("rule_detail", rule.public_id)).content.decode()
+    assert runs == []
+    assert "Show who this would assign now" in plain and 'name="preview" value="1"' in plain
+    assert "Pat Person" not in plain and "<strong>1</strong> person" not in plain
+
+    asked = client.get(url("rule_detail", rule.public_id), {"preview": "1"}).content.decode()
+    assert len(runs) == 1
+    assert "<strong>1</strong> person" in asked and "Pat Person" in asked
 
 
 def test_switching_a_rule_off_from_its_page_can_cancel_its_open_assignments(cast: Cast, records: dict) -> None:

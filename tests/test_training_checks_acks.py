@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from safeguard.core.models import Organization, User
 from safeguard.risk.models import SanctionPolicy
@@ -99,6 +100,7 @@ def test_acknowledged_by_everyone_is_met(cast: Cast) -> None:
     assert [(ref.type, ref.id, ref.label) for ref in result.records] == [
         ("training.ackdocumentversion", str(version.public_id), "Sanction policy v1")
     ]
+    assert result.records[0].url == reverse("training:ack_version_detail", args=["clinic", version.public_id])
 
 
 @pytest.mark.parametrize(("threshold", "expected"), [(75, Status.MET), (76, Status.NOT_MET)])

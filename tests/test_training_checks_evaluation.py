@@ -9,7 +9,7 @@ from safeguard.core.audit import Actor
 from safeguard.risk.models import SanctionPolicy
 from safeguard.tracker.evaluation import tracker_evaluate
 from safeguard.tracker.models import Status, Verdict
-from safeguard.training.models import SecurityReminder
+from safeguard.training.models import ReminderDelivery, SecurityReminder
 from tests import training_factories as make
 from tests.conftest import Cast
 from tests.test_training_checks_acks import mirror
@@ -26,28 +26,32 @@ def verdicts(cast: Cast) -> dict[str, Verdict]:
 
 
 def records(cast: Cast) -> None:
-    """Everyone trained on time and covered for (B); half covered for (C); nothing covers (D); reminders monthly;
-    the sanction policy approved and published, acknowledged by nobody."""
+    """Everyone trained on time and covered for (B); half covered for (C); nothing covers (D); reminders monthly to
+    everyone; the sanction policy approved and published, acknowledged by nobody."""
     initial = program(cast.org)
     malware = make.topic(cast.org, "malicious_software", [B])
     logins = make.topic(cast.org, "login_monitoring", [C])
     initial.topics.set([malware])
     logins_course = make.course(cast.org, "LOG-1", topics=[logins])
+    people = []
     for n in range(4):
         who = make.person(cast.org, f"E-{n}", name=f"Pat P{n}")
+        people.append(who)
         make.completion(who, initial, at=at(ago(20 + n)))
         if n % 2:
             make.completion(who, logins_course, at=at(ago(10)))
     for day in (date(2026, 6, 1), date(2026, 5, 1), date(2026, 4, 1)):
-        SecurityReminder.objects.create(
+        reminder = SecurityReminder.objects.create(
             organization=cast.org,
             title=f"Reminder {day}",
             body="Lock your screen.",
             scheduled_for=at(day),
             status=SecurityReminder.Status.SENT,
             sent_at=at(day),
-            recipients=20,
+            recipients=4,
         )
+        for who in people:
+            ReminderDelivery.objects.create(organization=cast.org, reminder=reminder, person=who)
     policy = SanctionPolicy.objects.create(
         organization=cast.org,
         version=1,

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from safeguard.core.models import Organization
 from safeguard.tracker.models import Status
@@ -68,6 +69,7 @@ def test_covered_and_completed_is_met_until_the_first_completion_ages_out(cast: 
     assert result.lapses_on == ago(100) + timedelta(days=365)
     assert [ref.type for ref in result.records] == ["training.course"]
     assert result.records[0].label == "Course LOG-1 (LOG-1)"
+    assert result.records[0].url == reverse("training:course_detail", args=["clinic", course.public_id])
 
 
 def test_below_the_threshold_is_partially_met_naming_the_missing(cast: Cast) -> None:

@@ -22,6 +22,7 @@ from tests.test_training_completions_support import learner, moment
 
 ORG = "/api/v1/orgs/clinic/training"
 LIST = f"{ORG}/completions/"
+MINE = f"{ORG}/me/completions/"
 READERS = [("owner", 200), ("auditor", 200), ("workforce", 403), ("outsider", 404), ("anonymous", 401)]
 WRITERS = [("official", None), ("auditor", 403), ("workforce", 403), ("outsider", 404), ("anonymous", 401)]
 
@@ -326,6 +327,7 @@ def test_me_shows_my_person_assignments_and_completions(cast: Cast) -> None:
     assert [(c["public_id"], c["score"], c["certificate"]) for c in data["completions"]] == [
         (str(completion.public_id), 95, f"{LIST}{completion.public_id}/certificate")
     ]
+    assert (data["completions_total"], data["completions_url"]) == (1, MINE)
 
 
 @pytest.mark.parametrize(("who", "expected"), [("owner", 200), ("outsider", 404), ("anonymous", 401)])
@@ -336,4 +338,83 @@ def test_me_for_members_not_on_the_roster_and_strangers(cast: Cast, who: str, ex
 
     assert response.status_code == expected
     if expected == 200:
-        assert response.json() == {"person": None, "open_assignments": [], "completions": []}
+        assert response.json() == {
+            "person": None,
+            "open_assignments": [],
+            "completions": [],
+            "completions_total": 0,
+            "completions_url": MINE,
+        }
+
+
+def many_completions(me: Any, count: int) -> list[Completion]:
+    """`count` completions of one course by `me`, a day apart, the latest first."""
+    course = make.course(me.organization, f"BULK-{count}", lessons=0, quiz=[])
+    start = moment("2026-01-01 09:00")
+    made = [make.completion(me, course, at=start - timedelta(days=day)) for day in range(count)]
+    return made
+
+
+def test_me_lists_the_50_latest_completions_with_the_total_and_where_the_rest_are(cast: Cast) -> None:
+    me = learner(cast)
+    made = many_completions(me, 53)
+
+    data = api_client(cast.workforce).get(f"{ORG}/me/").json()
+
+    assert [c["public_id"] for c in data["completions"]] == [str(c.public_id) for c in made[:50]]
+    assert (data["completions_total"], data["completions_url"]) == (53, MINE)
+
+
+def test_my_completions_come_a_page_at_a_time_and_only_mine(cast: Cast) -> None:
+    me = learner(cast)
+    made = many_completions(me, 53)
+    make.completion(make.person(cast.org, "E-2"), make.course(cast.org, "SEC-9"))
+    make.completion(make.person(cast.other_org, "E-1"), make.course(cast.other_org, "SEC-1"))
+    client = api_client(cast.workforce)
+
+    first = client.get(MINE).json()
+    second = client.get(MINE, {"page": 2}).json()
+
+    assert first["count"] == 53
+    assert [c["public_id"] for c in first["results"] + second["results"]] == [str(c.public_id) for c in made]
+    assert second["results"][0]["certificate"] == f"{LIST}{made[50].public_id}/certificate"
+
+
+@pytest.mark.parametrize(
+    ("who", "expected", "count"),
+    [("workforce", 200, 1), ("owner", 200, 0), ("auditor", 200, 0), ("outsider", 404, None), ("anonymous", 401, None)],
+)
+def test_my_completions_matrix(cast: Cast, who: str, expected: int, count: int | None) -> None:
+    make.completion(learner(cast), make.course(cast.org, "SEC-1"))  # the workforce member's; others are not on it
+    before = audit_count()
+
+    response = client_as(cast, who).get(MINE)
+
+    assert response.status_code == expected
+    if count is not None:
+        assert response.json()["count"] == count
+    assert audit_count() == before
+
+
+def test_another_organizations_my_completions_is_not_found(cast: Cast) -> None:
+    learner(cast)
+
+    assert api_client(cast.workforce).get("/api/v1/orgs/other/training/me/completions/").status_code == 404
+
+
+def test_me_and_my_completions_query_counts_do_not_grow(cast: Cast) -> None:
+    me = learner(cast)
+    client = api_client(cast.workforce)
+    many_completions(me, 3)
+    client.get(MINE)  # warms up the token check
+    counts = []
+    for path in (f"{ORG}/me/", MINE):
+        with CaptureQueriesContext(connection) as few:
+            assert client.get(path).status_code == 200
+        counts.append(len(few))
+    Completion.objects.filter(person=me).delete()
+    many_completions(me, 60)
+    for path, expected in zip((f"{ORG}/me/", MINE), counts, strict=True):
+        with CaptureQueriesContext(connection) as many:
+            assert client.get(path).status_code == 200
+        assert len(many) == expected, path

@@ -1,24 +1,19 @@
-"""Certificates: a one-page PDF per completion with the facts it certifies and their SHA-256, rendered on request,
-reachable by the person it names and by program viewers, and by no one else (404)."""
+"""Certificates: a one-page PDF per completion with the facts it certifies and its verification code, rendered on
+request, reachable by the person it names and by program viewers, and by no one else (404); the code itself: what
+it signs, what it refuses (forged, altered, cut short, another organization's)."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from weasyprint import HTML
 
 from safeguard.core.roles import Role
-from safeguard.training.certificates import (
-    certificate_facts,
-    certificate_html,
-    certificate_pdf,
-    facts_sha256,
-    url_fetcher,
-)
+from safeguard.training.certificate_codes import certificate_check, certificate_code, read_code
+from safeguard.training.certificates import certificate_facts, certificate_html, certificate_pdf, url_fetcher
 from safeguard.training.models import Completion, TrainingSettings
 from tests import training_factories as make
 from tests.conftest import Cast, client_for, make_member
@@ -51,10 +46,8 @@ def laid_out_text(html: str) -> list[str]:
     return texts
 
 
-def test_the_facts_and_their_digest(completion: Completion) -> None:
-    facts = certificate_facts(completion)
-
-    assert facts == {
+def test_the_facts_printed(completion: Completion) -> None:
+    assert certificate_facts(completion) == {
         "organization": "Riverside Clinic",
         "person": "Nora Nurse",
         "employee_id": "E-1",
@@ -66,8 +59,87 @@ def test_the_facts_and_their_digest(completion: Completion) -> None:
         "source": "Recorded by hand",
         "completion_id": str(completion.public_id),
     }
-    canonical = json.dumps(facts, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-    assert facts_sha256(facts) == hashlib.sha256(canonical).hexdigest()
+
+
+def test_the_code_signs_the_stable_facts_in_utc(completion: Completion) -> None:
+    facts = read_code(completion.organization, certificate_code(completion))
+
+    assert facts == {
+        "completion_id": str(completion.public_id),
+        "employee_id": "E-1",
+        "course_code": "SEC-1",
+        "course_version": 3,
+        "completed_at": completion.completed_at.astimezone(UTC).isoformat(),
+        "score": 90,
+    }
+    assert datetime.fromisoformat(facts["completed_at"]) == completion.completed_at
+
+
+def test_the_code_is_the_same_every_time_and_ignores_names(completion: Completion) -> None:
+    first = certificate_code(completion)
+    completion.person.given_name = "Nell"
+    completion.person.save(update_fields=["given_name"])
+    completion.course.title = "Phishing, revisited"
+    completion.course.save(update_fields=["title"])
+    completion.refresh_from_db()
+
+    assert certificate_code(completion) == first
+
+
+def test_a_valid_code_matching_its_record(completion: Completion) -> None:
+    check = certificate_check(completion.organization, certificate_code(completion))
+
+    assert (check.valid, check.on_record, check.matches_record, check.differences) == (True, True, True, [])
+    assert check.completion == completion
+
+
+def test_a_code_copied_with_line_breaks_and_spaces_is_still_valid(completion: Completion) -> None:
+    code = certificate_code(completion)
+    wrapped = f"  {code[:60]}\n{code[60:120]} \r\n{code[120:]}\n"
+
+    assert certificate_check(completion.organization, wrapped).valid
+
+
+def test_the_record_changed_since_is_named(completion: Completion) -> None:
+    code = certificate_code(completion)
+    completion.person.employee_id = "E-1001"
+    completion.person.save(update_fields=["employee_id"])
+
+    check = certificate_check(completion.organization, code)
+
+    assert (check.valid, check.matches_record, check.differences) == (True, False, ["employee_id"])
+    assert check.facts is not None and check.facts["employee_id"] == "E-1"
+
+
+def flip(text: str, index: int) -> str:
+    return text[:index] + ("A" if text[index] != "A" else "B") + text[index + 1 :]
+
+
+def test_forged_altered_and_cut_codes_are_not_valid(cast: Cast, completion: Completion) -> None:
+    code = certificate_code(completion)
+    payload, signature = code.rsplit(":", 1)
+
+    for bad in (
+        flip(code, 5),  # a fact changed
+        flip(code, len(code) - 3),  # the signature changed
+        code[:-1],  # cut short
+        payload,  # no signature at all
+        f"{payload}:{'x' * len(signature)}",
+        "3b4c9d0e" * 8,  # what a bare SHA-256 looks like
+        "",
+        "   ",
+        "x" * 5000,
+    ):
+        check = certificate_check(cast.org, bad)
+        assert (check.valid, check.facts, check.completion) == (False, None, None), bad
+
+
+def test_another_organizations_code_is_not_valid_here(cast: Cast) -> None:
+    theirs = make.completion(make.person(cast.other_org, "E-1"), make.course(cast.other_org, "SEC-1"))
+    code = certificate_code(theirs)
+
+    assert certificate_check(cast.other_org, code).valid
+    assert not certificate_check(cast.org, code).valid
 
 
 def test_the_certificate_is_one_page_with_every_fact_and_the_signatory(cast: Cast, completion: Completion) -> None:
@@ -78,9 +150,12 @@ def test_the_certificate_is_one_page_with_every_fact_and_the_signatory(cast: Cas
     assert len(pages) == 1
     text = pages[0]
     for expected in ("Riverside Clinic", "Nora Nurse", "Phishing basics", "SEC-1, version 3", "2026-02-20", "90%",
-                     str(completion.public_id), facts_sha256(certificate_facts(completion)),
-                     "Sam Official, Security Official"):  # fmt: skip
+                     str(completion.public_id), "Sam Official, Security Official",
+                     "/o/clinic/training/certificates/verify/"):  # fmt: skip
         assert expected in text, expected
+    code = certificate_code(completion)
+    lines = [word for word in text.split() if len(word) > 20 and word in code]  # the code, wrapped over lines
+    assert sum(len(line) for line in lines) == len(code) and any(code.startswith(line) for line in lines)
 
 
 def test_record_text_is_escaped(cast: Cast) -> None:

@@ -159,9 +159,13 @@ def test_the_same_person_course_and_moment_twice_is_refused(cast: Cast, syncs: l
     assert audit_count() == before
 
 
-def joiner_training_task(who: Person) -> WorkflowTask:
+def joiner_training_task(who: Person, opened_at: datetime | None = None) -> WorkflowTask:
     workflow = Workflow.objects.create(
-        organization=who.organization, person=who, kind=Workflow.Kind.JOINER, trigger="t"
+        organization=who.organization,
+        person=who,
+        kind=Workflow.Kind.JOINER,
+        trigger="t",
+        opened_at=opened_at or moment("2026-03-01 08:00"),
     )
     return WorkflowTask.objects.create(
         organization=who.organization, workflow=workflow, kind=WorkflowTask.Kind.TRAINING, title="Training"

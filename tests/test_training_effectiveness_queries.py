@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from safeguard.core.models import User
 from safeguard.training import queries_effectiveness as q
+from safeguard.training.checks_common import window_start
 from safeguard.training.models import (
     AckDocument,
     AckDocumentVersion,
@@ -22,6 +23,7 @@ from safeguard.training.models import (
     ReminderDelivery,
     SecurityReminder,
 )
+from safeguard.training.queries_assignments import department_overview
 from safeguard.workforce.models import Person
 from tests import training_factories as make
 from tests.conftest import Cast
@@ -75,22 +77,57 @@ def test_timeliness_counts_on_time_late_and_open_in_the_window(cast: Cast) -> No
     make.assignment(nurses[0], course, due_on=ago(10), status=Done, completed_on=ago(12))  # on time
     make.assignment(nurses[1], course, due_on=ago(10), status=Done, completed_on=ago(10))  # on the day: on time
     make.assignment(nurses[2], course, due_on=ago(20), status=Done, completed_on=ago(17))  # 3 days late
-    make.assignment(nurses[3], course, due_on=ago(365), status=Done, completed_on=ago(359))  # 6 days late
+    make.assignment(nurses[3], course, due_on=ago(364), status=Done, completed_on=ago(358))  # 6 days late
     make.assignment(clerk, course, due_on=ago(1))  # open, overdue
     make.assignment(blank, course, due_on=ago(5), status=Assignment.Status.EXCUSED)
     make.assignment(blank, course, due_on=ago(6), status=Assignment.Status.CANCELLED)
     other = make.course(cast.org, "SEC-2")
     make.assignment(clerk, other, due_on=TODAY)  # due today: not in the window yet
-    make.assignment(blank, other, due_on=ago(366), status=Done, completed_on=ago(300))  # before the window
+    make.assignment(blank, other, due_on=ago(365), status=Done, completed_on=ago(300))  # before the window
 
     overall = q.assignment_timeliness(cast.org, TODAY)
     assert (overall.due, overall.on_time, overall.late, overall.open_overdue) == (5, 2, 2, 1)
-    assert (overall.completion_rate, overall.on_time_rate, overall.avg_days_late) == (80.0, 40.0, 4.5)
+    assert (overall.completion_rate, overall.on_time_rate, overall.avg_days_late) == (80, 40, 4.5)
 
     rows = {row.label: row for row in q.timeliness_by_department(cast.org, TODAY)}
     assert list(rows) == ["Billing", "Nursing"]
-    assert (rows["Billing"].due, rows["Billing"].open_overdue, rows["Billing"].on_time_rate) == (1, 1, 0.0)
+    assert (rows["Billing"].due, rows["Billing"].open_overdue, rows["Billing"].on_time_rate) == (1, 1, 0)
     assert (rows["Nursing"].due, rows["Nursing"].late, rows["Nursing"].avg_days_late) == (4, 2, 4.5)
+
+
+def test_timeliness_rates_round_down_like_the_checks(cast: Cast) -> None:
+    course = make.course(cast.org, "SEC-1")
+    for n in range(3):
+        done = ago(12) if n < 2 else ago(5)  # two on time, one late: 66.67% on time
+        make.assignment(make.person(cast.org, f"E-{n}"), course, due_on=ago(10), status=Done, completed_on=done)
+    overall = q.assignment_timeliness(cast.org, TODAY)
+    assert (overall.on_time_rate, overall.completion_rate) == (66, 100)
+
+
+def test_departments_merge_spellings_and_agree_with_the_departments_page(cast: Cast) -> None:
+    course = make.course(cast.org, "SEC-1")
+    upper, lower = make.person(cast.org, "E-1", department="ICU"), make.person(cast.org, "E-2", department="icu")
+    make.person(cast.org, "E-3", department="ICU")
+    make.assignment(upper, course, due_on=ago(10), status=Done, completed_on=ago(12))
+    make.assignment(lower, course, due_on=ago(10), status=Done, completed_on=ago(4))
+    make.assignment(lower, make.course(cast.org, "SEC-2"), due_on=ago(2))
+    [row] = q.timeliness_by_department(cast.org, TODAY)
+    [page_row] = [r for r in department_overview(cast.org, TODAY) if r.due_in_window]
+    assert (row.label, row.due, row.on_time, row.late, row.open_overdue) == ("ICU", 3, 1, 1, 1)
+    assert (row.on_time_rate, row.avg_days_late) == (33, 6.0)
+    assert (page_row.department, page_row.due_in_window, page_row.on_time, page_row.on_time_rate) == ("ICU", 3, 1, 33)
+
+
+def test_the_window_is_the_365_days_ending_today(cast: Cast) -> None:
+    course = make.course(cast.org, "SEC-1")
+    who = make.person(cast.org, "E-1")
+    make.assignment(who, course, due_on=ago(364), status=Done, completed_on=ago(364))  # the window's first day
+    make.assignment(who, make.course(cast.org, "SEC-2"), due_on=ago(365), status=Done, completed_on=ago(365))
+    make.assignment(who, make.course(cast.org, "SEC-3"), due_on=TODAY)  # due today: not fallen due yet
+    assert window_start(TODAY) == ago(364)
+    assert q.assignment_timeliness(cast.org, TODAY).due == 1
+    [row] = department_overview(cast.org, TODAY)
+    assert row.due_in_window == 1
 
 
 def test_a_blank_department_reads_none_and_empty_windows_have_no_rates(cast: Cast) -> None:
@@ -117,7 +154,20 @@ def test_people_timeliness_counts_each_reason_once(cast: Cast) -> None:
     found = q.people_timeliness(cast.org, TODAY)
     assert (found.active, found.on_time, found.overdue, found.late, found.nothing_recent) == (4, 1, 1, 1, 1)
     assert [p.full_name for p in found.not_on_time] == ["Bo Both", "Lee Late", "Nia None"]
-    assert found.rate == 25.0
+    assert found.rate == 25
+    assert not found.meets(25 + 1) and found.meets(25)
+
+
+def test_the_on_time_rate_rounds_down_so_it_agrees_with_the_check(cast: Cast) -> None:
+    course = make.course(cast.org, "SEC-1")
+    for n in range(19):
+        make.completion(make.person(cast.org, f"E-{n:02}"), course, at=at(ago(3)))
+    make.person(cast.org, "E-99")  # 19 of 20 on time would be 95%: add 1 of 21 more
+    make.person(cast.org, "E-98")
+    found = q.people_timeliness(cast.org, TODAY, names=False)
+    assert (found.on_time, found.active) == (19, 21)
+    assert found.rate == 90  # 90.48%: rounded down, never up
+    assert found.meets(90) and not found.meets(91)
 
 
 # ---- quizzes -----------------------------------------------------------------------------------------------------
@@ -185,7 +235,7 @@ def test_last_reminder_with_its_read_rate(cast: Cast) -> None:
         )
     found = q.last_reminder(cast.org)
     assert found is not None
-    assert (found.title, found.sent_on, found.deliveries, found.read, found.read_rate) == ("Latest", ago(3), 4, 1, 25.0)
+    assert (found.title, found.sent_on, found.deliveries, found.read, found.read_rate) == ("Latest", ago(3), 4, 1, 25)
     assert q.last_reminder(cast.other_org) is None
 
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from safeguard.core.models import Organization
@@ -20,6 +20,7 @@ from safeguard.training.models import (
     PhishingOutcome,
     ReminderDelivery,
     SecurityReminder,
+    TrainingSettings,
 )
 from tests import training_factories as make
 from tests.conftest import Cast, client_for, make_member
@@ -83,9 +84,9 @@ def test_headline_numbers(cast: Cast) -> None:
     body = client_for(cast.owner).get(home_url()).content.decode()
     assert "<strong>4</strong> active people on the roster" in body
     assert "<strong>2</strong> open assignments,\n    <strong>2 overdue</strong>" in body
-    assert "<strong>50.0%</strong> trained on time" in body
-    assert "(2 of 4; threshold 95%)" in body
-    assert "<strong>Reminder E4</strong>" in body and "read by 1 of 4 (25.0%)" in body
+    assert "<strong>50%</strong> trained on time" in body
+    assert "(2 of 4; threshold 95%: not met)" in body
+    assert "<strong>Reminder E4</strong>" in body and "read by 1 of 4 (25%)" in body
     assert "<strong>Campaign E4</strong>" in body
     assert "clicked by 25.0%, reported by 25.0% of 4 recipients" in body
     assert "<strong>4</strong> acknowledgements pending, over 1 document" in body
@@ -115,11 +116,19 @@ def test_links_to_the_training_pages_that_exist(cast: Cast) -> None:
         "ack_document_list",
     )
     for name in pages:
-        try:
-            url = reverse(f"training:{name}", args=["clinic"])
-        except NoReverseMatch:  # another area's page, not installed in this checkout yet
-            continue
-        assert f'href="{url}"' in body
+        assert f'href="{reverse(f"training:{name}", args=["clinic"])}"' in body
+
+
+def test_the_on_time_rate_is_rounded_down_and_agrees_with_the_threshold(cast: Cast) -> None:
+    TrainingSettings.objects.create(organization=cast.org, completion_threshold=67)
+    course = make.course(cast.org, "SEC-1")
+    for n in range(3):
+        who = make.person(cast.org, f"E-{n}")
+        if n:
+            make.completion(who, course, at=at(TODAY - timedelta(days=3)))
+    body = client_for(cast.owner).get(home_url()).content.decode()
+    assert "<strong>66%</strong> trained on time" in body  # 2 of 3 is 66.7%: rounded down, below 67
+    assert "(2 of 3; threshold 67%: not met)" in body
 
 
 def test_home_query_count_is_flat(cast: Cast) -> None:

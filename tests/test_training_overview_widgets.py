@@ -56,11 +56,25 @@ def test_training_widget(cast: Cast) -> None:
     assert widget is not None
     assert (widget.title, widget.link) == ("Training", reverse("training:home", args=["clinic"]))
     context = widget.context
-    assert (context["rate"], context["active"], context["on_time"], context["overdue"]) == (50.0, 4, 2, 2)
-    assert context["threshold"] == 95
+    assert (context["rate"], context["active"], context["on_time"], context["overdue"]) == (50, 4, 2, 2)
+    assert (context["threshold"], context["meets"]) == (95, False)
     html = render_to_string(widget.template, {"widget": context})
-    assert "<strong>50.0%</strong> of 4 active people trained on time" in html
+    assert "<strong>50%</strong> of 4 active people trained on time" in html
+    assert "(threshold 95%: not met)" in html
     assert "<strong>2</strong> assignments overdue" in html
+
+
+def test_the_training_rate_rounds_down_like_the_check(cast: Cast) -> None:
+    course = make.course(cast.org, "SEC-1")
+    for n in range(3):
+        who = make.person(cast.org, f"E-{n}")
+        if n:
+            make.completion(who, course, at=at(TODAY - timedelta(days=3)))
+        else:
+            make.assignment(who, course, due_on=TODAY - timedelta(days=1))
+    widget = training_widget(cast.org, TODAY)
+    assert widget is not None
+    assert widget.context["rate"] == 66  # 2 of 3: 66.7% rounded down, as the tracker judges it
 
 
 def test_phishing_widget_compares_the_latest_campaign_with_the_one_before(cast: Cast) -> None:
@@ -68,6 +82,7 @@ def test_phishing_widget_compares_the_latest_campaign_with_the_one_before(cast: 
     campaign(cast.org, "Summer", 5, clicked=1, reported=3)
     widget = phishing_widget(cast.org, TODAY)
     assert widget is not None
+    assert widget.link == reverse("training:phishing_campaign_list", args=["clinic"])
     assert [(row["name"], row["click_rate"], row["report_rate"]) for row in widget.context["rows"]] == [
         ("Summer", 10.0, 30.0),
         ("Spring", 40.0, 10.0),

@@ -1,16 +1,22 @@
 """The reminder calendar: the current month, the 11 before and the 6 after, reminders sent, scheduled and to be
-repeated in each, and the periods of the cadence setting that have no reminder (gaps)."""
+repeated in each, the periods of the cadence setting (the API's grouping), each month's own state, and the page
+with "What the tracker counts": the reminder check's own periods and coverage above the month grid."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
 
+from safeguard.core.dates import add_months
+from safeguard.training.checks_reminders import reminder_coverage
 from safeguard.training.models import SecurityReminder, TrainingSettings
 from safeguard.training.queries_reminders import reminder_calendar
-from tests.conftest import Cast
+from tests.conftest import Cast, client_for
 from tests.test_training_reminders_support import at, deliver, reminder
 from tests.training_factories import person
 
@@ -115,3 +121,81 @@ def test_the_calendar_takes_two_queries_however_many_reminders(cast: Cast) -> No
         reminder_calendar(cast.org, TODAY, NOW)
 
     assert len(captured.captured_queries) == 2  # the settings, the reminders
+
+
+def test_each_month_has_its_own_state_and_an_empty_past_month_is_not_a_verdict(cast: Cast) -> None:
+    story(cast)
+
+    shown = reminder_calendar(cast.org, TODAY, NOW)
+
+    states = {f"{m.first:%Y-%m}": m.state for m in shown.months}
+    assert states["2027-03"] == "sent"
+    assert states["2027-04"] == "none" and states["2027-05"] == "none"  # May's went to nobody
+    assert states["2027-06"] == "open"  # this month: nothing yet, not a miss
+    assert states["2027-08"] == "scheduled" and states["2027-10"] == "scheduled"
+    assert states["2027-09"] == "open"
+
+
+# ---- the page ----------------------------------------------------------------------------------------------------
+
+
+def page_url() -> str:
+    return reverse("training:reminder_calendar", args=["clinic"])
+
+
+def sent_days_ago(cast: Cast, days: int, people: list) -> SecurityReminder:
+    when = timezone.now() - timedelta(days=days)
+    made = reminder(cast.org, f"Sent {days} days ago", scheduled_for=when)
+    deliver(made, people)
+    return made
+
+
+@pytest.mark.parametrize(("who", "expected"), [("owner", 200), ("auditor", 200), ("workforce", 403), ("outsider", 404)])
+def test_page_matrix(cast: Cast, who: str, expected: int) -> None:
+    assert client_for(getattr(cast, who)).get(page_url()).status_code == expected
+
+
+def test_the_page_shows_what_the_tracker_counts_from_the_checks_own_function(cast: Cast) -> None:
+    people = [person(cast.org, f"P{n}") for n in range(4)]
+    sent_days_ago(cast, 2, people)  # the latest period: everyone
+    sent_days_ago(cast, 40, people[:1])  # the period before: one of four
+
+    body = client_for(cast.owner).get(page_url()).content.decode()
+
+    today = timezone.localdate()
+    coverage = reminder_coverage(cast.org, today)
+    assert [p.covered for p in coverage.periods] == [True, False, False]
+    tracker = body[body.index("What the tracker counts") : body.index("Month by month")]
+    assert "<strong>1 of 3</strong> periods covered." in tracker
+    for period in coverage.periods:
+        assert f"{period.first:%Y-%m-%d} to {period.last:%Y-%m-%d}" in tracker
+    assert tracker.count("Not covered") == 2 and "4 of 4 (100%)" in tracker and "1 of 4 (25%)" in tracker
+    latest_first = add_months(today, -1) + timedelta(days=1)
+    assert f"{latest_first:%Y-%m-%d} to {today:%Y-%m-%d}" in tracker
+
+
+def test_the_month_grid_says_no_reminder_this_month_not_missed_or_gap(cast: Cast) -> None:
+    body = client_for(cast.owner).get(page_url()).content.decode()
+
+    months = body[body.index("Month by month") :]
+    assert months.count("No reminder this month") == 11  # the 11 months before this one
+    assert months.count("Nothing scheduled yet") == 7  # this month and the 6 after
+    page = body[body.index("<h1>Reminder calendar</h1>") :].lower()
+    assert "missed" not in page and "gap" not in page
+
+
+def test_the_page_query_count_does_not_grow(cast: Cast) -> None:
+    client = client_for(cast.owner)
+
+    def count() -> int:
+        client.get(page_url())
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(page_url()).status_code == 200
+        return len(captured.captured_queries)
+
+    sent_days_ago(cast, 3, [person(cast.org, "P1")])
+    few = count()
+    people = [person(cast.org, f"Q{n}") for n in range(30)]
+    for days in range(5, 300, 10):
+        sent_days_ago(cast, days, people)
+    assert count() == few

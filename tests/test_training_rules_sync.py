@@ -306,7 +306,7 @@ def test_each_click_is_its_own_round_and_a_completion_between_two_clicks_answers
     row = only_open(dana, course)
     assert (row.trigger_key, row.due_on, row.window_start) == (
         f"phish:{first.public_id}",
-        date(2026, 3, 17),
+        date(2026, 3, 18),
         date(2026, 3, 3),
     )
     assert row.reason == "Clicked in the phishing simulation “March” on 2026-03-03"
@@ -317,7 +317,25 @@ def test_each_click_is_its_own_round_and_a_completion_between_two_clicks_answers
     )
     assert sync(cast.org, date(2026, 4, 8)) == {"opened": 1, "completed": 1, "cancelled": 0}
     row = only_open(dana, course)
-    assert (row.trigger_key, row.due_on) == (f"phish:{second.public_id}", date(2026, 4, 21))
+    assert (row.trigger_key, row.due_on) == (f"phish:{second.public_id}", date(2026, 4, 22))
+
+
+def test_clicks_imported_weeks_later_are_due_due_days_after_the_import_not_overdue_at_once(cast: Cast) -> None:
+    course = make.course(cast.org, "PHISH-101", kind="remedial")
+    make.rule(course, audience=AudienceKind.PHISHING_CLICKERS, due_days=14, starts_on=date(2026, 1, 1))
+    dana = make.person(cast.org, "E-1")
+    march = make.campaign(cast.org, "March", launched_at=at(date(2026, 3, 2)))
+    make.phishing_result(
+        march, dana.email, person=dana, status=PhishingOutcome.CLICKED, clicked_at=at(date(2026, 3, 3))
+    )
+
+    sync(cast.org, date(2026, 4, 15))  # the results arrive six weeks after the click
+
+    row = only_open(dana, course)
+    assert (row.window_start, row.assigned_on, row.due_on) == (date(2026, 3, 3), date(2026, 4, 15), date(2026, 4, 29))
+    assert sync(cast.org, date(2026, 4, 16)) == {"opened": 0, "completed": 0, "cancelled": 0}
+    make.completion(dana, course, at=at(date(2026, 3, 20)))  # taken on its own after the click: it answers
+    assert sync(cast.org, date(2026, 4, 16))["completed"] == 1
 
 
 def test_clicks_in_campaigns_launched_before_the_start_are_not_assigned(cast: Cast) -> None:
@@ -354,7 +372,7 @@ def test_a_sanctioned_person_gets_a_confidential_assignment_whose_reason_stays_o
         True,
         f"sanction:{sanction.public_id}",
         date(2026, 4, 3),
-        date(2026, 4, 23),
+        TODAY + timedelta(days=20),  # from the day it is assigned: never overdue at once
     )
     changes = events("training.assignment.opened")[0].changes
     assert changes["confidential"] == [None, True]
@@ -467,4 +485,4 @@ def test_recording_a_sanction_assigns_the_remedial_course_after_the_commit(
             decided_by=cast.official,
         )
 
-    assert only_open(nurse, course).due_on == today + timedelta(days=19)
+    assert only_open(nurse, course).due_on == today + timedelta(days=20)

@@ -24,6 +24,7 @@ from safeguard.workforce.services.tasks import (
     authorization_enter,
     clearance_record,
     deprovision_observed,
+    step_observed,
     task_complete,
     task_waive,
 )
@@ -588,3 +589,25 @@ def test_settings_out_of_range_are_refused(cast: Cast, values: dict[str, int], m
 
     assert (refused.value.field, refused.value.message) == (next(iter(values)), message)
     assert not WorkforceSettings.objects.exists()
+
+
+def test_a_step_observed_done_before_the_workflow_opened_stays_open(cast: Cast) -> None:
+    def local(day: int, hour: int, minute: int = 0) -> datetime:
+        return datetime(2026, 3, day, hour, minute, tzinfo=timezone.get_current_timezone())
+
+    workflow = joiner(cast, "E-100", now=local(2, 15))
+
+    def observe(done_at: datetime) -> int:
+        return step_observed(
+            organization=cast.org,
+            actor=actor(cast.official),
+            person=workflow.person,
+            kind=TaskKind.TRAINING,
+            done_at=done_at,
+            note="Seen.",
+        )
+
+    assert observe(local(1, 23, 59)) == 0  # the day before it opened: an earlier need
+    assert task_of(workflow, TaskKind.TRAINING).status == Status.OPEN
+    assert observe(local(2, 8)) == 1  # the same day, before the roster import opened it
+    assert task_of(workflow, TaskKind.TRAINING).effective_at == local(2, 8)

@@ -4,6 +4,10 @@ Assignment rules for "people named in a sanction" give those people a remedial c
 member's email (to find them on the roster), the decision day (it starts the round) and the sanction's public id
 (so each sanction is its own round). Nothing else of the record (the violation, the level, the notes) leaves the
 log, and the assignments it makes are marked confidential.
+
+A sanction can only be linked through the user it names: `sanctioned_emails_since` gives, for every sanction, that
+email or "" when it names no user, so the rule page can say how many sanctions could not be linked (the free-text
+name is never matched: two people can share a name).
 """
 
 from __future__ import annotations
@@ -31,3 +35,12 @@ def sanctions_since(organization: Organization, day: date) -> list[SanctionRef]:
         .order_by("decided_on", "pk")
     )
     return [SanctionRef(email.lower(), decided_on, str(public_id)) for email, decided_on, public_id in rows]
+
+
+def sanctioned_emails_since(organization: Organization, day: date) -> list[str]:
+    """One entry per sanction decided on or after `day`: the sanctioned user's email, lower-cased, or "" when the
+    sanction names no user (or a user without an email)."""
+    rows = SanctionRecord.objects.filter(organization=organization, decided_on__gte=day).values_list(
+        "person__email", flat=True
+    )
+    return [(email or "").lower() for email in rows]

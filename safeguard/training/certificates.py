@@ -1,21 +1,22 @@
 """A one-page PDF certificate per completion, rendered from a Django template by WeasyPrint when asked for.
 
-The certificate prints the facts it certifies and the SHA-256 of those facts in canonical JSON (sorted keys, no
-spaces, UTF-8), so anyone holding the certificate can recompute the digest from the printed facts and compare it
-with the one Safeguard computes for the same completion. The URL fetcher refuses every scheme but data:, so
-rendering never reaches the network or the file system whatever the records contain.
+The certificate prints the facts it certifies and a verification code (certificate_codes.py): an HMAC-signed copy
+of the completion's stable facts that a program viewer pastes into "Verify a certificate" to learn whether
+Safeguard issued it and what it attests. The URL fetcher refuses every scheme but data:, so rendering never reaches
+the network or the file system whatever the records contain.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.http import HttpResponse
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
+from safeguard.training.certificate_codes import certificate_code
 from safeguard.training.models import Completion
 from safeguard.training.queries import training_settings
 
@@ -43,21 +44,18 @@ def certificate_facts(completion: Completion) -> dict[str, Any]:
     }
 
 
-def canonical_json(facts: dict[str, Any]) -> bytes:
-    return json.dumps(facts, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def facts_sha256(facts: dict[str, Any]) -> str:
-    return hashlib.sha256(canonical_json(facts)).hexdigest()
+def verify_url(completion: Completion) -> str:
+    """Where a program viewer checks a certificate's code."""
+    path = reverse("training:certificate_verify", args=[completion.organization.slug])
+    return settings.SITE_URL.rstrip("/") + path
 
 
 def certificate_context(completion: Completion) -> dict[str, Any]:
-    facts = certificate_facts(completion)
     return {
-        "facts": facts,
-        "sha256": facts_sha256(facts),
+        "facts": certificate_facts(completion),
+        "code": certificate_code(completion),
+        "verify_url": verify_url(completion),
         "signatory": training_settings(completion.organization).certificate_signatory,
-        "canonical": canonical_json(facts).decode(),
     }
 
 

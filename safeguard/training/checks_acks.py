@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date
 
 from django.db.models import Count, Exists, OuterRef, Q
+from django.urls import reverse
 
 from safeguard.core.models import Organization
 from safeguard.risk.services.sanctions import approved_policy
@@ -25,7 +26,6 @@ from safeguard.training.checks_common import (
     people_refs,
     percent,
     plural,
-    url_or_blank,
 )
 from safeguard.training.models import AckDocumentVersion, Acknowledgement
 from safeguard.training.queries import active_people, training_settings
@@ -33,9 +33,7 @@ from safeguard.workforce.models import Person
 
 
 def _version_ref(organization: Organization, version: AckDocumentVersion) -> RecordRef:
-    url = url_or_blank("training:ack_version_detail", organization.slug, version.public_id) or url_or_blank(
-        "training:document_detail", organization.slug, version.document.public_id
-    )
+    url = reverse("training:ack_version_detail", args=[organization.slug, version.public_id])
     label = f"{version.document.title} v{version.number}"
     return RecordRef(DOCUMENT_VERSION_TYPE, str(version.public_id), label, url)
 

@@ -1,11 +1,19 @@
-"""What the training checks share: the 365-day window, naming people and records, and rates as text."""
+"""What the training checks, pages and API share: the 12-month window, naming people and records, and rates.
+
+The window: "the last 12 months" is the 365 days ending today, today included, so it starts on today − 364 days
+(`window_start`). A completion, a quiz attempt or a reminder counts when its local day is in it. An assignment
+"fell due" in it when its due date is in it and before today: one due today is not late yet.
+
+Rates compared with a threshold are whole percents rounded down (`whole_percent`): 1,899 of 2,000 is 94%, never
+"95.0%", so the figure shown always agrees with the verdict (`meets`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from safeguard.core.models import Organization
@@ -39,20 +47,12 @@ def day_start(day: date) -> datetime:
 
 
 def window_start(today: date) -> date:
-    """The first day of the 365 days ending today: a completion on this day or later counts as recent."""
+    """The first day of the last 12 months: the 365 days ending today, today included (today − 364 days)."""
     return today - timedelta(days=WINDOW_DAYS - 1)
 
 
-def url_or_blank(name: str, *args: object) -> str:
-    """A page's address, or "" while the page is not installed (each training area ships its own pages)."""
-    try:
-        return reverse(name, args=args)
-    except NoReverseMatch:
-        return ""
-
-
 def person_ref(organization: Organization, person: Person) -> RecordRef:
-    url = url_or_blank("training:person_training", organization.slug, person.public_id)
+    url = reverse("training:person_training", args=[organization.slug, person.public_id])
     return RecordRef(PERSON_TYPE, str(person.public_id), person.full_name, url)
 
 
@@ -68,13 +68,21 @@ def listed(names: Iterable[str], total: int | None = None) -> str:
     return text + (f" and {count - NAMED} more" if count > NAMED else "")
 
 
+def whole_percent(part: int, whole: int) -> int | None:
+    """A share as a whole percent, rounded down so that 94.9% never reads as 95%; None when there is nothing to
+    divide by. The one rate every figure judged against a threshold uses (checks, home page, widget, effectiveness,
+    departments)."""
+    return part * 100 // whole if whole else None
+
+
 def percent(part: int, whole: int) -> str:
-    """A share as a whole percent, rounded down so that 94.9% never reads as 95%."""
-    return f"{part * 100 // whole}%" if whole else "n/a"
+    """`whole_percent` as text: "94%", or "n/a"."""
+    found = whole_percent(part, whole)
+    return "n/a" if found is None else f"{found}%"
 
 
 def meets(part: int, whole: int, threshold: int) -> bool:
-    """part/whole reaches threshold percent, in integers (no float rounding at the boundary)."""
+    """part/whole reaches threshold percent, in integers; the same as whole_percent(part, whole) >= threshold."""
     return whole > 0 and part * 100 >= threshold * whole
 
 

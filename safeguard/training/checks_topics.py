@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.db.models import Count, Exists, Max, OuterRef, Q
+from django.urls import reverse
 from django.utils import timezone
 
 from safeguard.access.models import Account, AccountStatus
@@ -34,7 +35,6 @@ from safeguard.training.checks_common import (
     people_refs,
     percent,
     plural,
-    url_or_blank,
     window_start,
 )
 from safeguard.training.models import Completion, Course, Topic
@@ -137,7 +137,7 @@ def _account_text(account: Account) -> str:
 
 
 def _course_ref(organization: Organization, course: Course) -> RecordRef:
-    url = url_or_blank("training:course_detail", organization.slug, course.public_id)
+    url = reverse("training:course_detail", args=[organization.slug, course.public_id])
     return RecordRef(COURSE_TYPE, str(course.public_id), f"{course.title} ({course.code})", url)
 
 

@@ -21,7 +21,6 @@ from safeguard.core.models import Organization
 from safeguard.core.services.errors import ServiceError
 from safeguard.training.audiences import current_people, roster_audience
 from safeguard.training.models import AckDocument, AckDocumentVersion, Acknowledgement, AckRequest, AudienceKind
-from safeguard.training.queries import active_people
 from safeguard.workforce.models import Person
 
 PUBLISHED = AckDocumentVersion.Status.PUBLISHED
@@ -289,37 +288,3 @@ def department_choices(organization: Organization) -> list[str]:
     for name in names.order_by("department"):
         seen.setdefault(name.lower(), name)
     return sorted(seen.values(), key=str.lower)
-
-
-# ---- the sanction policy, for the 164.308(a)(1)(ii)(C) check ------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SanctionAckCoverage:
-    """The current sanction-policy version (None when none is published) and how much of the active workforce
-    acknowledged it."""
-
-    version: AckDocumentVersion | None
-    active: int
-    acknowledged: int
-
-    @property
-    def rate(self) -> float | None:
-        return self.acknowledged / self.active if self.active else None
-
-
-def sanction_policy_coverage(organization: Organization) -> SanctionAckCoverage:
-    version = (
-        current_versions(organization)
-        .filter(document__kind=AckDocument.Kind.SANCTION_POLICY)
-        .select_related("sanction_policy")
-        .first()
-    )
-    people = active_people(organization)
-    if version is None:
-        return SanctionAckCoverage(None, people.count(), 0)
-    found = people.aggregate(
-        active=Count("pk", distinct=True),
-        acknowledged=Count("pk", filter=Q(acknowledgements__version=version), distinct=True),
-    )
-    return SanctionAckCoverage(version, found["active"], found["acknowledged"])

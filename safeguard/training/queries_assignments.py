@@ -8,16 +8,16 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, QuerySet
 
 from safeguard.core.models import Membership, Organization
 from safeguard.core.roles import Perm
 from safeguard.training.audiences import current_people
+from safeguard.training.checks_common import whole_percent, window_start
 from safeguard.training.models import Assignment, AssignmentRule, Completion
 from safeguard.workforce.models import Person
 
 CONFIDENTIAL_REASON = "Assigned by the security official"
-WINDOW_DAYS = 365
 
 
 # ---- rules --------------------------------------------------------------------------------------------------------
@@ -121,68 +121,95 @@ def person_completions(person: Person) -> QuerySet[Completion]:
 
 @dataclass
 class DepartmentRow:
+    """One department, spellings merged case-insensitively. The departments page, its API and the effectiveness
+    page all read these rows, so their figures agree."""
+
     department: str  # "" for people with no department
     people: int = 0  # current people (active or on leave)
     open: int = 0
     overdue: int = 0
-    due_in_window: int = 0  # due in the last 12 months, open or completed
-    on_time: int = 0  # of those, completed on or before the due date
+    due_in_window: int = 0  # fell due in the last 12 months (checks_common), open or completed
+    on_time: int = 0  # of those, completed on or before the due date (a completion with no day counts as on time)
+    late: int = 0  # of those, completed after the due date
+    open_in_window: int = 0  # of those, still open: every one is overdue
+    days_late: float = 0.0  # the late ones' days late, added up
 
     @property
     def on_time_rate(self) -> int | None:
-        """Percent completed on time of the assignments due in the last 12 months; None when none fell due."""
-        if not self.due_in_window:
-            return None
-        return round(100 * self.on_time / self.due_in_window)
+        """Percent completed on time of the assignments that fell due in the last 12 months, rounded down (the
+        shared rate); None when none fell due."""
+        return whole_percent(self.on_time, self.due_in_window)
+
+    @property
+    def avg_days_late(self) -> float | None:
+        return round(self.days_late / self.late, 1) if self.late else None
 
     def add(self, other: DepartmentRow) -> None:
-        for name in ("people", "open", "overdue", "due_in_window", "on_time"):
+        for name in _ADDED:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
-def window_start(today: date) -> date:
-    """The first day of "the last 12 months": assignments due from this day to yesterday count."""
-    return today - timedelta(days=WINDOW_DAYS)
+_ADDED = ("people", "open", "overdue", "due_in_window", "on_time", "late", "open_in_window", "days_late")
+OPEN, COMPLETED = Assignment.Status.OPEN, Assignment.Status.COMPLETED
+
+
+def _assignment_counts(today: date) -> dict[str, Any]:
+    """The aggregates of one department's assignments (excused and cancelled ones count for nothing)."""
+    fell_due = Q(due_on__gte=window_start(today), due_on__lt=today, status__in=(OPEN, COMPLETED))
+    on_time = Q(status=COMPLETED) & (Q(completed_on__isnull=True) | Q(completed_on__lte=F("due_on")))
+    late = Q(status=COMPLETED, completed_on__gt=F("due_on"))
+    days_late = ExpressionWrapper(F("completed_on") - F("due_on"), output_field=DurationField())
+    return {
+        "open_count": Count("pk", filter=Q(status=OPEN)),
+        "overdue_count": Count("pk", filter=Q(status=OPEN, due_on__lt=today)),
+        "due": Count("pk", filter=fell_due),
+        "on_time_count": Count("pk", filter=fell_due & on_time),
+        "late_count": Count("pk", filter=fell_due & late),
+        "open_due": Count("pk", filter=fell_due & Q(status=OPEN)),
+        "avg_late": Avg(days_late, filter=fell_due & late),
+    }
+
+
+def _counted(found: Mapping[str, Any]) -> DepartmentRow:
+    average = found["avg_late"]
+    days = average.total_seconds() / 86400 if isinstance(average, timedelta) else 0.0
+    return DepartmentRow(
+        department="",
+        open=found["open_count"],
+        overdue=found["overdue_count"],
+        due_in_window=found["due"],
+        on_time=found["on_time_count"],
+        late=found["late_count"],
+        open_in_window=found["open_due"],
+        days_late=days * found["late_count"],
+    )
 
 
 def department_overview(organization: Organization, today: date) -> list[DepartmentRow]:
-    """Per department (case ignored; the first spelling met is shown): current people, open and overdue
-    assignments, and timeliness over assignments due in the last 12 months (excused and cancelled ones left out).
-    Two queries, whatever the size of the roster."""
+    """Per department (case ignored): current people, open and overdue assignments, and timeliness over the
+    assignments that fell due in the last 12 months. A department is shown as the spelling most current people
+    use (ties: the one sorted first), the same on every database. Blank last. Two queries, whatever the size."""
     rows: dict[str, DepartmentRow] = {}
+    spellings: dict[str, dict[str, int]] = {}
 
-    def row_for(name: str) -> DepartmentRow:
+    def row_for(name: str, people: int = 0) -> DepartmentRow:
+        counted = spellings.setdefault(name.lower(), {})
+        counted[name] = counted.get(name, 0) + people
         return rows.setdefault(name.lower(), DepartmentRow(department=name))
 
     people = current_people(organization).values("department").annotate(n=Count("pk")).order_by("department")
-    for person_group in people:
-        row_for(person_group["department"]).people += person_group["n"]
-    start = window_start(today)
-    in_window = Q(due_on__gte=start, due_on__lt=today)
+    for group in people:
+        row_for(group["department"], group["n"]).people += group["n"]
     counts = (
         Assignment.objects.filter(organization=organization)
         .values("person__department")
-        .annotate(
-            open=Count("pk", filter=Q(status=Assignment.Status.OPEN)),
-            overdue=Count("pk", filter=Q(status=Assignment.Status.OPEN, due_on__lt=today)),
-            due=Count("pk", filter=in_window & Q(status__in=(Assignment.Status.OPEN, Assignment.Status.COMPLETED))),
-            on_time=Count(
-                "pk",
-                filter=in_window & Q(status=Assignment.Status.COMPLETED, completed_on__lte=F("due_on")),
-            ),
-        )
+        .annotate(**_assignment_counts(today))
         .order_by("person__department")
     )
     for found in counts:
-        row_for(found["person__department"]).add(
-            DepartmentRow(
-                department="",
-                open=found["open"],
-                overdue=found["overdue"],
-                due_in_window=found["due"],
-                on_time=found["on_time"],
-            )
-        )
+        row_for(found["person__department"]).add(_counted(found))
+    for key, row in rows.items():
+        row.department = min(spellings[key].items(), key=lambda item: (-item[1], item[0]))[0]
     return sorted(rows.values(), key=lambda row: (row.department == "", row.department.lower()))
 
 

@@ -1,41 +1,44 @@
 """Is the training program working? Reads the checks, the effectiveness page, the training home page, the API and
 the dashboard widgets share. Every figure is aggregated in the database: the query count does not grow with the
-workforce.
+workforce. "The last 12 months" is checks_common's window: the 365 days ending today, today included.
 
 Timeliness per person (the 164.308(a)(5) check, the home page and the widget): an active person is on time when
-- no assignment of theirs is open past its due date, and none due in the last 365 days was completed after it; and
-- they completed some course in the 365 days ending today, or hold an open assignment not yet due (a new hire
-  inside their window).
+- no assignment of theirs is open past its due date, and none that fell due in the last 12 months was completed
+  after it; and
+- they completed some course in the last 12 months, or hold an open assignment not yet due (a new hire inside their
+  window).
 Excused and cancelled assignments count for nothing.
 
-Timeliness per assignment (the effectiveness page): the assignments due in the 365 days before today, excused and
-cancelled ones left out, are on time, late, or still open (so overdue).
+Timeliness per assignment (the effectiveness page, overall and per department): the assignments that fell due in
+the last 12 months (due before today), excused and cancelled ones left out, are on time, late, or still open (so
+overdue). The per-department figures are the departments page's rows (queries_assignments.department_overview), so
+both pages agree.
+
+Rates judged against a threshold (on time, completed) are whole percents rounded down, as the checks judge them
+(checks_common.whole_percent); so are reminder read rates, as on the reminder pages. Rates no threshold judges (quiz
+scores and pass rates, missed answers, phishing clicks and reports) keep one decimal.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
 
 from django.db.models import (
     Avg,
     Count,
-    DurationField,
     Exists,
     ExpressionWrapper,
     F,
     FloatField,
     OuterRef,
     Q,
-    QuerySet,
 )
 from django.db.models.functions import Cast
 from django.utils import timezone
 
 from safeguard.core.models import Organization
-from safeguard.training.checks_common import NAMED, PERSON_ORDER, day_start, window_start
+from safeguard.training.checks_common import NAMED, PERSON_ORDER, day_start, meets, whole_percent, window_start
 from safeguard.training.models import (
     AckDocumentVersion,
     Acknowledgement,
@@ -50,6 +53,7 @@ from safeguard.training.models import (
     SecurityReminder,
 )
 from safeguard.training.queries import active_people
+from safeguard.training.queries_assignments import DepartmentRow, department_overview, overview_total
 from safeguard.workforce.models import Person
 
 OPEN, COMPLETED = Assignment.Status.OPEN, Assignment.Status.COMPLETED
@@ -60,7 +64,8 @@ CLICKED = (PhishingOutcome.CLICKED, PhishingOutcome.SUBMITTED)
 
 
 def rate(part: int, whole: int) -> float | None:
-    """A share in percent with one decimal, or None when there is nothing to divide by."""
+    """A share in percent with one decimal, or None when there is nothing to divide by: only for figures no threshold
+    judges (use checks_common.whole_percent for those a threshold does)."""
     return round(100 * part / whole, 1) if whole else None
 
 
@@ -76,7 +81,7 @@ def _completed_late(today: date) -> Exists:
         Assignment.objects.filter(
             person=OuterRef("pk"),
             status=COMPLETED,
-            due_on__gte=today - timedelta(days=365),
+            due_on__gte=window_start(today),
             due_on__lt=today,
             completed_on__gt=F("due_on"),
         )
@@ -111,8 +116,12 @@ class PeopleTimeliness:
     not_on_time: list[Person]  # the first ten, by name
 
     @property
-    def rate(self) -> float | None:
-        return rate(self.on_time, self.active)
+    def rate(self) -> int | None:
+        """The on-time rate, a whole percent rounded down: the figure the 164.308(a)(5) check judges."""
+        return whole_percent(self.on_time, self.active)
+
+    def meets(self, threshold: int) -> bool:
+        return meets(self.on_time, self.active, threshold)
 
     @property
     def not_on_time_count(self) -> int:
@@ -169,62 +178,47 @@ class Timeliness:
         return self.on_time + self.late
 
     @property
-    def completion_rate(self) -> float | None:
-        return rate(self.completed, self.due)
+    def completion_rate(self) -> int | None:
+        return whole_percent(self.completed, self.due)
 
     @property
-    def on_time_rate(self) -> float | None:
-        return rate(self.on_time, self.due)
+    def on_time_rate(self) -> int | None:
+        return whole_percent(self.on_time, self.due)
 
 
-def _due_in_window(organization: Organization, today: date) -> QuerySet[Assignment]:
-    return Assignment.objects.filter(
-        organization=organization,
-        status__in=(OPEN, COMPLETED),
-        due_on__gte=today - timedelta(days=365),
-        due_on__lt=today,
+def _timeliness(label: str, row: DepartmentRow) -> Timeliness:
+    return Timeliness(
+        label=label,
+        due=row.due_in_window,
+        on_time=row.on_time,
+        late=row.late,
+        open_overdue=row.open_in_window,
+        avg_days_late=row.avg_days_late,
     )
 
 
-def _timeliness_aggregates() -> dict[str, Count | Avg]:
-    in_time = Q(status=COMPLETED) & (Q(completed_on__isnull=True) | Q(completed_on__lte=F("due_on")))
-    late = Q(status=COMPLETED, completed_on__gt=F("due_on"))
-    days_late = ExpressionWrapper(F("completed_on") - F("due_on"), output_field=DurationField())
-    return {
-        "due": Count("pk"),
-        "on_time": Count("pk", filter=in_time),
-        "late": Count("pk", filter=late),
-        "open_overdue": Count("pk", filter=Q(status=OPEN)),
-        "avg_late": Avg(days_late, filter=late),
-    }
+@dataclass(frozen=True)
+class TimelinessReport:
+    overall: Timeliness
+    departments: list[Timeliness]  # only those where something fell due; blank as "(none)"
 
 
-def _timeliness(label: str, row: Mapping[str, Any]) -> Timeliness:
-    average = row["avg_late"]
-    return Timeliness(
-        label=label,
-        due=int(row["due"]),
-        on_time=int(row["on_time"]),
-        late=int(row["late"]),
-        open_overdue=int(row["open_overdue"]),
-        avg_days_late=round(average.total_seconds() / 86400, 1) if isinstance(average, timedelta) else None,
+def timeliness_report(organization: Organization, today: date) -> TimelinessReport:
+    """The assignments that fell due in the last 12 months, overall and per department (the departments page's
+    rows): two queries."""
+    rows = department_overview(organization, today)
+    return TimelinessReport(
+        overall=_timeliness("All", overview_total(rows)),
+        departments=[_timeliness(row.department or "(none)", row) for row in rows if row.due_in_window],
     )
 
 
 def assignment_timeliness(organization: Organization, today: date) -> Timeliness:
-    """All assignments due in the 365 days before today: one query."""
-    return _timeliness("All", _due_in_window(organization, today).aggregate(**_timeliness_aggregates()))
+    return timeliness_report(organization, today).overall
 
 
 def timeliness_by_department(organization: Organization, today: date) -> list[Timeliness]:
-    """The same, per the person's current department (blank ones as "(none)"): one query."""
-    rows = (
-        _due_in_window(organization, today)
-        .values("person__department")
-        .annotate(**_timeliness_aggregates())
-        .order_by("person__department")
-    )
-    return [_timeliness(row["person__department"] or "(none)", row) for row in rows]
+    return timeliness_report(organization, today).departments
 
 
 # ---- quizzes -----------------------------------------------------------------------------------------------------
@@ -331,8 +325,9 @@ class ReminderRead:
     read: int
 
     @property
-    def read_rate(self) -> float | None:
-        return rate(self.read, self.deliveries)
+    def read_rate(self) -> int | None:
+        """Rounded down, as on the reminder pages and in the reminder check."""
+        return whole_percent(self.read, self.deliveries)
 
 
 def last_reminder(organization: Organization) -> ReminderRead | None:

@@ -1,5 +1,9 @@
 """Reads of security reminders shared by pages, checks and the API: lists with read rates, a person's own reminders,
-the reminder behind a personal link, and the reminder calendar with its gaps."""
+the reminder behind a personal link, and the reminder calendar.
+
+The calendar is laid out in calendar months; whether reminders were frequent and wide enough is the tracker's
+question, judged over rolling periods (checks_reminders.reminder_coverage), which the calendar page shows above the
+months. The cadence periods below (`CalendarPeriod`) are the API's month grouping and planning aid, not a verdict."""
 
 from __future__ import annotations
 
@@ -191,9 +195,21 @@ class CalendarMonth:
     period: CalendarPeriod
     entries: list[CalendarEntry] = field(default_factory=list)
     current: bool = False
+    past: bool = False
 
     def count(self, kind: str) -> int:
         return sum(1 for entry in self.entries if entry.kind == kind)
+
+    @property
+    def state(self) -> str:
+        """The month on its own, as the page's month grid shows it: "sent" (a reminder reached someone), "scheduled"
+        (one is scheduled or a repeat falls in it), "none" (a past month without one: not a verdict, the tracker's
+        periods decide) or "open" (this month or a later one with nothing sent or scheduled)."""
+        if any(entry.kind == "sent" and entry.counts for entry in self.entries):
+            return "sent"
+        if any(entry.kind != "sent" for entry in self.entries):
+            return "scheduled"
+        return "none" if self.past else "open"
 
     @property
     def opens_period(self) -> bool:
@@ -263,7 +279,8 @@ def reminder_calendar(
         periods[k] = CalendarPeriod(_month(first), end.replace(day=calendar.monthrange(end.year, end.month)[1]))
     start_index, end_index = period_months(ks[0])[0], period_months(ks[-1])[1] + 1
     months = {
-        index: CalendarMonth(_month(index), periods[period_of(index)], current=index == current) for index in shown
+        index: CalendarMonth(_month(index), periods[period_of(index)], current=index == current, past=index < current)
+        for index in shown
     }
     for entry in _entries(organization, _start(start_index), _start(end_index), now):
         index = _index(timezone.localdate(entry.at))

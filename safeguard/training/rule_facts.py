@@ -135,7 +135,9 @@ class RuleFacts:
         return self._clicks
 
     def sanctions(self) -> dict[int, list[Event]]:
-        """Person → a round per sanction naming them (the sanctioned member's email is the person's)."""
+        """Person → a round per sanction naming them (the sanctioned member's email is the person's). Sanctions
+        naming no user, or a user on nobody's roster record, assign no one: the rule page counts them for readers
+        of the sanctions log (queries_confidential.unlinked_sanctions)."""
         if self._sanctions is None:
             self._sanctions = defaultdict(list)
             by_email = {row.email: pk for pk, row in self.people.items() if row.email}

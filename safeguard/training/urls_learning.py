@@ -24,6 +24,7 @@ urlpatterns: list[URLPattern] = [
     path("completions/import/", views_completions.completion_import, name="completion_import"),
     path(COMPLETION, views_completions.completion_detail, name="completion_detail"),
     path(f"{COMPLETION}certificate.pdf", views_completions.certificate, name="certificate"),
+    path("certificates/verify/", views_completions.certificate_verify, name="certificate_verify"),
     path(PERSON, views_completions.person_completions_page, name="person_completions"),
     path(
         f"{PERSON}courses/<uuid:course_id>/grant-attempts/",

@@ -1,8 +1,8 @@
 """Assignment pages: the list with its filters, one assignment with its actions (excuse, cancel, extend), assigning
 by hand, a person's training as the program sees it, and the overview per department.
 
-Program viewers read; those who manage the program act. Why someone was assigned because of a sanction shows
-only to those who may read the sanctions log; others read "Assigned by the security official".
+Program viewers read; those who manage the program act. Why someone was assigned because of a sanction, and the rule
+that did it, show only to those who may read the sanctions log; others read "Assigned by the security official".
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from safeguard.training import queries_assignments as queries
 from safeguard.training.access import get_assignment_for_user
 from safeguard.training.forms_assignments import AssignmentCreateForm, AssignmentFilterForm, ExtendForm, ReasonForm
 from safeguard.training.models import Assignment
+from safeguard.training.queries_confidential import shown_rule
 from safeguard.training.services import assignments as services
 from safeguard.workforce.access import get_person_for_user
 
@@ -96,6 +97,8 @@ def _detail(request: OrgRequest, assignment: Assignment, **forms: object) -> Htt
         "a": assignment,
         "reason": queries.shown_reason(assignment, allowed),
         "trigger": queries.shown_trigger(assignment, allowed),
+        "rule": shown_rule(assignment, allowed),
+        "confidential_hidden": assignment.confidential and not allowed,
         "overdue": queries.is_overdue(assignment, timezone.localdate()),
         "can_act": request.membership.has(Perm.MANAGE_PROGRAM) and assignment.status == Assignment.Status.OPEN,
         "excuse_form": forms.get("excuse_form") or ReasonForm(auto_id=AUTO_IDS["excuse"]),

@@ -1,5 +1,6 @@
 """Completion records, program side: the list with filters, one completion, recording one by hand, importing an
-LMS file, a person's completions and quiz attempts (with granting more attempts), and certificates.
+LMS file, a person's completions and quiz attempts (with granting more attempts), certificates and checking a
+certificate's verification code.
 
 Program viewers read; those who manage the program record, import and grant. A certificate is reachable by the
 person it names too (learner_access.py).
@@ -22,8 +23,10 @@ from safeguard.core.roles import Perm
 from safeguard.core.services.errors import ServiceError
 from safeguard.core.services.file_imports import import_start
 from safeguard.training.access import get_completion_for_user, get_course_for_user
+from safeguard.training.certificate_codes import certificate_check
 from safeguard.training.certificates import certificate_response
 from safeguard.training.completion_import import KIND
+from safeguard.training.forms_certificates import CertificateVerifyForm
 from safeguard.training.forms_learning import CompletionFilterForm, CompletionImportForm, CompletionRecordForm
 from safeguard.training.learner_access import get_certificate_completion_for_user
 from safeguard.training.queries_learning import attempt_summary, completion_rows, filter_completions, person_completions
@@ -142,3 +145,12 @@ def attempts_grant_view(request: OrgRequest, person_id: UUID, course_id: UUID) -
 def certificate(request: OrgRequest, completion_id: UUID) -> HttpResponse:
     completion = get_certificate_completion_for_user(request.membership, completion_id)
     return certificate_response(completion)
+
+
+@org_view(Perm.VIEW_PROGRAM)
+def certificate_verify(request: OrgRequest) -> HttpResponse:
+    """A code is posted, not put in the address: it names a person's employee id, which has no place in logs."""
+    posted = request.method == "POST"
+    form = CertificateVerifyForm(request.POST if posted else None)
+    check = certificate_check(request.org, form.cleaned_data["code"]) if posted and form.is_valid() else None
+    return render(request, "training/completions/verify.html", {"form": form, "check": check})

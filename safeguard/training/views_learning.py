@@ -19,7 +19,6 @@ from django.views.decorators.http import require_POST
 from safeguard.core.audit import Actor
 from safeguard.core.forms import show_service_error
 from safeguard.core.org_views import OrgRequest, org_view
-from safeguard.core.roles import Perm
 from safeguard.core.services.errors import ServiceError
 from safeguard.training import queries_acks, queries_reminders
 from safeguard.training.forms_learning import QuizForm
@@ -30,7 +29,8 @@ from safeguard.training.learner_access import (
     get_lesson_for_learner,
     learner_person,
 )
-from safeguard.training.models import Assignment, Lesson, QuizAttempt
+from safeguard.training.models import Lesson, QuizAttempt
+from safeguard.training.queries_assignments import may_read_confidential, shown_reason
 from safeguard.training.queries_learning import (
     attempt_questions,
     course_progress,
@@ -43,18 +43,11 @@ from safeguard.training.services import quiz
 from safeguard.workforce.models import Person
 
 PAGE_SIZE = 50
-CONFIDENTIAL_REASON = "Assigned by the security official"
 
 
 def _not_on_roster(request: OrgRequest) -> HttpResponse:
     context = {"contacts": program_contacts(request.org)}
     return render(request, "training/learning/not_on_roster.html", context)
-
-
-def _reason(assignment: Assignment, request: OrgRequest) -> str:
-    if assignment.confidential and not request.membership.has(Perm.VIEW_SANCTIONS):
-        return CONFIDENTIAL_REASON
-    return assignment.reason
 
 
 @org_view(None)
@@ -64,6 +57,7 @@ def my_training(request: OrgRequest) -> HttpResponse:
     except NotOnRoster:
         return _not_on_roster(request)
     today = timezone.localdate()
+    confidential_ok = may_read_confidential(request.membership)
     assignments = list(open_assignments(person))
     started = started_courses(person, [assignment.course_id for assignment in assignments])
     rows = [
@@ -71,7 +65,7 @@ def my_training(request: OrgRequest) -> HttpResponse:
             "assignment": assignment,
             "overdue": assignment.due_on < today,
             "started": assignment.course_id in started,
-            "reason": _reason(assignment, request),
+            "reason": shown_reason(assignment, confidential_ok),
         }
         for assignment in assignments
     ]

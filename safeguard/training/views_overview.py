@@ -28,10 +28,13 @@ PAGE_SIZE = 50
 def home(request: OrgRequest) -> HttpResponse:
     today = timezone.localdate()
     latest = effectiveness.latest_campaigns(request.org, 1)
+    people = effectiveness.people_timeliness(request.org, today, names=False)
+    threshold = training_settings(request.org).completion_threshold
     context = {
         "today": today,
-        "people": effectiveness.people_timeliness(request.org, today, names=False),
-        "threshold": training_settings(request.org).completion_threshold,
+        "people": people,
+        "threshold": threshold,
+        "meets": people.meets(threshold),
         "assignments": effectiveness.open_assignments(request.org, today),
         "reminder": effectiveness.last_reminder(request.org),
         "campaign": latest[0] if latest else None,
@@ -44,11 +47,12 @@ def home(request: OrgRequest) -> HttpResponse:
 def effectiveness_page(request: OrgRequest) -> HttpResponse:
     today = timezone.localdate()
     points = campaign_trend(request.org)
-    departments = Paginator(effectiveness.timeliness_by_department(request.org, today), PAGE_SIZE)
+    timeliness = effectiveness.timeliness_report(request.org, today)
+    departments = Paginator(timeliness.departments, PAGE_SIZE)
     courses = Paginator(effectiveness.quiz_scores(request.org, today), PAGE_SIZE)
     context = {
         "today": today,
-        "overall": effectiveness.assignment_timeliness(request.org, today),
+        "overall": timeliness.overall,
         "departments": departments.get_page(request.GET.get("departments_page")),
         "courses": courses.get_page(request.GET.get("courses_page")),
         "missed": effectiveness.most_missed_questions(request.org, today),

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from safeguard.core.audit import Actor
@@ -21,6 +22,7 @@ from safeguard.core.services.errors import ServiceError
 from safeguard.training import queries_reminders as queries
 from safeguard.training.access import get_reminder_for_user
 from safeguard.training.audiences import describe_audience
+from safeguard.training.checks_reminders import reminder_coverage
 from safeguard.training.forms_reminders import ReminderFilterForm, ReminderForm, ScheduleForm, reminder_initial
 from safeguard.training.models import ReminderDelivery, SecurityReminder
 from safeguard.training.queries import person_for_user
@@ -164,7 +166,13 @@ def reminder_send_now(request: OrgRequest, reminder_id: UUID) -> HttpResponse:
 
 @org_view(Perm.VIEW_PROGRAM)
 def reminder_calendar(request: OrgRequest) -> HttpResponse:
-    return render(request, "training/reminders/calendar.html", {"calendar": queries.reminder_calendar(request.org)})
+    """The months, and above them the periods the tracker counts, judged by the check's own function."""
+    today = timezone.localdate()
+    context = {
+        "calendar": queries.reminder_calendar(request.org, today),
+        "coverage": reminder_coverage(request.org, today),
+    }
+    return render(request, "training/reminders/calendar.html", context)
 
 
 # ---- a person's own ---------------------------------------------------------------------------------------------

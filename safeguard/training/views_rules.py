@@ -1,5 +1,6 @@
-"""Assignment rule pages: the list, a rule with who it would assign now, creating, editing, switching on and off,
-and asking for the rules to be evaluated now. Program viewers read; those who manage the program change."""
+"""Assignment rule pages: the list, a rule (and, on request, who it would assign now), creating, editing, switching
+on and off, and asking for the rules to be evaluated now. Program viewers read; those who manage the program change.
+The people a sanction rule assigns, and the sanctions it could not link, show only to readers of the sanctions log."""
 
 from __future__ import annotations
 
@@ -22,13 +23,12 @@ from safeguard.training.access import get_rule_for_user
 from safeguard.training.audiences import describe_audience
 from safeguard.training.forms_assignments import RuleDeactivateForm, RuleForm
 from safeguard.training.models import Assignment, AssignmentRule
-from safeguard.training.queries_assignments import rule_rows
+from safeguard.training.queries_assignments import may_read_confidential, rule_rows
+from safeguard.training.queries_confidential import rule_preview_for, unlinked_sanctions
 from safeguard.training.services import assignment_rules as services
 from safeguard.training.services.assignment_sync import request_sync
-from safeguard.workforce.models import Person
 
 PAGE_SIZE = 50
-PREVIEW_NAMES = 20
 EDITABLE = tuple(name for name in services.RULE_FIELDS if name != "active")
 
 
@@ -92,20 +92,21 @@ def rule_edit(request: OrgRequest, rule_id: UUID) -> HttpResponse:
 
 @org_view(Perm.VIEW_PROGRAM)
 def rule_detail(request: OrgRequest, rule_id: UUID) -> HttpResponse:
+    """The rule and what it made. Who it would assign now is worked out only on request (?preview=1): it evaluates
+    the rule against the whole roster."""
     rule = get_rule_for_user(request.membership, rule_id)
     today = timezone.localdate()
-    would = services.rule_preview(rule, today)
-    names = Person.objects.filter(pk__in=would[:PREVIEW_NAMES]).order_by("family_name", "given_name", "employee_id")
     counts = Assignment.objects.filter(organization=request.org, rule=rule).aggregate(
         open=Count("pk", filter=Q(status=Assignment.Status.OPEN)),
         overdue=Count("pk", filter=Q(status=Assignment.Status.OPEN, due_on__lt=today)),
         total=Count("pk"),
     )
+    wanted = request.GET.get("preview") == "1"
     context = {
         "rule": rule,
         "audience": describe_audience(rule.audience, rule.audience_values),
-        "would_count": len(would),
-        "would_names": names,
+        "preview": rule_preview_for(request.membership, rule, today) if wanted else None,
+        "unlinked": unlinked_sanctions(rule) if may_read_confidential(request.membership) else None,
         "counts": counts,
         "deactivate_form": RuleDeactivateForm(),
         "can_manage": request.membership.has(Perm.MANAGE_PROGRAM),

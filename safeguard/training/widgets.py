@@ -5,35 +5,38 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.urls import reverse
+
 from safeguard.core.models import Organization
 from safeguard.tracker.widgets import Widget, dashboard_widget
-from safeguard.training.checks_common import url_or_blank
 from safeguard.training.queries import training_settings
 from safeguard.training.queries_effectiveness import latest_campaigns, open_assignments, people_timeliness
 
 
 @dashboard_widget(order=70)
 def training_widget(organization: Organization, today: date) -> Widget | None:
-    """On-time rate of the active workforce and overdue assignments; nothing to show before anything is assigned
-    or completed."""
+    """On-time rate of the active workforce (a whole percent rounded down, as the tracker judges it) and overdue
+    assignments; nothing to show before anything is assigned or completed."""
     assignments = open_assignments(organization, today)
     people = people_timeliness(organization, today, names=False)
     if not people.active or (not assignments["open"] and not people.on_time):
         return None
-    assignment_list = url_or_blank("training:assignment_list", organization.slug)
+    assignment_list = reverse("training:assignment_list", args=[organization.slug])
+    threshold = training_settings(organization).completion_threshold
     context = {
         "rate": people.rate,
         "active": people.active,
         "on_time": people.on_time,
-        "threshold": training_settings(organization).completion_threshold,
+        "threshold": threshold,
+        "meets": people.meets(threshold),
         "overdue": assignments["overdue"],
-        "overdue_url": f"{assignment_list}?overdue=1" if assignment_list else "",
+        "overdue_url": f"{assignment_list}?overdue=1",
     }
     return Widget(
         title="Training",
         template="training/overview/widget_training.html",
         context=context,
-        link=url_or_blank("training:home", organization.slug),
+        link=reverse("training:home", args=[organization.slug]),
     )
 
 
@@ -71,6 +74,5 @@ def phishing_widget(organization: Organization, today: date) -> Widget | None:
         title="Phishing",
         template="training/overview/widget_phishing.html",
         context=context,
-        link=url_or_blank("training:campaign_list", organization.slug)
-        or url_or_blank("training:phishing_campaign_list", organization.slug),
+        link=reverse("training:phishing_campaign_list", args=[organization.slug]),
     )

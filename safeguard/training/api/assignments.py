@@ -1,8 +1,9 @@
 """Assignments over the API: the list with the pages' filters, one assignment, assigning by hand, excusing,
 cancelling, extending, and the overview per department. Program viewers read; those who manage the program act.
 
-Why someone was assigned because of a sanction (reason and trigger) is given only to those who may read the
-sanctions log; others read "Assigned by the security official"."""
+Why someone was assigned because of a sanction (reason, trigger, the rule that opened it, the confidential flag) is
+given only to those who may read the sanctions log; others read "Assigned by the security official", a null rule
+and a null confidential flag (null on every assignment, so the flag tells them nothing)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from uuid import UUID
 
 from django.http import Http404
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -27,6 +28,7 @@ from safeguard.training import queries_assignments as queries
 from safeguard.training.access import get_assignment_for_user, get_course_for_user
 from safeguard.training.api.rules import CourseRefSerializer, PersonRefSerializer
 from safeguard.training.models import Assignment
+from safeguard.training.queries_confidential import shown_rule
 from safeguard.training.services import assignments as services
 from safeguard.workforce.access import get_person_for_user
 
@@ -43,12 +45,18 @@ class AssignmentSerializer(serializers.Serializer):
     public_id = serializers.UUIDField()
     person = PersonRefSerializer()
     course = CourseRefSerializer()
-    rule = RuleRefSerializer(allow_null=True, help_text="The rule that opened it; null when assigned by hand.")
+    rule = serializers.SerializerMethodField(
+        help_text="The rule that opened it; null when assigned by hand, and for one a sanction brought unless you "
+        "may read the sanctions log."
+    )
     reason = serializers.SerializerMethodField()
     trigger_key = serializers.SerializerMethodField(
         help_text='What made this round due: "join", "hire", "cycle:<due date>", "phish:<result id>", "manual"…'
     )
-    confidential = serializers.BooleanField(help_text="Assigned because of a sanction.")
+    confidential = serializers.SerializerMethodField(
+        help_text="Assigned because of a sanction. Null for everyone's assignments unless you may read the sanctions "
+        "log."
+    )
     window_start = serializers.DateField(help_text="A completion on or after this day satisfies it.")
     assigned_on = serializers.DateField()
     due_on = serializers.DateField()
@@ -70,6 +78,15 @@ class AssignmentSerializer(serializers.Serializer):
 
     def get_trigger_key(self, assignment: Assignment) -> str:
         return queries.shown_trigger(assignment, self._allowed())
+
+    @extend_schema_field(RuleRefSerializer(allow_null=True))
+    def get_rule(self, assignment: Assignment) -> dict[str, Any] | None:
+        rule = shown_rule(assignment, self._allowed())
+        return None if rule is None else dict(RuleRefSerializer(rule).data)
+
+    @extend_schema_field(serializers.BooleanField(allow_null=True))
+    def get_confidential(self, assignment: Assignment) -> bool | None:
+        return assignment.confidential if self._allowed() else None
 
     def get_overdue(self, assignment: Assignment) -> bool:
         return queries.is_overdue(assignment, timezone.localdate())

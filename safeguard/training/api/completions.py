@@ -208,7 +208,8 @@ class CompletionCertificateView(ApiView):
     @extend_schema(
         summary="Download a completion's certificate",
         description="A one-page PDF: organization, person, course and version, completed date, score, the "
-        "completion's id and the SHA-256 of those facts. Readable by the person it names and by program viewers.",
+        "completion's id and a verification code program viewers check at training/certificates/verify/. "
+        "Readable by the person it names and by program viewers.",
         responses={200: OpenApiResponse(OpenApiTypes.BINARY, description="The PDF."), **error_responses(404)},
         tags=TAGS,
     )

@@ -29,6 +29,13 @@ def rate_field() -> serializers.FloatField:
     )
 
 
+def whole_rate_field() -> serializers.IntegerField:
+    return serializers.IntegerField(
+        allow_null=True,
+        help_text="Whole percent rounded down, as the tracker judges it; null when there is nothing to divide by.",
+    )
+
+
 class EffectivenessTimelinessSerializer(serializers.Serializer):
     department = serializers.CharField(source="label", help_text='The department ("(none)" when blank), or "All".')
     due = serializers.IntegerField(help_text="Assignments due in the window, excused and cancelled ones left out.")
@@ -37,8 +44,8 @@ class EffectivenessTimelinessSerializer(serializers.Serializer):
     late = serializers.IntegerField()
     open_overdue = serializers.IntegerField(help_text="Still open: every one of them is past its due date.")
     avg_days_late = serializers.FloatField(allow_null=True, help_text="Over the late completions.")
-    completion_rate = rate_field()
-    on_time_rate = rate_field()
+    completion_rate = whole_rate_field()
+    on_time_rate = whole_rate_field()
 
 
 class EffectivenessQuizSerializer(serializers.Serializer):
@@ -80,7 +87,8 @@ class EffectivenessHumanErrorSerializer(serializers.Serializer):
 
 class EffectivenessSerializer(serializers.Serializer):
     as_of = serializers.DateField(
-        help_text="Today: assignments due in the 365 days before it, quizzes submitted in the 365 days ending on it."
+        help_text="Today. The window is the 365 days ending on it (today included): assignments due in it before "
+        "today, quizzes submitted in it."
     )
     timeliness = EffectivenessTimelinessSerializer()
     by_department = EffectivenessTimelinessSerializer(many=True)
@@ -99,20 +107,22 @@ HUMAN_ERROR_NOTE = (
 class EffectivenessView(ApiView):
     @extend_schema(
         summary="Training effectiveness",
-        description="Over the last 12 months: the assignments that fell due (on time, late with the average "
-        "days late, still open) overall and per department; per course the average quiz score and the first-attempt "
-        f"pass rate; the ten questions most often answered wrong (at least {effectiveness.MIN_ANSWERS} answers); "
-        "the phishing trend, one point per campaign.",
+        description="Over the last 12 months (the 365 days ending today): the assignments that fell due before "
+        "today (on time, late with the average days late, still open) overall and per department (case ignored, as "
+        "on the departments page), rates as whole percents rounded down; per course the average quiz score and the "
+        "first-attempt pass rate; the ten questions most often answered wrong (at least "
+        f"{effectiveness.MIN_ANSWERS} answers); the phishing trend, one point per campaign.",
         responses={200: EffectivenessSerializer, **error_responses(403, 404)},
         tags=TAGS,
     )
     def get(self, request: Request, org_slug: str) -> Response:
         membership = api_membership(request, org_slug, Perm.VIEW_PROGRAM)
         organization, today = membership.organization, timezone.localdate()
+        timeliness = effectiveness.timeliness_report(organization, today)
         report: dict[str, Any] = {
             "as_of": today,
-            "timeliness": effectiveness.assignment_timeliness(organization, today),
-            "by_department": effectiveness.timeliness_by_department(organization, today),
+            "timeliness": timeliness.overall,
+            "by_department": timeliness.departments,
             "quiz_scores": effectiveness.quiz_scores(organization, today),
             "most_missed_questions": effectiveness.most_missed_questions(organization, today),
             "phishing_trend": campaign_trend(organization),

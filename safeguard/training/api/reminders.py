@@ -128,7 +128,8 @@ class ReminderCalendarPeriodSerializer(serializers.Serializer):
     last = serializers.DateField(help_text="The period's last day.")
     state = serializers.CharField(
         help_text="sent (a reminder went to someone), scheduled (one is scheduled or a repeat falls in it), missed "
-        "(past, none sent: a gap) or unplanned (current or future, none sent or scheduled: a gap)."
+        "(past, none sent) or unplanned (current or future, none sent or scheduled). A planning aid by calendar "
+        "month: the tracker's check counts rolling periods (see the calendar page)."
     )
     gap = serializers.BooleanField()
 

@@ -22,14 +22,13 @@ from safeguard.core.services.errors import ServiceError
 from safeguard.training.access import get_course_for_user, get_rule_for_user
 from safeguard.training.audiences import describe_audience
 from safeguard.training.models import AssignmentRule, AudienceKind, Cadence, Course
-from safeguard.training.queries_assignments import rule_rows
+from safeguard.training.queries_assignments import may_read_confidential, rule_rows
+from safeguard.training.queries_confidential import rule_preview_for, unlinked_sanctions
 from safeguard.training.services import assignment_rules as services
 from safeguard.training.services.assignment_sync import request_sync
-from safeguard.workforce.models import Person
 
 TAGS = ["training assignments"]
 API_FIELDS = {"course": "course_id"}
-PREVIEW_NAMES = 20
 
 
 class CourseRefSerializer(serializers.Serializer):
@@ -89,9 +88,26 @@ class PersonRefSerializer(serializers.Serializer):
     department = serializers.CharField()
 
 
+class UnlinkedSanctionsSerializer(serializers.Serializer):
+    since = serializers.DateField(help_text="The rule's start: sanctions decided on or after it are counted.")
+    no_user = serializers.IntegerField(help_text="Sanctions naming no user, only a typed name.")
+    no_roster_match = serializers.IntegerField(help_text="Sanctions whose user's email matches nobody on the roster.")
+
+
 class RulePreviewSerializer(serializers.Serializer):
     count = serializers.IntegerField(help_text="People the rule would assign today (no open assignment of it).")
-    people = PersonRefSerializer(many=True, help_text="The first 20, by name.")
+    people = PersonRefSerializer(
+        many=True,
+        help_text="The first 20, by name. Empty for a rule on people named in a sanction unless you may read the "
+        "sanctions log.",
+    )
+    names_hidden = serializers.BooleanField(help_text="True when the names are kept from you (see people).")
+    unlinked_sanctions = UnlinkedSanctionsSerializer(
+        allow_null=True,
+        help_text="For a rule on people named in a sanction, and only for readers of the sanctions log: the "
+        "sanctions since its start that assign no one because they could not be linked to a roster person. "
+        "Null otherwise.",
+    )
 
 
 class AcceptedSerializer(serializers.Serializer):
@@ -221,18 +237,24 @@ class RulePreviewView(ApiView):
     @extend_schema(
         summary="Who an assignment rule would assign now",
         description="Computed without writing, whether the rule is on or off: people in its audience who owe a "
-        "round today and hold no open assignment of the course.",
+        "round today and hold no open assignment of the course. It evaluates the rule against the whole roster. "
+        "For a rule on people named in a sanction, names are given only to those who may read the sanctions log "
+        "(others get the count), and so is the count of sanctions that could not be linked to a roster person.",
         responses={200: RulePreviewSerializer, **error_responses(403, 404)},
         tags=TAGS,
     )
     def get(self, request: Request, org_slug: str, rule_id: UUID) -> Response:
         membership = api_membership(request, org_slug, Perm.VIEW_PROGRAM)
         rule = get_rule_for_user(membership, rule_id)
-        would = services.rule_preview(rule, timezone.localdate())
-        people = Person.objects.filter(pk__in=would[:PREVIEW_NAMES]).order_by(
-            "family_name", "given_name", "employee_id"
-        )
-        return Response(RulePreviewSerializer({"count": len(would), "people": people}).data)
+        preview = rule_preview_for(membership, rule, timezone.localdate())
+        unlinked = unlinked_sanctions(rule) if may_read_confidential(membership) else None
+        data = {
+            "count": preview.count,
+            "people": preview.people,
+            "names_hidden": preview.names_hidden,
+            "unlinked_sanctions": unlinked,
+        }
+        return Response(RulePreviewSerializer(data).data)
 
 
 class SyncView(ApiView):

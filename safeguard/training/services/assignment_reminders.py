@@ -9,7 +9,8 @@ Run by the daily chore (chores_assignments.py), in every organization, idempoten
 
 Extending an assignment clears both marks, so the new due date is reminded and escalated again. The email and
 its mark are written in one transaction: a failed send leaves the assignment as it was, to be tried next run.
-The reason for a confidential assignment (a sanction) is never in an email.
+The reason for a confidential assignment (a sanction) is never in an email, and no one but the person learns its
+course: the manager's email and the chore's lines say "a required course" (the person's own reminder names it).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ logger = logging.getLogger(__name__)
 
 SCHEDULER = Actor.system("scheduler")
 DEFAULTS = TrainingSettings()
+CONFIDENTIAL_COURSE = "a required course"  # how a confidential assignment's course is named to anyone but the person
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,16 @@ def _link(organization: Organization) -> str:
     except NoReverseMatch:
         return ""
     return settings.SITE_URL.rstrip("/") + path
+
+
+def course_label(assignment: Assignment) -> str:
+    """How the course is named to anyone but the person: a confidential assignment's course is not."""
+    return CONFIDENTIAL_COURSE if assignment.confidential else f"“{assignment.course.title}”"
+
+
+def _plain_label(assignment: Assignment) -> str:
+    """The course as a plain-text email names it to a manager."""
+    return CONFIDENTIAL_COURSE if assignment.confidential else f'"{assignment.course.title}"'
 
 
 def _mail(template: str, context: dict[str, object], recipient: str) -> None:
@@ -132,7 +144,7 @@ def assignment_reminders_send(*, today: date, dry_run: bool = False) -> list[str
         timing = timings[row.organization_id]
         if not needs_reminder(row, timing, today):
             continue
-        what = f"{row.organization.slug}: {row.person.full_name}, “{row.course.title}” due {row.due_on.isoformat()}"
+        what = f"{row.organization.slug}: {row.person.full_name}, {course_label(row)} due {row.due_on.isoformat()}"
         if not row.person.email:
             lines.append(f"{what}: no email on the roster, not reminded")
         elif dry_run:
@@ -207,7 +219,7 @@ def _escalate(manager: Person, new: list[Assignment], overdue: list[Assignment],
         context = {
             "manager": manager,
             "organization": organization,
-            "rows": [(row, (today - row.due_on).days, row.pk in still) for row in overdue],
+            "rows": [(row, _plain_label(row), (today - row.due_on).days, row.pk in still) for row in overdue],
             "fresh": len(fresh),
         }
         _mail("escalation", context, manager.email)
@@ -236,7 +248,7 @@ def assignment_escalations_send(*, today: date, dry_run: bool = False) -> list[s
         manager = _manager_of(row.person)
         if manager is None:
             lines.append(
-                f"{row.organization.slug}: {row.person.full_name}, “{row.course.title}” overdue since "
+                f"{row.organization.slug}: {row.person.full_name}, {course_label(row)} overdue since "
                 f"{row.due_on.isoformat()}: no current manager with an email on the roster to tell"
             )
             continue

@@ -4,7 +4,9 @@ from an LMS file, or by hand.
 Recording a completion closes the person's open assignment of the course when the completion falls on or after
 the assignment's window start (a completion from before the round began answers an earlier round, not this one),
 asks for the assignment rules to be re-evaluated (a yearly course opens its next round), and, once a new
-workforce member has no initial course left open, completes the training step of their joiner workflow.
+workforce member has no initial course left open, completes the training step of their joiner workflow, when that
+workflow opened on or before the completion's day (an older completion, say from a rehire's earlier employment,
+answered an earlier need: step_observed leaves the step open for the program to complete by hand).
 """
 
 from __future__ import annotations

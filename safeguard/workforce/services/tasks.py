@@ -18,7 +18,7 @@ decision authorizes a person's access).
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -405,11 +405,18 @@ def step_observed(
     *, organization: Organization, actor: Actor, person: Person, kind: str, done_at: datetime, note: str
 ) -> int:
     """Complete the person's open `kind` steps (training, acknowledgements) in their open workflows, because
-    another app recorded them done at `done_at`; returns how many were completed."""
+    another app recorded them done at `done_at`; returns how many were completed.
+
+    Only workflows opened on or before `done_at`'s day count it: training finished or a policy acknowledged
+    before a workflow opened (a rehire's completion from their earlier employment) answers an earlier need, not
+    this one. The same day counts, since a roster import often opens the workflow after the first morning's
+    training. The program can still complete such a step by hand."""
     if kind not in OBSERVABLE_STEPS:
         raise ValueError(f"{kind!r} is not a step another app can observe")
     done = 0
     now = timezone.now()
+    day_after = timezone.localtime(done_at).date() + timedelta(days=1)
+    opened_before = datetime.combine(day_after, time.min, tzinfo=timezone.get_current_timezone())
     with transaction.atomic():
         tasks = (
             WorkflowTask.objects.select_for_update(of=("self",))
@@ -420,6 +427,7 @@ def step_observed(
                 status=OPEN,
                 workflow__person=person,
                 workflow__status=Workflow.Status.OPEN,
+                workflow__opened_at__lt=opened_before,
             )
         )
         for task in tasks:

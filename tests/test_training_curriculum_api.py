@@ -4,6 +4,7 @@ query counts."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -217,6 +218,26 @@ def test_publish_retire_and_delete(cast: Cast) -> None:
     assert error_of(refused)["message"] == "Only a draft can be deleted: retire a published course instead."
     assert deleted.status_code == 204
     assert list(Course.objects.values_list("code", flat=True)) == ["SEC-101"]
+
+
+def test_retiring_a_course_an_active_rule_assigns_is_a_400_naming_the_rule(cast: Cast) -> None:
+    course = make.course(cast.org, "SEC-101")
+    rule = make.rule(course, name="New hires")
+    row = make.assignment(make.person(cast.org, "N1"), course, due_on=date(2027, 3, 1))
+    client = api_client(cast.owner)
+    before = audit_count()
+
+    refused = client.post(c_url(course, "retire/"))
+
+    assert refused.status_code == 400
+    assert error_of(refused)["message"].startswith("The active rule “New hires” assigns SEC-101")
+    assert audit_count() == before
+    rule.active = False
+    rule.save(update_fields=["active"])
+    retired = client.post(c_url(course, "retire/"))
+    assert retired.json()["status"] == "retired"
+    row.refresh_from_db()
+    assert (row.status, row.close_reason) == ("cancelled", "Course retired")
 
 
 def test_prerequisites_are_set_and_cycles_refused(cast: Cast, course: Course) -> None:

@@ -4,6 +4,7 @@ audit trail of each write."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
@@ -13,7 +14,17 @@ from django.test.utils import CaptureQueriesContext
 from safeguard.core.models import AuditEvent
 from safeguard.core.services.errors import ServiceError
 from safeguard.training.markdown import render_markdown
-from safeguard.training.models import Choice, Course, CourseKind, Delivery, Lesson, Question, Topic
+from safeguard.training.models import (
+    Assignment,
+    Cadence,
+    Choice,
+    Course,
+    CourseKind,
+    Delivery,
+    Lesson,
+    Question,
+    Topic,
+)
 from safeguard.training.services import course_content as content
 from safeguard.training.services import curriculum as services
 from safeguard.training.services.quiz_rules import ChoiceInput, cycle_through
@@ -302,7 +313,10 @@ def test_publish_then_retire(cast: Cast, django_capture_on_commit_callbacks) -> 
     assert course.status == Course.Status.RETIRED
     assert course.published_at is not None
     assert events("training.course.published")[0].changes == {"status": ["draft", "published"], "version": [None, 1]}
-    assert events("training.course.retired")[0].changes == {"status": ["published", "retired"]}
+    assert events("training.course.retired")[0].changes == {
+        "status": ["published", "retired"],
+        "assignments_cancelled": [None, 0],
+    }
     assert len(callbacks) == 2  # the assignment rules are re-evaluated and the tracker asked to evaluate
 
 
@@ -320,6 +334,64 @@ def test_a_course_a_published_course_requires_cannot_be_retired(cast: Cast) -> N
 
     with pytest.raises(ServiceError, match=r"SEC-201 \(published\) requires SEC-101"):
         services.course_retire(organization=cast.org, actor=actor(cast.owner), course=basics)
+
+
+def test_retiring_cancels_the_open_assignments_each_audited(cast: Cast) -> None:
+    course = make.course(cast.org, "SEC-101")
+    other = make.course(cast.org, "SEC-102")
+    nurse, clerk = make.person(cast.org, "N1"), make.person(cast.org, "C1")
+    open_ones = [make.assignment(who, course, due_on=date(2027, 3, 1)) for who in (nurse, clerk)]
+    done = make.assignment(nurse, course, due_on=date(2026, 3, 1), status=Assignment.Status.COMPLETED)
+    elsewhere = make.assignment(nurse, other, due_on=date(2027, 3, 1))
+    make.rule(course, active=False)  # a rule switched off does not hold the course
+
+    services.course_retire(organization=cast.org, actor=actor(cast.official), course=course)
+
+    for row in open_ones:
+        row.refresh_from_db()
+        assert (row.status, row.close_reason, row.closed_by) == (
+            Assignment.Status.CANCELLED,
+            services.RETIRED_REASON,
+            cast.official,
+        )
+        assert row.closed_at is not None
+    done.refresh_from_db()
+    elsewhere.refresh_from_db()
+    assert (done.status, elsewhere.status) == (Assignment.Status.COMPLETED, Assignment.Status.OPEN)
+    cancelled = events("training.assignment.cancelled")
+    assert sorted(event.object_id for event in cancelled) == sorted(str(row.public_id) for row in open_ones)
+    assert cancelled[0].changes == {"status": ["open", "cancelled"], "close_reason": ["", "Course retired"]}
+    assert events("training.course.retired")[0].changes["assignments_cancelled"] == [None, 2]
+
+
+def test_a_course_an_active_rule_assigns_is_not_retired_and_nothing_changes(cast: Cast) -> None:
+    course = make.course(cast.org, "SEC-101")
+    make.rule(course, name="New hires")
+    make.rule(course, name="Annual refresher", cadence=Cadence.ANNUAL)
+    make.rule(course, name="Old rule", active=False)
+    row = make.assignment(make.person(cast.org, "N1"), course, due_on=date(2027, 3, 1))
+    before = AuditEvent.objects.count()
+
+    with pytest.raises(ServiceError) as refused:
+        services.course_retire(organization=cast.org, actor=actor(cast.official), course=course)
+
+    assert refused.value.message == (
+        "The active rules “Annual refresher”, “New hires” assign SEC-101: switch them off, or point them at "
+        "another course, before retiring it."
+    )
+    assert refused.value.field == "status"
+    course.refresh_from_db()
+    row.refresh_from_db()
+    assert (course.status, row.status) == (Course.Status.PUBLISHED, Assignment.Status.OPEN)
+    assert AuditEvent.objects.count() == before
+
+
+def test_one_active_rule_is_named_in_the_singular(cast: Cast) -> None:
+    course = make.course(cast.org, "SEC-101")
+    make.rule(course, name="New hires")
+
+    with pytest.raises(ServiceError, match="^The active rule “New hires” assigns SEC-101: switch it off"):
+        services.course_retire(organization=cast.org, actor=actor(cast.official), course=course)
 
 
 def test_a_prerequisite_must_be_published_first(cast: Cast) -> None:

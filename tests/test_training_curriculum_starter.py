@@ -24,6 +24,9 @@ from safeguard.training.models import (
 )
 from safeguard.training.services import curriculum
 from safeguard.training.services import starter as services
+from safeguard.training.services.ack_documents import document_create, version_create
+from safeguard.training.services.assignment_rules import rule_create
+from safeguard.training.services.reminders import reminder_create
 from tests import training_factories as make
 from tests.conftest import Cast
 from tests.test_training_curriculum_support import SMALL_STARTER, actor, events, starter_file
@@ -155,7 +158,8 @@ def test_each_record_created_is_audited_and_the_install_summarized(cast: Cast, t
     assert len(events("training.topic.created")) == 2
     assert len(events("training.course.created")) == 3
     assert len(events("training.rule.created")) == 2
-    assert len(events("training.document.created")) == 1
+    assert len(events("training.ack_document.created")) == 1
+    assert len(events("training.ack_version.created")) == 1
     assert len(events("training.reminder.created")) == 1
     assert len(events("training.course.prerequisites_set")) == 1
     created = {event.changes["code"][1]: event.changes for event in events("training.course.created")}
@@ -163,6 +167,30 @@ def test_each_record_created_is_audited_and_the_install_summarized(cast: Cast, t
     summary = events("training.starter.installed")[0]
     assert summary.actor == cast.official
     assert summary.changes["created"] == [None, {"topics": 2, "courses": 3, "rules": 2, "documents": 1, "reminders": 1}]
+
+
+def test_the_starter_writes_the_audit_actions_the_services_write(cast: Cast, tmp_path: Path) -> None:
+    """A search of the audit trail for e.g. training.ack_document.created finds the starter's records too."""
+    by = actor(cast.owner)
+    topic = curriculum.topic_create(organization=cast.org, actor=by, key="own", name="Own")
+    course = curriculum.course_create(organization=cast.org, actor=by, code="OWN-1", title="Own", kind="annual")
+    other = make.course(cast.org, "OWN-2")
+    curriculum.course_prerequisites_set(organization=cast.org, actor=by, course=course, prerequisites=[other])
+    rule_create(organization=cast.org, actor=by, name="Own rule", course=other, audience="everyone", active=False)
+    document = document_create(organization=cast.org, actor=by, title="Own policy", kind=AckDocument.Kind.POLICY)
+    version_create(organization=cast.org, actor=by, document=document, body="Text.")
+    reminder_create(organization=cast.org, actor=by, title="Own reminder", body="Text.", topics=[topic])
+    by_services = set(AuditEvent.objects.values_list("action", flat=True))
+    last = AuditEvent.objects.filter(organization=cast.org).order_by("-sequence").values_list("sequence", flat=True)[0]
+
+    install(cast, starter_file(tmp_path))
+
+    written = AuditEvent.objects.filter(organization=cast.org, sequence__gt=last)
+    by_starter = set(written.values_list("action", flat=True))
+    assert by_starter - {"training.starter.installed"} <= by_services, by_starter - by_services
+    version = written.get(action="training.ack_version.created")
+    assert version.object_repr == "Reporting an incident v1"
+    assert version.changes["number"] == [None, 1]
 
 
 BROKEN = [

@@ -4,6 +4,7 @@ organizations; the forms' errors; sanitized lesson rendering and preview; the st
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -144,6 +145,29 @@ def test_denied_curriculum_writes_change_nothing(cast: Cast, course: Course, nam
     assert course.questions.count() == 2
     assert Course.objects.count() == 1
     assert list(Topic.objects.values_list("key", flat=True)) == ["phishing"]
+    assert AuditEvent.objects.count() == before
+
+
+def test_retiring_says_how_many_open_assignments_were_cancelled(cast: Cast) -> None:
+    course = make.course(cast.org, "SEC-101")
+    for employee_id in ("N1", "N2"):
+        make.assignment(make.person(cast.org, employee_id), course, due_on=date(2027, 3, 1))
+
+    response = client_for(cast.official).post(url("course_retire", course.public_id), follow=True)
+
+    assert "Retired SEC-101; its 2 open assignments were cancelled." in response.content.decode()
+    assert not course.assignments.filter(status="open").exists()
+
+
+def test_retiring_a_course_an_active_rule_assigns_shows_why_and_changes_nothing(cast: Cast) -> None:
+    course = make.course(cast.org, "SEC-101")
+    make.rule(course, name="New hires")
+    before = AuditEvent.objects.count()
+
+    response = client_for(cast.official).post(url("course_retire", course.public_id), follow=True)
+
+    assert escape("The active rule “New hires” assigns SEC-101") in response.content.decode()
+    assert Course.objects.get(pk=course.pk).status == "published"
     assert AuditEvent.objects.count() == before
 
 

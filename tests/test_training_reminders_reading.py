@@ -186,6 +186,17 @@ def test_an_expired_token_is_a_plain_404(cast: Cast, nurse_delivery: ReminderDel
     assert nurse_delivery.read_at is None
 
 
+@pytest.mark.parametrize(("age_days", "expected"), [(links.MAX_AGE_DAYS - 0.5, 200), (links.MAX_AGE_DAYS + 0.5, 404)])
+def test_a_reminder_link_works_for_60_days(
+    cast: Cast, nurse_delivery: ReminderDelivery, age_days: float, expected: int
+) -> None:
+    made_at = timezone.now().timestamp() - age_days * 86400
+    with mock.patch("django.core.signing.time.time", return_value=made_at):
+        token_link = link(nurse_delivery)
+
+    assert client_for(None).get(token_link).status_code == expected
+
+
 def test_the_link_needs_no_login_but_works_for_a_signed_in_stranger_too(
     cast: Cast, nurse_delivery: ReminderDelivery
 ) -> None:

@@ -10,6 +10,8 @@ from unittest import mock
 
 import pytest
 from django.core import mail
+from django.db import connection
+from django.utils import timezone
 
 from safeguard.core.models import AuditEvent
 from safeguard.core.services.errors import ServiceError
@@ -18,7 +20,15 @@ from safeguard.training.chores_reminders import send_due_reminders
 from safeguard.training.models import ReminderDelivery, SecurityReminder
 from safeguard.training.queries_reminders import NO_EMAIL
 from safeguard.training.services import reminders as services
-from safeguard.training.services.reminder_sending import SENDER, SendResult, next_time
+from safeguard.training.services.reminder_sending import (
+    CLAIM_MARK,
+    INTERRUPTED,
+    SENDER,
+    STALE_CLAIM,
+    SendResult,
+    next_time,
+    release_stale_claims,
+)
 from tests.conftest import Cast
 from tests.test_training_reminders_support import BODY, actor, at, events, reminder, roster
 from tests.training_factories import person, topic
@@ -313,6 +323,94 @@ def test_emails_an_interrupted_run_left_are_sent_by_the_next_run(cast: Cast) -> 
     assert len(mail.outbox) == 3
     assert not ReminderDelivery.objects.filter(reminder=planned, emailed_at__isnull=True, email_error="").exists()
     assert send_due(NOW + timedelta(hours=2)) == []
+
+
+def test_emails_are_sent_outside_any_transaction(cast: Cast) -> None:
+    roster(cast.org)
+    reminder(cast.org, scheduled_for=NOW)
+    real_send = mail.EmailMessage.send
+    depth_at_send: list[int] = []
+
+    def watched(self: mail.EmailMessage, fail_silently: bool = False) -> int:
+        depth_at_send.append(len(connection.atomic_blocks))
+        return real_send(self, fail_silently)
+
+    outside = len(connection.atomic_blocks)  # the test's own transaction
+    with mock.patch.object(mail.EmailMessage, "send", watched):
+        send_due()
+
+    assert depth_at_send == [outside] * 3
+
+
+class Crash(BaseException):
+    """The process dies (killed, out of memory) in the middle of a send."""
+
+
+def crash_on_send(number: int) -> Any:
+    real_send = mail.EmailMessage.send
+    calls = []
+
+    def send(self: mail.EmailMessage, fail_silently: bool = False) -> int:
+        calls.append(self.to)
+        if len(calls) == number:
+            raise Crash
+        return real_send(self, fail_silently)
+
+    return mock.patch.object(mail.EmailMessage, "send", send)
+
+
+def test_an_interrupted_run_never_mails_anyone_twice(cast: Cast) -> None:
+    roster(cast.org)
+    planned = reminder(cast.org, scheduled_for=NOW)
+    with crash_on_send(2), pytest.raises(Crash):
+        send_due()
+    [first] = mail.outbox
+    deliveries = ReminderDelivery.objects.filter(reminder=planned).exclude(email_error=NO_EMAIL).order_by("pk")
+    emailed, uncertain, untried = deliveries
+    assert emailed.emailed_at is not None and emailed.email_error == ""
+    assert first.to == [emailed.person.email]
+
+    assert send_due(NOW + timedelta(hours=1)) == []  # the claims are recent: their run may still be going
+    assert len(mail.outbox) == 1
+
+    claimed = ReminderDelivery.objects.filter(email_error__startswith=CLAIM_MARK)
+    assert set(claimed.values_list("pk", flat=True)) == {uncertain.pk, untried.pk}
+    claimed.update(emailed_at=timezone.now() - STALE_CLAIM - timedelta(minutes=1))
+    [resumed] = send_due(NOW + timedelta(hours=2))
+
+    assert (resumed.resumed, resumed.emailed, resumed.failed) == (True, 1, 0)
+    assert [message.to for message in mail.outbox] == [[emailed.person.email], [untried.person.email]]
+    uncertain.refresh_from_db()
+    assert (uncertain.emailed_at, uncertain.email_error) == (None, INTERRUPTED)
+    assert send_due(NOW + timedelta(hours=3)) == []
+    assert len(mail.outbox) == 2
+
+
+def test_a_claim_settled_by_another_run_is_not_sent(cast: Cast) -> None:
+    """A run thought stopped that comes back does not mail what another run has taken over."""
+    roster(cast.org)
+    planned = reminder(cast.org, scheduled_for=NOW)
+    real_send = mail.EmailMessage.send
+    other_run = f"{CLAIM_MARK}other"
+
+    def slow(self: mail.EmailMessage, fail_silently: bool = False) -> int:
+        if not mail.outbox:  # while the first email is on its way, another run settles the claims and takes over
+            ReminderDelivery.objects.filter(email_error__startswith=CLAIM_MARK).update(
+                emailed_at=timezone.now() - STALE_CLAIM - timedelta(minutes=1)
+            )
+            release_stale_claims(SecurityReminder.objects.filter(pk=planned.pk))
+            ReminderDelivery.objects.filter(reminder=planned, email_error="", emailed_at__isnull=True).update(
+                email_error=other_run, emailed_at=timezone.now()
+            )
+        return real_send(self, fail_silently)
+
+    with mock.patch.object(mail.EmailMessage, "send", slow):
+        [result] = send_due()
+
+    assert len(mail.outbox) == 1
+    assert (result.emailed, result.failed) == (1, 0)
+    states = ReminderDelivery.objects.filter(reminder=planned).exclude(email_error=NO_EMAIL).order_by("pk")
+    assert list(states.values_list("email_error", flat=True)) == [INTERRUPTED, other_run, other_run]
 
 
 def test_without_email_it_is_only_posted(cast: Cast) -> None:

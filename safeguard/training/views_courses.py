@@ -23,7 +23,7 @@ from safeguard.core.services.errors import ServiceError
 from safeguard.training import queries_courses as queries
 from safeguard.training.access import get_course_for_user, get_topic_for_user
 from safeguard.training.forms_courses import ConfirmForm, CourseFilterForm, CourseForm, PrerequisitesForm, TopicForm
-from safeguard.training.models import Course, Topic
+from safeguard.training.models import Assignment, Course, Topic
 from safeguard.training.services import curriculum as services
 from safeguard.training.services import starter as starter_services
 
@@ -111,6 +111,7 @@ def course_detail(request: OrgRequest, course_id: UUID) -> HttpResponse:
 def _course_action(request: OrgRequest, course_id: UUID, action: str) -> HttpResponse:
     course = get_course_for_user(request.membership, course_id, write=True)
     actor = Actor.from_request(request)
+    open_assignments = course.assignments.filter(status=Assignment.Status.OPEN).count() if action == "retire" else 0
     try:
         if action == "publish":
             course = services.course_publish(organization=request.org, actor=actor, course=course)
@@ -123,9 +124,20 @@ def _course_action(request: OrgRequest, course_id: UUID, action: str) -> HttpRes
     except ServiceError as error:
         messages.error(request, error.message)
     else:
-        done = f"Published {course.code}, version {course.version}." if action == "publish" else "Retired."
-        messages.success(request, done)
+        messages.success(request, _done(course, action, open_assignments))
     return redirect("training:course_detail", request.org.slug, course.public_id)
+
+
+def _done(course: Course, action: str, open_assignments: int) -> str:
+    if action == "publish":
+        return f"Published {course.code}, version {course.version}."
+    if not open_assignments:
+        return f"Retired {course.code}."
+    many = open_assignments != 1
+    return (
+        f"Retired {course.code}; its {open_assignments} open assignment{'s' if many else ''} "
+        f"{'were' if many else 'was'} cancelled."
+    )
 
 
 @require_POST

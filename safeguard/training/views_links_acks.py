@@ -2,34 +2,44 @@
 it without signing in. The signed token names one request, so one person and one version; a GET only shows the
 page, the acknowledgement is a POST (with the address and browser it came from).
 
-A link to a version replaced since leads to the person's request for the current version, when there is one.
+A link to a version replaced since leads to the person's request for the current version, when there is one. A link
+works until 30 days after its request's due date, and at least 60 days after it was sent (links.py).
 """
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 from safeguard.core.audit import Actor, normalize_ip
 from safeguard.core.forms import show_service_error
 from safeguard.core.services.errors import ServiceError
 from safeguard.training.forms_acks import AcknowledgeForm
-from safeguard.training.links import MAX_AGE_DAYS, make_token, read_token
+from safeguard.training.links import MAX_AGE_DAYS, ack_link_max_age_days, make_token, token_fresh, token_subject
 from safeguard.training.models import AckDocumentVersion, Acknowledgement, AckRequest
 from safeguard.training.services import acknowledgements as services
 from safeguard.training.services.acknowledgements import acknowledgement_refusal
 
 
 def _request(token: str) -> AckRequest | None:
-    public_id = read_token("ack", token)
-    if public_id is None:
+    """The request the link names, while the link works: read the id, then check the token's age against the
+    request's due date (links.ack_link_max_age_days)."""
+    public_id = token_subject("ack", token)
+    try:
+        key = UUID(public_id or "")
+    except ValueError:
         return None
-    return (
-        AckRequest.objects.select_related("version__document", "person", "organization")
-        .filter(public_id=public_id)
-        .first()
+    ack_request = (
+        AckRequest.objects.select_related("version__document", "person", "organization").filter(public_id=key).first()
     )
+    if ack_request is None:
+        return None
+    max_age_days = ack_link_max_age_days(ack_request.due_on, timezone.localdate())
+    return ack_request if token_fresh("ack", token, max_age_days=max_age_days) else None
 
 
 def _current_token(ack_request: AckRequest) -> str | None:

@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, path
 
-from safeguard.training.api import courses
+from safeguard.training.api import course_content, courses
 
 COURSE = "training/courses/<uuid:course_id>/"
 LESSON = f"{COURSE}lessons/<uuid:lesson_id>/"
@@ -16,9 +16,9 @@ urlpatterns: list[URLPattern] = [
     path(f"{COURSE}publish/", courses.CoursePublishView.as_view(), name="training_course_publish"),
     path(f"{COURSE}retire/", courses.CourseRetireView.as_view(), name="training_course_retire"),
     path(f"{COURSE}prerequisites/", courses.CoursePrerequisitesView.as_view(), name="training_course_prerequisites"),
-    path(f"{COURSE}lessons/", courses.LessonListView.as_view(), name="training_lessons"),
-    path(LESSON, courses.LessonDetailView.as_view(), name="training_lesson"),
-    path(f"{COURSE}questions/", courses.QuestionListView.as_view(), name="training_questions"),
-    path(QUESTION, courses.QuestionDetailView.as_view(), name="training_question"),
+    path(f"{COURSE}lessons/", course_content.LessonListView.as_view(), name="training_lessons"),
+    path(LESSON, course_content.LessonDetailView.as_view(), name="training_lesson"),
+    path(f"{COURSE}questions/", course_content.QuestionListView.as_view(), name="training_questions"),
+    path(QUESTION, course_content.QuestionDetailView.as_view(), name="training_question"),
     path("training/starter/", courses.StarterInstallView.as_view(), name="training_starter"),
 ]

@@ -237,7 +237,7 @@ def _stored(
         raise ServiceError(error.message, field="file_upload") from None
 
 
-def _version_changes(version: AckDocumentVersion) -> dict[str, list[Any]]:
+def version_changes(version: AckDocumentVersion) -> dict[str, list[Any]]:
     return {
         "number": [None, version.number],
         **{name: [None, value] for name, value in snapshot(version, VERSION_FIELDS).items()},
@@ -281,7 +281,7 @@ def version_create(
             organization=organization,
             target=version,
             object_repr=version_name(version),
-            changes=_version_changes(version),
+            changes=version_changes(version),
         )
     return version
 

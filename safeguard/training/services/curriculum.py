@@ -1,5 +1,6 @@
 """The curriculum: topics and the catalog citations they serve, courses, their prerequisites, and a course's life
-(draft → published → retired; only an unused draft may be deleted).
+(draft → published → retired; only an unused draft may be deleted). Retiring cancels the course's open
+assignments; it is refused while an active rule assigns the course.
 
 Lessons and quiz questions are written in services/course_content.py; the rules both follow are in
 services/quiz_rules.py.
@@ -21,7 +22,7 @@ from safeguard.core.audit import Actor, audit_record, field_changes, snapshot
 from safeguard.core.models import Organization
 from safeguard.core.services.errors import ServiceError
 from safeguard.core.services.evaluation import request_evaluation_on_commit
-from safeguard.training.models import Course, Delivery, Topic
+from safeguard.training.models import Assignment, Course, Delivery, Topic
 from safeguard.training.services.assignment_sync import request_sync
 from safeguard.training.services.quiz_rules import (
     ChoiceInput,
@@ -350,8 +351,13 @@ def course_publish(*, organization: Organization, actor: Actor, course: Course, 
     return locked
 
 
-def course_retire(*, organization: Organization, actor: Actor, course: Course) -> Course:
-    """Stop offering the course. Its completions stay on record; no rule assigns it any more."""
+RETIRED_REASON = "Course retired"
+
+
+def course_retire(*, organization: Organization, actor: Actor, course: Course, now: datetime | None = None) -> Course:
+    """Stop offering the course. Refused while an active rule assigns it or a published course requires it. Its
+    open assignments are cancelled ("Course retired"), each audited: nobody can take a retired course, so nobody
+    stays overdue on it. Its completions stay on record."""
     with transaction.atomic():
         locked = lock_course(organization, course)
         if locked.status != Course.Status.PUBLISHED:
@@ -359,29 +365,76 @@ def course_retire(*, organization: Organization, actor: Actor, course: Course) -
                 f"Only a published course can be retired; {locked.code} is {locked.get_status_display().lower()}.",
                 field="status",
             )
-        needing = list(
-            locked.required_by.filter(status=Course.Status.PUBLISHED).order_by("code").values_list("code", flat=True)
-        )
-        if needing:
-            one = len(needing) == 1
-            raise ServiceError(
-                f"{', '.join(needing)} (published) {'requires' if one else 'require'} {locked.code}: remove it from "
-                f"{'its' if one else 'their'} prerequisites first.",
-                field="status",
-            )
+        _refuse_retiring_in_use(locked)
         locked.status = Course.Status.RETIRED
-        locked.updated_at = timezone.now()
+        locked.updated_at = now or timezone.now()
         locked.save(update_fields=["status", "updated_at"])
+        cancelled = _cancel_open_assignments(organization, actor, locked)
         audit_record(
             actor=actor,
             action="training.course.retired",
             organization=organization,
             target=locked,
-            changes={"status": [Course.Status.PUBLISHED, Course.Status.RETIRED]},
+            changes={
+                "status": [Course.Status.PUBLISHED, Course.Status.RETIRED],
+                "assignments_cancelled": [None, cancelled],
+            },
         )
         request_sync(organization)
         request_evaluation_on_commit(organization, TRIGGER)
     return locked
+
+
+def _refuse_retiring_in_use(course: Course) -> None:
+    rules = list(course.rules.filter(active=True).order_by("name").values_list("name", flat=True))
+    if rules:
+        names = ", ".join(f"“{name}”" for name in rules)
+        one = len(rules) == 1
+        raise ServiceError(
+            f"The active rule{'' if one else 's'} {names} assign{'s' if one else ''} {course.code}: switch "
+            f"{'it' if one else 'them'} off, or point {'it' if one else 'them'} at another course, before retiring "
+            "it.",
+            field="status",
+        )
+    needing = list(
+        course.required_by.filter(status=Course.Status.PUBLISHED).order_by("code").values_list("code", flat=True)
+    )
+    if needing:
+        one = len(needing) == 1
+        raise ServiceError(
+            f"{', '.join(needing)} (published) {'requires' if one else 'require'} {course.code}: remove it from "
+            f"{'its' if one else 'their'} prerequisites first.",
+            field="status",
+        )
+
+
+def _cancel_open_assignments(organization: Organization, actor: Actor, course: Course) -> int:
+    """Cancel the course's open assignments, one audit event each. `course` is locked and retired by the caller."""
+    rows = list(
+        Assignment.objects.select_for_update()
+        .filter(organization=organization, course=course, status=Assignment.Status.OPEN)
+        .order_by("pk")
+    )
+    for row in rows:
+        row.status, row.closed_at, row.closed_by, row.close_reason = (
+            Assignment.Status.CANCELLED,
+            course.updated_at,
+            actor.user,
+            RETIRED_REASON,
+        )
+    Assignment.objects.bulk_update(rows, ["status", "closed_at", "closed_by", "close_reason"])
+    for row in rows:
+        audit_record(
+            actor=actor,
+            action="training.assignment.cancelled",
+            organization=organization,
+            target=row,
+            changes={
+                "status": [Assignment.Status.OPEN, Assignment.Status.CANCELLED],
+                "close_reason": ["", RETIRED_REASON],
+            },
+        )
+    return len(rows)
 
 
 def delete_refusal(course: Course) -> str:

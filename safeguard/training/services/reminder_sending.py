@@ -4,10 +4,13 @@ Two steps, so that a reminder is sent once whatever happens to the mail server:
 1. Delivery, in one transaction with the reminder locked: a delivery row for each current person (active or on
    leave) of the audience, the status "sent", the next copy of a repeating reminder, one audit event with the
    counts. A second run, or a "Send now" racing the daily run, finds it sent and does nothing.
-2. Email, in batches with the reminder locked again (two runs never mail the same delivery): each person with a
-   work email gets the title, the text and a personal link; each delivery records when it was emailed or why it
-   could not be, and one failure does not stop the others. An interrupted run leaves deliveries neither emailed
-   nor failed; the next run mails them (for a week after the send).
+2. Email, outside any transaction or lock, in batches: a run claims a batch in one short statement (the claim
+   time and the run's mark on each delivery), then mails each person with a work email the title, the text and a
+   personal link, recording when it was emailed or why it could not be right after each send (the claim is
+   renewed just before). One failure does not stop the others; two runs never claim the same delivery.
+An interrupted run never makes anyone get the email twice: the next run (for a week after the send) mails the
+deliveries nobody claimed, and settles an old claim (release_stale_claims): of a stopped run's unsettled
+deliveries only the first can have been mailed; it is marked as possibly not sent, and the rest are mailed.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import calendar
 import logging
 import smtplib
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -22,7 +26,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Max, Min, QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -40,8 +44,12 @@ logger = logging.getLogger(__name__)
 
 SENDER = Actor.system("training.reminders")
 TRIGGER = "training.reminders"
-EMAIL_BATCH = 100
+EMAIL_BATCH = 25
 RESUME_FOR = timedelta(days=7)
+# A claim: the run's mark in email_error and the time it was (re)claimed in emailed_at, until the send is recorded.
+CLAIM_MARK = "claimed by run "
+STALE_CLAIM = timedelta(hours=6)  # a claim this old belongs to a run that stopped
+INTERRUPTED = "The run sending it stopped part way: this email may not have gone out, and is not sent again."
 SERIES_WALK = 60  # how far back a series is followed to find the day of the month it means
 Status = SecurityReminder.Status
 
@@ -200,27 +208,46 @@ def _message(reminder: SecurityReminder, delivery: ReminderDelivery, connection:
     return EmailMessage(subject, body, None, [delivery.person.email], connection=connection)
 
 
-def _email_batch(reminder: SecurityReminder, connection: BaseEmailBackend) -> tuple[int, int] | None:
-    """Mail the next batch of deliveries nobody has mailed: (emailed, failed), or None when none is left."""
-    with transaction.atomic():
-        SecurityReminder.objects.select_for_update().filter(pk=reminder.pk).first()
-        batch = list(_pending(reminder).select_related("person").order_by("pk")[:EMAIL_BATCH])
-        if not batch:
-            return None
-        emailed = failed = 0
-        for delivery in batch:
-            try:
-                _message(reminder, delivery, connection).send()
-            except (smtplib.SMTPException, OSError, ValueError) as error:
-                logger.warning("security reminder %s: could not email %s: %s", reminder.public_id, delivery.pk, error)
-                delivery.email_error = (str(error) or type(error).__name__)[:300]
-                failed += 1
-                _reopen(connection)  # the next person gets a fresh connection, not a broken one
-            else:
-                delivery.emailed_at = timezone.now()
-                emailed += 1
-        ReminderDelivery.objects.bulk_update(batch, ["emailed_at", "email_error"])
-    return emailed, failed
+def _claim(reminder: SecurityReminder, run: str) -> list[ReminderDelivery] | None:
+    """Claim the next batch of deliveries nobody has mailed for this run (emailed_at: the claim time, email_error:
+    the run's mark), in one short statement: another run claims other rows. None when none is left."""
+    ids = list(_pending(reminder).order_by("pk").values_list("pk", flat=True)[:EMAIL_BATCH])
+    if not ids:
+        return None
+    ReminderDelivery.objects.filter(pk__in=ids, emailed_at__isnull=True, email_error="").update(
+        emailed_at=timezone.now(), email_error=run
+    )
+    return list(ReminderDelivery.objects.filter(pk__in=ids, email_error=run).select_related("person").order_by("pk"))
+
+
+def _send_one(
+    reminder: SecurityReminder, delivery: ReminderDelivery, connection: BaseEmailBackend, run: str
+) -> bool | None:
+    """Send one claimed delivery and record at once when it was emailed or why it could not be: True, False, or
+    None when the claim was settled meanwhile (release_stale_claims) and the delivery is no longer this run's."""
+    # Renewing the claim just before sending both checks it is still ours and says this run is alive.
+    if not ReminderDelivery.objects.filter(pk=delivery.pk, email_error=run).update(emailed_at=timezone.now()):
+        return None
+    try:
+        _message(reminder, delivery, connection).send()
+    except (smtplib.SMTPException, OSError, ValueError) as error:
+        logger.warning("security reminder %s: could not email %s: %s", reminder.public_id, delivery.pk, error)
+        reason = (str(error) or type(error).__name__)[:300]
+        ReminderDelivery.objects.filter(pk=delivery.pk, email_error=run).update(emailed_at=None, email_error=reason)
+        _reopen(connection)  # the next person gets a fresh connection, not a broken one
+        return False
+    ReminderDelivery.objects.filter(pk=delivery.pk, email_error=run).update(emailed_at=timezone.now(), email_error="")
+    return True
+
+
+def _email_batch(reminder: SecurityReminder, connection: BaseEmailBackend, run: str) -> tuple[int, int] | None:
+    """Claim the next batch, then mail it outside any transaction or lock, in order, recording each result before
+    the next send: (emailed, failed), or None when nothing is left to mail."""
+    batch = _claim(reminder, run)
+    if batch is None:
+        return None
+    results = [_send_one(reminder, delivery, connection, run) for delivery in batch]
+    return results.count(True), results.count(False)
 
 
 def _reopen(connection: BaseEmailBackend) -> None:
@@ -235,10 +262,11 @@ def _reopen(connection: BaseEmailBackend) -> None:
 
 def _email(reminder: SecurityReminder, actor: Actor) -> tuple[int, int]:
     emailed = failed = 0
+    run = f"{CLAIM_MARK}{uuid.uuid4().hex}"
     connection = get_connection()
     _reopen(connection)
     try:
-        while (done := _email_batch(reminder, connection)) is not None:
+        while (done := _email_batch(reminder, connection, run)) is not None:
             emailed, failed = emailed + done[0], failed + done[1]
     finally:
         connection.close()
@@ -252,6 +280,27 @@ def _email(reminder: SecurityReminder, actor: Actor) -> tuple[int, int]:
                 changes={"emailed": [None, emailed], "email_failed": [None, failed]},
             )
     return emailed, failed
+
+
+def release_stale_claims(reminders: QuerySet[SecurityReminder], *, now: datetime | None = None) -> int:
+    """Settle the claims of runs that stopped: a run renews its claim before each send, so one whose newest claim
+    is older than STALE_CLAIM is gone. It mailed its claims in order and recorded each result before the next
+    send, so of its unsettled claims only the first may have been mailed: that one is marked INTERRUPTED and never
+    sent again; the others were never tried and go back to be mailed. Returns how many went back."""
+    cutoff = (now or timezone.now()) - STALE_CLAIM
+    claimed = ReminderDelivery.objects.filter(reminder__in=reminders, email_error__startswith=CLAIM_MARK)
+    stopped = (
+        claimed.order_by()
+        .values("email_error")
+        .annotate(newest=Max("emailed_at"), first=Min("pk"))
+        .filter(newest__lt=cutoff)
+        .values_list("email_error", "first")
+    )
+    released = 0
+    for run, first in list(stopped):
+        ReminderDelivery.objects.filter(pk=first, email_error=run).update(emailed_at=None, email_error=INTERRUPTED)
+        released += claimed.filter(email_error=run).update(emailed_at=None, email_error="")
+    return released
 
 
 # ---- the two together ---------------------------------------------------------------------------------------------
@@ -289,6 +338,7 @@ def reminder_send_due(*, now: datetime | None = None, actor: Actor = SENDER) -> 
         if sent is not None:
             results.append(sent)
     recent = SecurityReminder.objects.filter(status=Status.SENT, send_email=True, sent_at__gte=now - RESUME_FOR)
+    release_stale_claims(recent)
     for reminder in recent.select_related("organization").order_by("sent_at", "pk"):
         if not _pending(reminder).exists():
             continue

@@ -6,8 +6,11 @@ Run: .venv/bin/python bench/phishing.py [--people 10000] [--events 200000] [--ca
 Measures, on a throwaway SQLite database (or DATABASE_URL if set to a scratch PostgreSQL database), tasks inline:
 - building the table from each file, checking every row, and committing (through the pipeline's import_apply);
 - the process's peak memory (max RSS) after each step;
-- the campaigns list, a campaign's page, the trend page and the API's campaign list with 24 campaigns of 10,000
-  recipients, each with its query count beside a small organization's (they must not grow).
+- the upload request's cost (recognising the format and reading the headers: the rows are read in the background);
+- a re-import that changes nothing, refused at commit;
+- the campaigns list, a campaign's page, the trend page (its repeat clickers paged by the database) and the API's
+  campaign list and repeat clickers with 24 campaigns of 10,000 recipients, each with its query count beside a small
+  organization's (they must not grow).
 Prints figures and throughput; asserts nothing about time.
 """
 
@@ -129,6 +132,59 @@ def run_import(organization: Any, actor: Any, kind: str, data: bytes, name: str,
     return outcome
 
 
+def refused_again(organization: Any, actor: Any, kind: str, data: bytes, name: str) -> None:
+    """A re-import that changes nothing: checked, then refused by the commit (a command exits 1)."""
+    from safeguard.core import tabular
+    from safeguard.core.imports import importer_for
+    from safeguard.core.services.file_imports import ImportRejected, import_apply
+
+    importer = importer_for(kind)
+    table = importer.read_table(
+        data, tabular.sniff_format(data, name, formats=importer.formats, max_bytes=importer.byte_limit)
+    )
+    mapping, options = importer.guess_mapping(table.headers), importer.clean_options(organization, {})
+
+    def commit() -> str:
+        try:
+            import_apply(
+                organization=organization,
+                actor=actor,
+                importer=importer,
+                table=table,
+                mapping=mapping,
+                options=options,
+                file_name=name,
+            )
+        except ImportRejected as refused:
+            return refused.failure
+        raise AssertionError("a file that changes nothing was committed")
+
+    print(f"  {_once(f'  check {len(table.rows):,} rows, then refuse the commit', commit, len(table.rows))}")
+
+
+def upload_memory(kind: str, data: bytes, name: str) -> None:
+    """What the upload request costs before the file is stored: recognising the format and reading the headers
+    (tracemalloc peak). The rows are read later, in the background check."""
+    import tracemalloc
+
+    from safeguard.core import tabular
+    from safeguard.core.imports import importer_for
+
+    importer = importer_for(kind)
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    start = time.perf_counter()
+    file_format = tabular.sniff_format(data, name, formats=importer.formats, max_bytes=importer.byte_limit)
+    headers = importer.read_headers(data, file_format)
+    seconds = time.perf_counter() - start
+    peak = (tracemalloc.get_traced_memory()[1] - base) / 2**20
+    tracemalloc.stop()
+    print(
+        f"  upload request, {name} ({len(data) / 2**20:,.0f} MB): format and {len(headers)} headers in "
+        f"{seconds:.2f} s, peak {peak:,.1f} MB"
+    )
+
+
 def memory_of(organization: Any, kind: str, data: bytes, name: str) -> None:
     """Python's peak allocation while the file is read into a table and every row checked (tracemalloc: slower,
     so apart from the timings)."""
@@ -219,7 +275,7 @@ def main() -> None:
 
     from safeguard.core.audit import Actor
     from safeguard.core.models import Membership, Organization, User
-    from safeguard.training.models import PhishingCampaign
+    from safeguard.training.models import PhishingCampaign, PhishingResult
     from safeguard.training.phishing_import import KIND_EVENTS, KIND_JSON
     from safeguard.workforce.models import Person
 
@@ -244,12 +300,14 @@ def main() -> None:
     print(f"-- GoPhish raw events CSV, {args.events:,} events")
     rows = events(args.people, args.events, rng, 7)
     run_import(org, actor, KIND_EVENTS, events_csv(rows, 7), "events.csv", {})
-    print("-- the same file again (nothing changes)")
-    run_import(org, actor, KIND_EVENTS, events_csv(rows, 7), "events.csv", {})
+    print("-- the same file again (refused: nothing new)")
+    refused_again(org, actor, KIND_EVENTS, events_csv(rows, 7), "events.csv")
     print(f"-- GoPhish API JSON, {args.events:,} timeline events and {args.people:,} results")
     run_import(org, actor, KIND_JSON, campaign_json(rows, args.people, 8), "campaign.json", {})
     memory_of(org, KIND_EVENTS, events_csv(rows, 7), "events.csv")
     memory_of(org, KIND_JSON, campaign_json(rows, args.people, 8), "campaign.json")
+    upload_memory(KIND_EVENTS, events_csv(rows, 7), "events.csv")
+    upload_memory(KIND_JSON, campaign_json(rows, args.people, 8), "campaign.json")
     del rows
 
     print(f"-- pages with {args.campaigns} campaigns of {args.people:,} recipients")
@@ -261,6 +319,8 @@ def main() -> None:
         for n in range(10)
     )
     seed_campaigns(small, 3, 10, rng)
+    # At least one repeat clicker, so the small organization's pages page a list too.
+    PhishingResult.objects.filter(organization=small, email="s0@small.test").update(status="clicked")
 
     client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(official)
@@ -273,6 +333,7 @@ def main() -> None:
             "campaign page": reverse("training:phishing_campaign_detail", args=[slug, campaign.public_id]),
             "trend (every campaign)": reverse("training:phishing_trend", args=[slug]) + "?months=all",
             "API campaign list": f"/api/v1/orgs/{slug}/training/phishing-campaigns/",
+            "API repeat clickers": f"/api/v1/orgs/{slug}/training/phishing-repeat-clickers/",
         }
         counts[slug] = time_pages(slug, client, urls)
     flat = {name: counts["small"][name] == counts["bench"][name] for name in counts["bench"]}

@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -267,3 +268,93 @@ def test_the_api_follows_an_import_and_refuses_another_organizations(
     outsider = APIClient()
     outsider.force_login(cast.outsider)
     assert outsider.get(f"/api/v1/orgs/{cast.other_org.slug}/file-imports/{job.public_id}/").status_code == 404
+
+
+# ---- reading large files ---------------------------------------------------------------------------------------
+
+
+def test_a_bad_byte_deep_in_a_csv_file_is_a_sentence_not_a_crash() -> None:
+    rows = "".join(f"Duty {n},2027-01-01\n" for n in range(60_000))
+    data = b"Duty,Due date\n" + rows.encode() + b"Caf\xe9,2027-01-01\n"
+
+    assert tabular.read_headers(data, "csv") == ["Duty", "Due date"]  # the first line alone is decoded
+    with pytest.raises(
+        tabular.TabularError, match=r"The file stops being UTF-8 text after line \d{5}: save it as “CSV UTF-8”"
+    ):
+        tabular.read_table(data, "csv", max_rows=100_000)
+    with pytest.raises(tabular.TabularError, match="not UTF-8 text"):
+        tabular.read_table(b"Duty;Caf\xe9\nx;y\n", "csv")
+    assert tabular.sniff_format(data[:-20], "duties.csv") == "csv"
+    with pytest.raises(tabular.TabularError, match="its content is not UTF-8 text"):
+        tabular.sniff_format(data, "duties.csv")
+
+
+def test_the_separator_is_the_one_the_header_line_uses() -> None:
+    data = b'Duty;"Due; date"\n"Review, then sign";2027-01-15\n'
+
+    table = tabular.read_table(data, "csv")
+
+    assert table.headers == ["Duty", "Due; date"]
+    assert table.rows[0].cells == ["Review, then sign", "2027-01-15"]
+
+
+def test_columns_named_unread_come_out_blank() -> None:
+    table = tabular.read_table(b"Duty,Secret\nReview,hunter2\n", "csv", unread=("secret",))
+
+    assert table.rows[0].cells == ["Review", ""]
+
+
+# ---- uploads that are not kept ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def unkept(duty_importer: DutyImporter):
+    DutyImporter.keep_upload = False
+    yield duty_importer
+    DutyImporter.keep_upload = True
+
+
+def test_an_upload_is_kept_by_default_and_deleted_after_the_commit_when_the_importer_says_so(
+    cast: Cast, django_capture_on_commit_callbacks, unkept: DutyImporter
+) -> None:
+    job = start(cast, "Duty\nReview\n")
+    stored = job.stored_name
+    with django_capture_on_commit_callbacks(execute=True):
+        file_imports.import_map(organization=cast.org, actor=Actor(user=cast.owner), job=job, mapping=job.mapping)
+    assert default_storage.exists(stored)  # the check read it; the commit re-reads it
+    with django_capture_on_commit_callbacks(execute=True):
+        file_imports.import_commit(organization=cast.org, actor=Actor(user=cast.owner), job=job)
+
+    job.refresh_from_db()
+    assert (job.state, job.stored_name, job.result) == (State.COMMITTED, "", {"titles": 1, "upload_bytes": 12})
+    assert not default_storage.exists(stored)
+    page = client_for(cast.owner).get(reverse("core:file_import_detail", args=[cast.org.slug, job.public_id]))
+    assert page.status_code == 200
+
+
+def test_an_upload_refused_at_commit_is_deleted_and_cannot_be_checked_again(
+    cast: Cast, django_capture_on_commit_callbacks, unkept: DutyImporter
+) -> None:
+    job = start(cast, "Duty\nboom\n")
+    stored = job.stored_name
+    with django_capture_on_commit_callbacks(execute=True):
+        file_imports.import_map(organization=cast.org, actor=Actor(user=cast.owner), job=job, mapping=job.mapping)
+    with django_capture_on_commit_callbacks(execute=True):
+        file_imports.import_commit(organization=cast.org, actor=Actor(user=cast.owner), job=job)
+
+    job.refresh_from_db()
+    assert (job.state, job.stored_name) == (State.FAILED, "")
+    assert not default_storage.exists(stored)
+    with pytest.raises(ServiceError, match="The uploaded file is no longer kept: upload it again."):
+        file_imports.import_map(organization=cast.org, actor=Actor(user=cast.owner), job=job, mapping=job.mapping)
+
+
+def test_a_kept_upload_stays_after_the_commit(cast: Cast, django_capture_on_commit_callbacks) -> None:
+    job = start(cast, "Duty\nReview\n")
+    with django_capture_on_commit_callbacks(execute=True):
+        file_imports.import_map(organization=cast.org, actor=Actor(user=cast.owner), job=job, mapping=job.mapping)
+    with django_capture_on_commit_callbacks(execute=True):
+        file_imports.import_commit(organization=cast.org, actor=Actor(user=cast.owner), job=job)
+
+    job.refresh_from_db()
+    assert job.state == State.COMMITTED and default_storage.exists(job.stored_name)

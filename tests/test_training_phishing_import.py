@@ -5,10 +5,11 @@ tracker evaluation) and records (audit)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from safeguard.core import tabular
 from safeguard.core.imports import Importer, importer_for
@@ -218,11 +219,12 @@ def test_emails_match_the_roster_ignoring_case_and_prefer_a_current_person(cast:
 def test_the_department_stays_as_it_was_when_the_result_was_recorded(cast: Cast) -> None:
     spring(cast.org, cast.owner)
     Person.objects.filter(email__iexact="a@clinic.test").update(department="Billing")
+    later = [["7", "a@clinic.test", at(95), "Email Reported", ""]]
 
-    checked, outcome = run(cast.org, cast.owner, KIND_EVENTS, events_csv(), {})
+    checked, outcome = run(cast.org, cast.owner, KIND_EVENTS, csv_bytes(EVENTS_HEADER, later), {})
 
     assert PhishingResult.objects.get(email="a@clinic.test").department == "Nursing"
-    assert (outcome.created, outcome.updated, summary(checked)["unchanged"]) == (0, 0, 10)
+    assert (outcome.created, outcome.updated) == (0, 1)
 
 
 def test_a_recipient_joining_the_roster_later_is_matched_by_the_next_import(cast: Cast) -> None:
@@ -239,19 +241,39 @@ def test_a_recipient_joining_the_roster_later_is_matched_by_the_next_import(cast
 # ---- merging and re-importing --------------------------------------------------------------------------------------
 
 
-def test_importing_the_same_file_again_changes_nothing(cast: Cast, syncs: list[int]) -> None:
+def test_importing_the_same_file_again_is_refused_as_nothing_new(cast: Cast, syncs: list[int]) -> None:
     spring(cast.org, cast.owner)
     before = list(PhishingResult.objects.order_by("email").values())
-    events = AuditEvent.objects.filter(action="training.phishing_results.imported").count()
+    campaign = PhishingCampaign.objects.values().get()
+    events = AuditEvent.objects.count()
 
     preview = check(cast.org, KIND_EVENTS, events_csv(), {})
-    checked, outcome = run(cast.org, cast.owner, KIND_EVENTS, events_csv(), {})
+    refusal = rejected(cast.org, cast.owner, KIND_EVENTS, events_csv(), {})
 
     assert {row["action"] for row in preview.preview} == {"Unchanged"}
-    assert (summary(checked)["unchanged"], outcome.created, outcome.updated) == (10, 0, 0)
+    assert summary(preview)["unchanged"] == 10
+    assert refusal.failure == "Nothing new: every recipient in the file is already recorded as it is."
     assert list(PhishingResult.objects.order_by("email").values()) == before
-    assert AuditEvent.objects.filter(action="training.phishing_results.imported").count() == events
+    assert PhishingCampaign.objects.values().get() == campaign
+    assert AuditEvent.objects.count() == events  # neither the results nor the import's own event
     assert syncs == [cast.org.pk]  # the first commit only
+
+
+def test_a_file_that_only_moves_the_launch_is_not_nothing_new(cast: Cast) -> None:
+    campaign = train.campaign(
+        cast.org, "Statuses", launched_at=datetime(2026, 3, 1, 5, tzinfo=UTC), source="other", vendor="Acme"
+    )
+    data = csv_bytes(["Email", "Result"], [["a@clinic.test", "clicked"]])
+    options = {"campaign": str(campaign.public_id), "time_zone": "UTC"}
+    run(cast.org, cast.owner, KIND_GENERIC, data, options)
+
+    refusal = rejected(cast.org, cast.owner, KIND_GENERIC, data, options)
+    checked, outcome = run(cast.org, cast.owner, KIND_GENERIC, data, {**options, "launched_on": "2026-02-27"})
+
+    assert refusal.failure.startswith("Nothing new")
+    assert (outcome.created, outcome.updated) == (0, 0)
+    campaign.refresh_from_db()
+    assert timezone.localdate(campaign.launched_at) == date(2026, 2, 27)
 
 
 def test_a_later_file_merges_earliest_times_furthest_status_and_reports(cast: Cast) -> None:
@@ -302,11 +324,14 @@ def test_an_earlier_send_moves_the_campaigns_launch(cast: Cast) -> None:
 def test_a_gophish_campaign_imported_before_is_found_by_its_id(cast: Cast) -> None:
     roster(cast.org)
     run(cast.org, cast.owner, KIND_JSON, campaign_json(), {})
+    later = [["7", "f@clinic.test", at(70), "Email Reported", ""]]
 
-    checked, outcome = run(cast.org, cast.owner, KIND_EVENTS, events_csv(), {"name": "Ignored: the id decides"})
+    checked, outcome = run(
+        cast.org, cast.owner, KIND_EVENTS, csv_bytes(EVENTS_HEADER, later), {"name": "Ignored: the id decides"}
+    )
 
     assert PhishingCampaign.objects.count() == 1
-    assert "campaign_held" in summary(checked)
+    assert (summary(checked)["campaign_held"], outcome.updated) == (10, 1)
 
 
 def test_results_go_into_the_campaign_chosen(cast: Cast) -> None:

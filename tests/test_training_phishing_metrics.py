@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from xml.etree import ElementTree
 
 import pytest
+from django.core.paginator import Paginator
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -139,8 +140,8 @@ def test_repeat_clickers_are_people_or_unmatched_emails_clicking_in_two_campaign
     clicked_in(second, "bob@clinic.test", bob)
     train.phishing_result(first, "bob@clinic.test", status=PhishingOutcome.OPENED, person=bob)
 
-    recent = metrics.repeat_clickers(cast.org, since=today - timedelta(days=365))
-    ever = metrics.repeat_clickers(cast.org)
+    recent = metrics.clicker_rows(queries.repeat_clicks(cast.org, today - timedelta(days=365)))
+    ever = metrics.clicker_rows(queries.repeat_clicks(cast.org, None))
 
     assert [(c.name, c.email, c.campaigns, c.department) for c in recent] == [
         ("Ann Lee", "ann@clinic.test", 2, "Nursing"),
@@ -177,14 +178,52 @@ def test_the_trend_and_repeat_clickers_take_the_same_queries_for_3_or_30_campaig
     for total in (3, 30):
         for n in range(total):
             campaign = train.campaign(cast.org, f"C{total}-{n}", launched_at=datetime(2026, 1, 1, tzinfo=UTC))
-            clicked_in(campaign, f"r{n % 3}@clinic.test")
+            clicked_in(campaign, f"r{n % 2}@clinic.test")
         with CaptureQueriesContext(connection) as captured:
             metrics.campaign_trend(cast.org)
-            metrics.repeat_clickers(cast.org)
+            page = Paginator(queries.repeat_clicks(cast.org, None), 50).get_page(1)
+            metrics.clicker_rows(page.object_list)
             metrics.campaign_rows(list(queries.campaigns(cast.org)))
         counts.append(len(captured.captured_queries))
 
     assert counts[0] == counts[1] == 5
+
+
+def test_repeat_clickers_are_counted_and_paged_by_the_database_in_order(cast: Cast) -> None:
+    first = train.campaign(cast.org, "First", launched_at=datetime(2026, 1, 10, tzinfo=UTC))
+    second = train.campaign(cast.org, "Second", launched_at=datetime(2026, 2, 10, tzinfo=UTC))
+    third = train.campaign(cast.org, "Third", launched_at=datetime(2026, 3, 10, tzinfo=UTC))
+    people = [
+        train.person(cast.org, f"P{n:02d}", name=f"Name {n:02d}", email=f"p{n:02d}@clinic.test") for n in range(7)
+    ]
+    for who in people:
+        for campaign in (first, second):
+            clicked_in(campaign, who.email, who)
+    clicked_in(third, people[5].email, people[5])  # three campaigns: first of all
+    for n in range(3):
+        for campaign in (first, third):
+            clicked_in(campaign, f"m{n}@elsewhere.test")
+
+    with CaptureQueriesContext(connection) as captured:
+        page = Paginator(queries.repeat_clicks(cast.org, None), 4).get_page(2)
+        rows = metrics.clicker_rows(page.object_list)
+
+    assert page.paginator.count == 10
+    assert [(row.name or row.email, row.campaigns) for row in rows] == [
+        ("Name 00", 2),
+        ("Name 01", 2),
+        ("Name 02", 2),
+        ("Name 03", 2),
+    ]
+    sql = [query["sql"].upper() for query in captured.captured_queries]
+    assert len(sql) == 2 and "COUNT(" in sql[0] and "LIMIT 4" in sql[1]
+    first_page = metrics.clicker_rows(Paginator(queries.repeat_clicks(cast.org, None), 4).get_page(1).object_list)
+    assert [(row.name or row.email, row.campaigns) for row in first_page] == [
+        ("Name 05", 3),
+        ("m0@elsewhere.test", 2),
+        ("m1@elsewhere.test", 2),
+        ("m2@elsewhere.test", 2),
+    ]
 
 
 # ---- the chart ------------------------------------------------------------------------------------------------------

@@ -140,24 +140,27 @@ def test_an_uploaded_gophish_file_is_checked_straight_away_then_committed_on_the
     assert "spring.csv" in detail and "20 min" in detail
 
 
-def test_a_json_file_is_uploaded_and_a_non_campaign_refused_on_the_form(
+def test_a_json_file_is_parsed_by_the_check_and_a_non_campaign_fails_there(
     cast: Cast, django_capture_on_commit_callbacks: Any
 ) -> None:
     client = client_for(cast.owner)
 
-    refused = client.post(
-        url("phishing_import"),
-        {"file_format": KIND_JSON, "file": SimpleUploadedFile("c.json", b'{"hello": 1}')},
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        refused = client.post(
+            url("phishing_import"),
+            {"file_format": KIND_JSON, "file": SimpleUploadedFile("c.json", b'{"hello": 1}')},
+        )
     with django_capture_on_commit_callbacks(execute=True):
         accepted = client.post(
             url("phishing_import"), {"file_format": KIND_JSON, "file": SimpleUploadedFile("c.json", campaign_json())}
         )
 
-    assert refused.status_code == 200
-    assert "The file is not a GoPhish campaign: it has neither" in refused.content.decode()
-    assert accepted.status_code == 302
-    assert FileImport.objects.get().state == FileImport.State.READY
+    assert (refused.status_code, accepted.status_code) == (302, 302)
+    failed, ready = FileImport.objects.order_by("pk")
+    assert failed.state == FileImport.State.FAILED
+    assert failed.failure.startswith("The file is not a GoPhish campaign: it has neither")
+    assert "The file is not a GoPhish campaign" in client.get(refused["Location"]).content.decode()
+    assert ready.state == FileImport.State.READY
 
 
 def test_options_that_cannot_work_are_shown_on_the_import_form(cast: Cast) -> None:

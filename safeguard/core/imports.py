@@ -73,11 +73,13 @@ class Outcome:
 
 
 class ImportRefused(Exception):
-    """The file as a whole cannot be imported now (e.g. its system is unknown); nothing was written."""
+    """The file as a whole cannot be imported now (e.g. its system is unknown); nothing was written. `field` names
+    the option at fault, when one is (else the options as a whole)."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.field = field
 
 
 class Importer:
@@ -94,6 +96,10 @@ class Importer:
     preview_template: ClassVar[str] = "core/imports/_preview_rows.html"
     # Whether a mapping needs at least one of these (e.g. an account list needs a username or an email).
     one_of: ClassVar[tuple[str, ...]] = ()
+    # False: the uploaded file is deleted once the import is committed, its commit fails, or it is left unused
+    # (services/file_imports.py); the job keeps the file's name, size and SHA-256. For files that may hold what
+    # must not stay on disk, e.g. what phishing recipients typed into a landing page.
+    keep_upload: ClassVar[bool] = True
 
     @property
     def byte_limit(self) -> int:

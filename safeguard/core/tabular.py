@@ -12,10 +12,12 @@ apostrophe off again (`restore`) so an exported file imports back unchanged.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import re
 import zipfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from xml.parsers.expat import ExpatError
@@ -33,6 +35,10 @@ JSON = "json"
 DELIMITERS = (",", ";", "\t")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 XLSX_PARTS = ("[Content_Types].xml", "xl/workbook.xml")
+BOM = codecs.BOM_UTF8
+CHUNK = 1024 * 1024  # bytes decoded at a time when checking or sniffing text
+LEADING_SPACE = re.compile(rb"\s*")
+NOT_UTF8 = "The file is not UTF-8 text: save it as “CSV UTF-8” and upload it again."
 
 
 class TabularError(Exception):
@@ -85,13 +91,12 @@ def allowed_text(formats: tuple[str, ...]) -> str:
 
 def is_json_text(data: bytes) -> bool:
     """UTF-8 text whose first character (after a byte-order mark and white space) opens a JSON object or array."""
-    if b"\x00" in data:
+    if b"\x00" in data or _first_bad_byte(data) is not None:
         return False
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return False
-    return text.lstrip()[:1] in ("{", "[")
+    start = len(BOM) if data.startswith(BOM) else 0
+    first = LEADING_SPACE.match(data, start)
+    at = first.end() if first else start
+    return data[at : at + 1] in (b"{", b"[")
 
 
 def _is_workbook(data: bytes) -> bool:
@@ -106,13 +111,20 @@ def _is_workbook(data: bytes) -> bool:
 
 
 def _is_text(data: bytes) -> bool:
-    if b"\x00" in data:
-        return False
-    try:
-        data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return False
-    return True
+    return b"\x00" not in data and _first_bad_byte(data) is None
+
+
+def _first_bad_byte(data: bytes) -> int | None:
+    """Where the bytes stop being UTF-8, or None: checked a chunk at a time, so a large file is never held twice as
+    text (a Python string of a 100 MB file can take 400 MB)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    for start in range(0, len(data), CHUNK):
+        try:
+            decoder.decode(view[start : start + CHUNK], final=start + CHUNK >= len(data))
+        except UnicodeDecodeError as error:
+            return start + error.start
+    return None
 
 
 # ---- reading ---------------------------------------------------------------------------------------------------
@@ -123,17 +135,23 @@ def read_headers(data: bytes, file_format: str) -> list[str]:
     return _headers(next(_raw_rows(data, file_format), []))
 
 
-def read_table(data: bytes, file_format: str, *, max_rows: int = MAX_ROWS) -> Table:
-    """Every non-blank row under the header, each padded or cut to the header's width."""
+def read_table(data: bytes, file_format: str, *, max_rows: int = MAX_ROWS, unread: Collection[str] = ()) -> Table:
+    """Every non-blank row under the header, each padded or cut to the header's width. The cells of the columns
+    headed as in `unread` (case ignored) are dropped as each row is read, and come out blank: what must never be
+    kept (e.g. what people typed into a phishing page) is not held even while the file is checked."""
     raw = _raw_rows(data, file_format)
     headers = _headers(next(raw, []))
+    width = len(headers)
+    skipped = [index for index, header in enumerate(headers) if header.lower() in {name.lower() for name in unread}]
     rows: list[Row] = []
     for number, cells in enumerate(raw, start=2):
+        for index in skipped:
+            if index < len(cells):
+                cells[index] = ""
         if not any(cell.strip() for cell in cells):
             continue
         if len(rows) == max_rows:
             raise TabularError(f"The file has more than {max_rows:,} rows: split it into smaller files.")
-        width = len(headers)
         rows.append(Row(number, (cells + [""] * width)[:width]))
     return Table(headers, rows)
 
@@ -163,10 +181,7 @@ def _raw_rows(data: bytes, file_format: str) -> Iterator[list[str]]:
 
 
 def _csv_rows(data: bytes) -> Iterator[list[str]]:
-    try:
-        delimiter = delimiter_of(data.decode("utf-8-sig"))
-    except UnicodeDecodeError:
-        raise TabularError("The file is not UTF-8 text: save it as “CSV UTF-8” and upload it again.") from None
+    delimiter = delimiter_of(header_line(data))
     # Decoded as it is read, not held whole: a StringIO of a large file would cost four bytes per character.
     lines = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
     reader = csv.reader(lines, delimiter=delimiter)
@@ -174,6 +189,20 @@ def _csv_rows(data: bytes) -> Iterator[list[str]]:
         yield from reader
     except csv.Error as error:
         raise TabularError(f"Line {reader.line_num} cannot be read as CSV: {error}.") from None
+    except UnicodeDecodeError:
+        # The wrapper decodes ahead of the reader, a block at a time: the bad byte is at or a little after the line.
+        raise TabularError(
+            f"The file stops being UTF-8 text after line {reader.line_num}: save it as “CSV UTF-8” and upload it again."
+        ) from None
+
+
+def header_line(data: bytes) -> str:
+    """The start of the file as text, enough for its first line (delimiter_of stops at its end): the rest of the
+    file is not decoded to find the separator."""
+    try:
+        return codecs.getincrementaldecoder("utf-8-sig")().decode(data[:CHUNK], final=len(data) <= CHUNK)
+    except UnicodeDecodeError:
+        raise TabularError(NOT_UTF8) from None
 
 
 def delimiter_of(text: str) -> str:

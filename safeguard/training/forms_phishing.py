@@ -45,6 +45,13 @@ class PhishingImportForm(forms.Form):
         help_text="For another vendor's file: how to read times written without an offset, e.g. America/Chicago. "
         "Blank: the installation's zone.",
     )
+    launched_on = forms.DateField(
+        required=False,
+        label="Launched on",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Only for a file without send times (e.g. statuses only) into a campaign without a launch date: "
+        "the day its emails went out. The remedial training rule and the trend need it.",
+    )
     file = FileField(
         label="File",
         help_text=f"CSV (UTF-8), XLSX or, for GoPhish's API answer, JSON; at most {MAX_BYTES // (1024 * 1024)} MB.",
@@ -61,9 +68,11 @@ class PhishingImportForm(forms.Form):
 
     def options(self) -> dict[str, str]:
         values = self.cleaned_data
+        launched = values["launched_on"].isoformat() if values.get("launched_on") else ""
+        shared = {"time_zone": values["time_zone"], "launched_on": launched}
         if values["campaign"]:
-            return {"campaign": values["campaign"], "time_zone": values["time_zone"]}
-        return {"name": values["name"], "vendor": values["vendor"], "time_zone": values["time_zone"]}
+            return {"campaign": values["campaign"], **shared}
+        return {"name": values["name"], "vendor": values["vendor"], **shared}
 
 
 class CampaignForm(forms.Form):

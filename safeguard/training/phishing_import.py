@@ -9,6 +9,14 @@ kept without a person and counted. The plan is written by services/phishing.py i
 nothing is.
 
 Limits are raised for these kinds only: a GoPhish campaign of 10,000 recipients is some 200,000 events.
+
+What recipients typed into the landing page is never read: GoPhish's `details` (a column of its events CSV, a key
+of its JSON timeline items) is dropped as each row is read, and the uploaded file is deleted once the import is
+committed, refused at commit, or left unused (keep_upload = False; chores_phishing.py).
+
+A campaign needs its launch (the remedial rule, the trend and the home page read it): the first email sent, or,
+for a file without send times, the "launched on" day given with the import. A file that would change nothing is
+refused at commit, so a command's exit status says whether anything was committed.
 """
 
 from __future__ import annotations
@@ -16,8 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, ClassVar
-from uuid import UUID
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from django.urls import reverse
 from django.utils import timezone
@@ -34,24 +41,18 @@ from safeguard.training.phishing_formats import (
     read_result,
     read_vendor_row,
 )
-from safeguard.training.phishing_json import (
-    EVENT_KEYS,
-    JSON_HEADERS,
-    RESULT_KEYS,
-    item_words,
-    json_campaign,
-    json_table,
-)
-from safeguard.training.phishing_plan import ACTIONS, held_results, people_by_email, planned, preview
+from safeguard.training.phishing_json import EVENT_KEYS, JSON_HEADERS, RESULT_KEYS, item_words, json_table
+from safeguard.training.phishing_options import find_campaign, given_launch, launch_day, zone_name
+from safeguard.training.phishing_plan import ACTIONS, Held, held_results, people_by_email, planned, preview
 from safeguard.training.services.phishing import (
     KINDS,
     NAME_MAX,
     VENDOR_MAX,
     ResultsPlan,
+    launch_problem,
     name_taken,
     phishing_results_write,
 )
-from safeguard.workforce.models.people import default_time_zone
 
 KIND_RESULTS, KIND_EVENTS, KIND_JSON, KIND_GENERIC = KINDS
 # The command's --format names.
@@ -65,27 +66,10 @@ COMMAND_FORMATS = {
 FORMAT_NAMES = list(COMMAND_FORMATS)
 MAX_ROWS = 300_000
 MAX_BYTES = 100 * 1024 * 1024
+# Columns never read: GoPhish's event details hold what a recipient typed into the landing page.
+UNREAD = ("details",)
+NOTHING_NEW = "Nothing new: every recipient in the file is already recorded as it is."
 Source = PhishingCampaign.Source
-
-
-# ---- options -----------------------------------------------------------------------------------------------------
-
-
-def find_campaign(organization: Organization, reference: object) -> PhishingCampaign | None:
-    try:
-        public_id = UUID(str(reference or "").strip())
-    except ValueError:
-        return None
-    return PhishingCampaign.objects.filter(organization=organization, public_id=public_id).first()
-
-
-def _zone(name: object) -> str:
-    name = str(name or "").strip() or default_time_zone()
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ImportRefused(f"{name!r} is not a time zone: write it as e.g. America/Chicago.") from None
-    return name
 
 
 class PhishingImporter(Importer):
@@ -96,6 +80,7 @@ class PhishingImporter(Importer):
     carries_campaign: ClassVar[bool] = False
     max_rows = MAX_ROWS
     max_bytes = MAX_BYTES
+    keep_upload = False
     preview_template = "training/phishing/import_preview.html"
 
     def read_rows(
@@ -105,7 +90,15 @@ class PhishingImporter(Importer):
 
     # ---- options and the job page ----
 
+    def read_table(self, data: bytes, file_format: str) -> tabular.Table:
+        return tabular.read_table(data, file_format, max_rows=self.max_rows, unread=UNREAD)
+
     def clean_options(self, organization: Organization, options: dict[str, Any]) -> dict[str, Any]:
+        cleaned = self._campaign_options(organization, options)
+        launched_on = launch_day(options.get("launched_on"))
+        return {**cleaned, "launched_on": launched_on} if launched_on else cleaned
+
+    def _campaign_options(self, organization: Organization, options: dict[str, Any]) -> dict[str, Any]:
         reference = str(options.get("campaign") or "").strip()
         if reference:
             campaign = find_campaign(organization, reference)
@@ -210,6 +203,9 @@ class PhishingImporter(Importer):
             result, action = planned(recipient, people.get(email), held.get(email))
             plan.results.append(result)
             actions.append(action)
+        plan.launched_at = given_launch(options)
+        if problem := _launch_problem(plan, held):
+            raise ImportRefused(problem)
         checked = CheckedFile(plan=plan)
         self.summarize(checked, plan, actions, collected, len(held))
         checked.preview = preview(plan, actions, people)
@@ -258,11 +254,24 @@ class PhishingImporter(Importer):
         written = phishing_results_write(
             organization=organization, actor=actor, plan=checked.plan, file_name=file_name, file_sha256=file_sha256
         )
+        if not written.changed:
+            raise ImportRefused(NOTHING_NEW)
         return Outcome(
             created=written.created,
             updated=written.updated,
             result={"campaign": str(written.campaign.public_id), "unchanged": written.unchanged},
         )
+
+
+def _launch_problem(plan: ResultsPlan, held: dict[str, Held]) -> str:
+    """The launch rule (services/phishing.py) over the results as they will be: the file's merged with those held."""
+    recipients = [item.recipient for item in plan.results] + [item.recipient for item in held.values()]
+    return launch_problem(
+        send_times=any(found.sent_at is not None for found in recipients),
+        delivered=any(found.status in DELIVERED for found in recipients),
+        launched_at=plan.campaign.launched_at if plan.campaign else None,
+        given=plan.launched_at,
+    )
 
 
 def _read_each(
@@ -351,7 +360,7 @@ class GophishJsonImporter(PhishingImporter):
     columns = tuple(Column(name, name.replace("_", " ").capitalize()) for name in JSON_HEADERS)
 
     def read_headers(self, data: bytes, file_format: str) -> list[str]:
-        json_campaign(data)  # refuse what is not a GoPhish campaign when it is uploaded
+        # Fixed: the file is parsed (and refused when it is not a GoPhish campaign) by the check, in the background.
         return list(JSON_HEADERS)
 
     def read_table(self, data: bytes, file_format: str) -> tabular.Table:
@@ -418,7 +427,7 @@ class GenericImporter(PhishingImporter):
             if len(vendor) > VENDOR_MAX:
                 raise ImportRefused(f"A vendor name has at most {VENDOR_MAX} characters.")
             cleaned["vendor"] = vendor
-        cleaned["time_zone"] = _zone(options.get("time_zone"))
+        cleaned["time_zone"] = zone_name(options.get("time_zone"))
         return cleaned
 
     def mapping_errors(self, headers: list[str], mapping: dict[str, str]) -> dict[str, str]:
@@ -446,7 +455,7 @@ class GenericImporter(PhishingImporter):
         self, table: tabular.Table, mapping: dict[str, str], options: dict[str, Any], tick: Tick, now: datetime
     ) -> tuple[Collected, list[RowError]]:
         reader = self.reader(table.headers, mapping)
-        zone = ZoneInfo(_zone(options.get("time_zone")))
+        zone = ZoneInfo(zone_name(options.get("time_zone")))
         collected = Collected()
         errors = _read_each(
             table,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -252,32 +252,29 @@ class RepeatClicker:
     employee_id: str = ""
 
 
-def repeat_clickers(organization: Organization, *, since: date | None = None) -> list[RepeatClicker]:
-    """Most campaigns first, then by name: two queries."""
-    people, emails = queries.repeat_clicks(organization, since)
-    found = [
-        RepeatClicker(
-            name=f"{row['person__given_name']} {row['person__family_name']}".strip() or row["person__email"],
-            email=row["person__email"],
-            department=row["person__department"],
-            campaigns=row["campaigns"],
-            last_launched=row["last_launched"],
-            person_public_id=str(row["person__public_id"]),
-            employee_id=row["person__employee_id"],
-        )
-        for row in people
-    ]
-    found += [
-        RepeatClicker(
+def clicker_rows(rows: Iterable[Mapping[str, Any]]) -> list[RepeatClicker]:
+    """Rows of queries_phishing.repeat_clicks() (a page of them) as repeat clickers."""
+    return [_clicker(row) for row in rows]
+
+
+def _clicker(row: Mapping[str, Any]) -> RepeatClicker:
+    if row["person_id"] is None:
+        return RepeatClicker(
             name="",
-            email=row["email"],
+            email=row["unmatched"],
             department=row["recorded_department"] or "",
             campaigns=row["campaigns"],
             last_launched=row["last_launched"],
         )
-        for row in emails
-    ]
-    return sorted(found, key=lambda clicker: (-clicker.campaigns, (clicker.name or clicker.email).lower()))
+    return RepeatClicker(
+        name=f"{row['person__given_name']} {row['person__family_name']}".strip() or row["person__email"],
+        email=row["person__email"],
+        department=row["person__department"],
+        campaigns=row["campaigns"],
+        last_launched=row["last_launched"],
+        person_public_id=str(row["person__public_id"]),
+        employee_id=row["person__employee_id"],
+    )
 
 
 # ---- the chart -------------------------------------------------------------------------------------------------
@@ -311,99 +308,143 @@ def _describe(drawn: list[CampaignPoint], left_out: int) -> str:
     return text
 
 
+@dataclass(frozen=True)
+class Plot:
+    """Where the chart draws: the plotting area's edges and the x-spacing of `count` campaigns."""
+
+    count: int
+    left: float = 56.0
+    right: float = WIDTH - 16.0
+    top: float = 16.0
+    bottom: float = HEIGHT - 78.0
+
+    def x(self, index: int) -> float:
+        return self.left + (self.right - self.left) / max(self.count, 1) * (index + 0.5)
+
+    def y(self, value: float | None) -> float:
+        return self.bottom - (self.bottom - self.top) * max(0.0, min(value or 0.0, 1.0))
+
+    @property
+    def middle_y(self) -> float:
+        return (self.top + self.bottom) / 2
+
+
+@dataclass(frozen=True)
+class Series:
+    key: str
+    name: str
+    colour: str
+    dash: str
+    value_of: Callable[[CampaignPoint], float | None]
+    count_of: Callable[[CampaignPoint], int]
+
+
+SERIES = (
+    Series("click", "Click rate", CLICK_COLOUR, "", lambda p: p.click_rate, lambda p: p.clicked),
+    Series(
+        "report", "Report rate", REPORT_COLOUR, ' stroke-dasharray="6 4"', lambda p: p.report_rate, lambda p: p.reported
+    ),
+)
+
+
 def trend_svg(points: list[CampaignPoint]) -> str:
     """An SVG line chart of click and report rates per campaign (server-rendered, no script): campaigns in launch
     order, evenly spaced; the click rate a solid line with round markers, the report rate a dashed line with
     square markers, so the two differ without colour. Every text is escaped."""
     drawn = [point for point in points if point.sent]
+    plot = Plot(len(drawn))
+    out = _opening(points, drawn) + _axes(plot, drawn)
+    for series in SERIES:
+        out += _series(plot, drawn, series)
+    out += _legend(plot)
+    if not drawn:
+        out.append(
+            f'<text x="{(plot.left + plot.right) / 2:.1f}" y="{plot.middle_y:.1f}" text-anchor="middle" '
+            f'fill="{MUTED}">No campaign with delivered emails yet</text>'
+        )
+    out.append("</svg>")
+    # Every text went through escape(); the rest is markup built from numbers.
+    return mark_safe("\n".join(out))  # noqa: S308
+
+
+def _opening(points: list[CampaignPoint], drawn: list[CampaignPoint]) -> list[str]:
+    """The <svg> element with its title and its description in words."""
     chart_id = _chart_id(points)
-    left, right, top, bottom = 56.0, WIDTH - 16.0, 16.0, HEIGHT - 78.0
-    step = (right - left) / max(len(drawn), 1)
-
-    def x(index: int) -> float:
-        return left + step * (index + 0.5)
-
-    def y(value: float | None) -> float:
-        return bottom - (bottom - top) * max(0.0, min(value or 0.0, 1.0))
-
-    out = [
+    return [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart phishing-trend" viewBox="0 0 {WIDTH} {HEIGHT}" '
         f'width="{WIDTH}" height="{HEIGHT}" role="img" aria-labelledby="{chart_id}-title {chart_id}-desc" '
         'font-family="system-ui, sans-serif" font-size="12">',
         f'<title id="{chart_id}-title">Phishing click and report rates by campaign</title>',
         f'<desc id="{chart_id}-desc">{escape(_describe(drawn, len(points) - len(drawn)))}</desc>',
-        '<g class="grid">',
     ]
+
+
+def _axes(plot: Plot, drawn: list[CampaignPoint]) -> list[str]:
+    """Grid lines every 25 %, the x axis with the first, middle and last launch dates, and the axes' titles."""
+    out = ['<g class="grid">']
     for value in (0, 25, 50, 75, 100):
-        at = y(value / 100)
+        at = plot.y(value / 100)
         out.append(
-            f'<line x1="{left:.1f}" x2="{right:.1f}" y1="{at:.1f}" y2="{at:.1f}" stroke="{GRID}"/>'
-            f'<text x="{left - 8:.1f}" y="{at + 4:.1f}" text-anchor="end" fill="{INK}">{value}%</text>'
+            f'<line x1="{plot.left:.1f}" x2="{plot.right:.1f}" y1="{at:.1f}" y2="{at:.1f}" stroke="{GRID}"/>'
+            f'<text x="{plot.left - 8:.1f}" y="{at + 4:.1f}" text-anchor="end" fill="{INK}">{value}%</text>'
         )
     out.append("</g>")
-    out.append(f'<line x1="{left:.1f}" x2="{right:.1f}" y1="{bottom:.1f}" y2="{bottom:.1f}" stroke="{INK}"/>')
+    out.append(
+        f'<line x1="{plot.left:.1f}" x2="{plot.right:.1f}" y1="{plot.bottom:.1f}" y2="{plot.bottom:.1f}" '
+        f'stroke="{INK}"/>'
+    )
     labelled = {0, len(drawn) - 1} | ({len(drawn) // 2} if len(drawn) > 4 else set())
     for index in sorted(labelled) if drawn else []:
         point = drawn[index]
         label = f"{point.launched_on:%d %b %Y}" if point.launched_on else point.name[:16]
         out.append(
-            f'<text x="{x(index):.1f}" y="{bottom + 18:.1f}" text-anchor="middle" fill="{INK}">{escape(label)}</text>'
+            f'<text x="{plot.x(index):.1f}" y="{plot.bottom + 18:.1f}" text-anchor="middle" fill="{INK}">'
+            f"{escape(label)}</text>"
         )
-    middle_y = (top + bottom) / 2
     out.append(
-        f'<text x="{(left + right) / 2:.1f}" y="{bottom + 38:.1f}" text-anchor="middle" fill="{INK}" '
-        'font-weight="600">Campaigns, in launch order</text>'
-        f'<text x="14" y="{middle_y:.1f}" text-anchor="middle" fill="{INK}" font-weight="600" '
-        f'transform="rotate(-90 14 {middle_y:.1f})">Share of emails delivered</text>'
+        f'<text x="{(plot.left + plot.right) / 2:.1f}" y="{plot.bottom + 38:.1f}" text-anchor="middle" '
+        f'fill="{INK}" font-weight="600">Campaigns, in launch order</text>'
+        f'<text x="14" y="{plot.middle_y:.1f}" text-anchor="middle" fill="{INK}" font-weight="600" '
+        f'transform="rotate(-90 14 {plot.middle_y:.1f})">Share of emails delivered</text>'
     )
-    series = (
-        ("click", "Click rate", CLICK_COLOUR, "", lambda p: p.click_rate, p_clicked),
-        ("report", "Report rate", REPORT_COLOUR, ' stroke-dasharray="6 4"', lambda p: p.report_rate, p_reported),
-    )
-    for key, name, colour, dash, value_of, count_of in series:
-        coordinates = [(x(index), y(value_of(point))) for index, point in enumerate(drawn)]
-        if len(coordinates) > 1:
-            line = " ".join(f"{cx:.1f},{cy:.1f}" for cx, cy in coordinates)
-            out.append(
-                f'<polyline class="{key}-rate" points="{line}" fill="none" stroke="{colour}" stroke-width="2"{dash}/>'
-            )
-        out.append(f'<g class="{key}-points">')
-        for (cx, cy), point in zip(coordinates, drawn, strict=True):
-            when = f", launched {point.launched_on:%Y-%m-%d}" if point.launched_on else ""
-            tip = escape(
-                f"{point.name}{when}: {name.lower()} {percent(value_of(point))} ({count_of(point)} of {point.sent})"
-            )
-            if key == "click":
-                out.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="4" fill="{colour}"><title>{tip}</title></circle>')
-            else:
-                out.append(
-                    f'<rect x="{cx - 4:.1f}" y="{cy - 4:.1f}" width="8" height="8" fill="{colour}">'
-                    f"<title>{tip}</title></rect>"
-                )
-        out.append("</g>")
-    legend_y = HEIGHT - 14
-    out.append(
-        f'<g class="legend"><line x1="{left:.1f}" x2="{left + 24:.1f}" y1="{legend_y - 4}" y2="{legend_y - 4}" '
-        f'stroke="{CLICK_COLOUR}" stroke-width="2"/><circle cx="{left + 12:.1f}" cy="{legend_y - 4}" r="4" '
-        f'fill="{CLICK_COLOUR}"/><text x="{left + 30:.1f}" y="{legend_y}" fill="{INK}">Click rate (clicked or '
-        f'submitted data)</text><line x1="{left + 250:.1f}" x2="{left + 274:.1f}" y1="{legend_y - 4}" '
-        f'y2="{legend_y - 4}" stroke="{REPORT_COLOUR}" stroke-width="2" stroke-dasharray="6 4"/><rect '
-        f'x="{left + 258:.1f}" y="{legend_y - 8}" width="8" height="8" fill="{REPORT_COLOUR}"/><text '
-        f'x="{left + 280:.1f}" y="{legend_y}" fill="{INK}">Report rate</text></g>'
-    )
-    if not drawn:
+    return out
+
+
+def _series(plot: Plot, drawn: list[CampaignPoint], series: Series) -> list[str]:
+    """One rate: its line (from two campaigns on) and a marker per campaign whose tooltip gives the figures."""
+    out = []
+    coordinates = [(plot.x(index), plot.y(series.value_of(point))) for index, point in enumerate(drawn)]
+    if len(coordinates) > 1:
+        line = " ".join(f"{cx:.1f},{cy:.1f}" for cx, cy in coordinates)
         out.append(
-            f'<text x="{(left + right) / 2:.1f}" y="{middle_y:.1f}" text-anchor="middle" fill="{MUTED}">'
-            "No campaign with delivered emails yet</text>"
+            f'<polyline class="{series.key}-rate" points="{line}" fill="none" stroke="{series.colour}" '
+            f'stroke-width="2"{series.dash}/>'
         )
-    out.append("</svg>")
-    # Every text above went through escape(); the rest is markup built from numbers.
-    return mark_safe("\n".join(out))  # noqa: S308
+    out.append(f'<g class="{series.key}-points">')
+    for (cx, cy), point in zip(coordinates, drawn, strict=True):
+        when = f", launched {point.launched_on:%Y-%m-%d}" if point.launched_on else ""
+        figures = f"{percent(series.value_of(point))} ({series.count_of(point)} of {point.sent})"
+        tip = f"<title>{escape(f'{point.name}{when}: {series.name.lower()} {figures}')}</title>"
+        out.append(_marker(series, cx, cy, tip))
+    out.append("</g>")
+    return out
 
 
-def p_clicked(point: CampaignPoint) -> int:
-    return point.clicked
+def _marker(series: Series, cx: float, cy: float, tip: str) -> str:
+    """A round marker for clicks, a square one for reports: they differ without colour."""
+    if series.key == "click":
+        return f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="4" fill="{series.colour}">{tip}</circle>'
+    return f'<rect x="{cx - 4:.1f}" y="{cy - 4:.1f}" width="8" height="8" fill="{series.colour}">{tip}</rect>'
 
 
-def p_reported(point: CampaignPoint) -> int:
-    return point.reported
+def _legend(plot: Plot) -> list[str]:
+    base, left = HEIGHT - 14, plot.left
+    return [
+        f'<g class="legend"><line x1="{left:.1f}" x2="{left + 24:.1f}" y1="{base - 4}" y2="{base - 4}" '
+        f'stroke="{CLICK_COLOUR}" stroke-width="2"/><circle cx="{left + 12:.1f}" cy="{base - 4}" r="4" '
+        f'fill="{CLICK_COLOUR}"/><text x="{left + 30:.1f}" y="{base}" fill="{INK}">Click rate (clicked or '
+        f'submitted data)</text><line x1="{left + 250:.1f}" x2="{left + 274:.1f}" y1="{base - 4}" '
+        f'y2="{base - 4}" stroke="{REPORT_COLOUR}" stroke-width="2" stroke-dasharray="6 4"/><rect '
+        f'x="{left + 258:.1f}" y="{base - 8}" width="8" height="8" fill="{REPORT_COLOUR}"/><text '
+        f'x="{left + 280:.1f}" y="{base}" fill="{INK}">Report rate</text></g>'
+    ]

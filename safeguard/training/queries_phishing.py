@@ -12,7 +12,8 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from typing import Any
 
-from django.db.models import Count, F, FloatField, Func, Max, Q, QuerySet
+from django.db.models import Case, CharField, Count, F, FloatField, Func, Max, Q, QuerySet, Value, When
+from django.db.models.functions import Coalesce, Concat, Lower, NullIf, Trim
 from django.utils import timezone
 
 from safeguard.core.models import Organization
@@ -23,6 +24,15 @@ DELIVERED = (Outcome.SENT, Outcome.OPENED, Outcome.CLICKED, Outcome.SUBMITTED)
 OPENED = (Outcome.OPENED, Outcome.CLICKED, Outcome.SUBMITTED)
 CLICKED = (Outcome.CLICKED, Outcome.SUBMITTED)
 COUNTS = ("recipients", "sent", "opened", "clicked", "submitted", "reported", "not_on_roster")
+CLICKER_FIELDS = (
+    "person_id",
+    "person__public_id",
+    "person__given_name",
+    "person__family_name",
+    "person__employee_id",
+    "person__email",
+    "person__department",
+)
 
 
 def counts(prefix: str = "") -> dict[str, Count]:
@@ -136,29 +146,29 @@ def period_results(organization: Organization, since: date | None) -> QuerySet[P
     return results
 
 
-def repeat_clicks(organization: Organization, since: date | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Who clicked (or submitted data) in two campaigns or more of the period: people on the roster, then
-    emails matched to nobody. Two queries."""
-    clicks = period_results(organization, since).filter(status__in=CLICKED).order_by()
-    campaign_count, last_launched = Count("campaign", distinct=True), Max("campaign__launched_at")
-    people: Any = (
-        clicks.filter(person__isnull=False)
-        .values(
-            "person_id",
-            "person__public_id",
-            "person__given_name",
-            "person__family_name",
-            "person__employee_id",
-            "person__email",
-            "person__department",
+def repeat_clicks(organization: Organization, since: date | None) -> QuerySet[PhishingResult, dict[str, Any]]:
+    """Who clicked (or submitted data) in two campaigns or more of the period, one row per person on the roster or per
+    email matched to nobody, most campaigns first, then by name (else email): a query to slice, so a page of it and
+    its count are worked out by the database.
+
+    Each row: person_id and person__public_id, __given_name, __family_name, __employee_id, __email, __department (None
+    for an unmatched email), unmatched (the email; "" for a person), campaigns, last_launched, recorded_department."""
+    unmatched = Case(When(person__isnull=True, then=F("email")), default=Value(""), output_field=CharField())
+    full_name = Trim(Concat("person__given_name", Value(" "), "person__family_name", output_field=CharField()))
+    text = CharField()
+    email = NullIf("person__email", Value(""), output_field=text)
+    sort_name = Lower(Coalesce(NullIf(full_name, Value("")), email, unmatched, output_field=text))
+    rows: Any = (
+        period_results(organization, since)
+        .filter(status__in=CLICKED)
+        .annotate(unmatched=unmatched, sort_name=sort_name)
+        .values(*CLICKER_FIELDS, "unmatched", "sort_name")
+        .annotate(
+            campaigns=Count("campaign", distinct=True),
+            last_launched=Max("campaign__launched_at"),
+            recorded_department=Max("department"),
         )
-        .annotate(campaigns=campaign_count, last_launched=last_launched)
         .filter(campaigns__gte=2)
+        .order_by("-campaigns", "sort_name", "person_id", "unmatched")
     )
-    emails: Any = (
-        clicks.filter(person__isnull=True)
-        .values("email")
-        .annotate(campaigns=campaign_count, last_launched=last_launched, recorded_department=Max("department"))
-        .filter(campaigns__gte=2)
-    )
-    return list(people), list(emails)
+    return rows

@@ -5,6 +5,7 @@ from safeguard.training import (  # noqa: F401
     checks,
     chores_acks,
     chores_assignments,
+    chores_phishing,
     chores_reminders,
     completion_import,
     demo,

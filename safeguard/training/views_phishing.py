@@ -148,13 +148,14 @@ def phishing_trend(request: OrgRequest) -> HttpResponse:
     since = add_months(timezone.localdate(), -months) if months else None
     points = metrics.campaign_trend(request.org, since=since)
     departments = metrics.department_rows(queries.department_counts(queries.period_results(request.org, since)))
-    clickers = metrics.repeat_clickers(request.org, since=since)
+    clickers = Paginator(queries.repeat_clicks(request.org, since), PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "period": period,
         "since": since,
         "trend_points": points,
         "trend_svg": metrics.trend_svg(points),
         "departments": Paginator(departments, PAGE_SIZE).get_page(request.GET.get("dpage")),
-        "clickers": Paginator(clickers, PAGE_SIZE).get_page(request.GET.get("page")),
+        "clickers": clickers,
+        "clicker_rows": metrics.clicker_rows(clickers.object_list),
     }
     return render(request, "training/phishing/trend.html", context)

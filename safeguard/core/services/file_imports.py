@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from datetime import datetime
 from typing import Any
 
 from django.core.files.base import ContentFile
@@ -24,6 +25,8 @@ from safeguard.core.services.evaluation import request_evaluation
 
 State = FileImport.State
 STORAGE_DIR = "imports"
+UPLOAD_GONE = "The uploaded file is no longer kept: upload it again."
+UNUSED_DISCARDED = "The uploaded file was deleted unused (files of this kind are not kept): upload it again."
 PREVIEW_ROWS = 20
 PROGRESS_EVERY = 500
 REMAPPABLE = (State.UPLOADED, State.INVALID, State.READY, State.FAILED)
@@ -43,7 +46,7 @@ def _options(importer: Importer, organization: Organization, options: dict[str, 
     try:
         return importer.clean_options(organization, options)
     except ImportRefused as refused:
-        raise ServiceError(refused.message, field="options") from None
+        raise ServiceError(refused.message, field=refused.field or "options") from None
 
 
 def read_upload(
@@ -134,6 +137,8 @@ def import_map(*, organization: Organization, actor: Actor, job: FileImport, map
         locked = _locked(job)
         if locked.state not in REMAPPABLE:
             raise ServiceError(f"The mapping cannot change now: this import is {locked.get_state_display().lower()}.")
+        if not locked.stored_name:
+            raise ServiceError(UPLOAD_GONE)
         problems = importer.mapping_errors(locked.headers, mapping)
         if problems:
             name, message = next(iter(problems.items()))
@@ -190,6 +195,8 @@ def import_commit(*, organization: Organization, actor: Actor, job: FileImport) 
 
 
 def _table(job: FileImport, importer: Importer) -> tabular.Table:
+    if not job.stored_name:
+        raise tabular.TabularError(UPLOAD_GONE)
     with default_storage.open(job.stored_name, "rb") as handle:
         data = handle.read(importer.byte_limit + 1)
     if len(data) > importer.byte_limit:
@@ -292,6 +299,10 @@ def import_commit_run(*, job_id: int, user_id: int | None, ip: str | None = None
     except BaseException:
         _finish(job, State.FAILED, failure="An unexpected error stopped the commit; nothing was written.")
         raise
+    finally:
+        # Only now: the commit re-read the file. Committed or refused, its job is over.
+        if not importer.keep_upload:
+            upload_discard(job)
 
 
 def _failure(checked: CheckedFile) -> str:
@@ -364,3 +375,46 @@ def import_apply(
         )
         transaction.on_commit(lambda: request_evaluation(organization, f"{importer.kind}.import_committed"))
     return checked, outcome
+
+
+# ---- uploads that are not kept (Importer.keep_upload = False) -----------------------------------------------------
+
+
+def upload_discard(job: FileImport) -> int | None:
+    """Delete a job's stored file, keeping its name, SHA-256 and size (bytes, in `result["upload_bytes"]`) on the
+    job; the size, or None when the file was already gone. The file goes first: a job pointing at no file only
+    says "upload it again", while a file no job points at would stay forever."""
+    stored = FileImport.objects.filter(pk=job.pk).values_list("stored_name", flat=True).first()
+    if not stored:
+        return None
+    try:
+        size = default_storage.size(stored)
+    except OSError:
+        size = 0
+    default_storage.delete(stored)
+    result = FileImport.objects.filter(pk=job.pk).values_list("result", flat=True).first() or {}
+    FileImport.objects.filter(pk=job.pk).update(stored_name="", result={**result, "upload_bytes": size})
+    return size
+
+
+def uploads_discard_unused(*, kinds: tuple[str, ...], before: datetime, dry_run: bool = False) -> list[str]:
+    """Delete the stored files of imports of these kinds started before `before` and never committed (nor being
+    committed): such a job fails with "upload it again". Idempotent; a line per file deleted (or to delete)."""
+    jobs = (
+        FileImport.objects.filter(kind__in=kinds, created_at__lt=before)
+        .exclude(stored_name="")
+        .exclude(state=State.COMMITTING)
+        .select_related("organization")
+        .order_by("pk")
+    )
+    lines = []
+    for job in jobs:
+        lines.append(f"{job.organization.slug}: {'would delete' if dry_run else 'deleted'} the upload {job.file_name}")
+        if dry_run:
+            continue
+        upload_discard(job)
+        if job.state != State.COMMITTED:
+            FileImport.objects.filter(pk=job.pk).exclude(state=State.COMMITTED).update(
+                state=State.FAILED, failure=UNUSED_DISCARDED, preview=[], finished_at=timezone.now()
+            )
+    return lines

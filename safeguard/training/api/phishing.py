@@ -183,6 +183,12 @@ class PhishingImportSerializer(FileUploadSerializer):
     time_zone = serializers.CharField(
         required=False, allow_blank=True, max_length=64, help_text="generic: how to read times without an offset."
     )
+    launched_on = serializers.DateField(
+        required=False,
+        allow_null=True,
+        help_text="Required for a file without send times (e.g. statuses only) into a campaign without a launch: "
+        "the day its emails went out. Refused when the results give send times (the launch is the first of them).",
+    )
 
 
 # ---- helpers ----------------------------------------------------------------------------------------------------
@@ -359,8 +365,9 @@ class PhishingRepeatClickerListView(ApiView):
     )
     def get(self, request: Request, org_slug: str) -> Response:
         membership = api_membership(request, org_slug, Perm.VIEW_PROGRAM)
-        clickers = metrics.repeat_clickers(membership.organization, since=_since(request))
-        return self.paginated(clickers, PhishingRepeatClickerSerializer)
+        paginator, page = self.paginate(queries.repeat_clicks(membership.organization, _since(request)))
+        rows = PhishingRepeatClickerSerializer(metrics.clicker_rows(page), many=True).data
+        return paginator.get_paginated_response(rows)
 
 
 # ---- imports --------------------------------------------------------------------------------------------------
@@ -384,7 +391,13 @@ class PhishingImportView(ApiView):
         values = PhishingImportSerializer(data=request.data)
         values.is_valid(raise_exception=True)
         data = values.validated_data
-        options = {"name": data.get("name", ""), "vendor": data.get("vendor", ""), "time_zone": data.get("time_zone")}
+        launched = data.get("launched_on")
+        options = {
+            "name": data.get("name", ""),
+            "vendor": data.get("vendor", ""),
+            "time_zone": data.get("time_zone"),
+            "launched_on": launched.isoformat() if launched else "",
+        }
         if data.get("campaign_id"):
             options = {"campaign": str(_import_campaign(membership, data["campaign_id"]).public_id), **options}
         job = services.phishing_import_start(

@@ -1,10 +1,10 @@
 """Phishing simulation campaigns and their results: creating, renaming and deleting a campaign, and writing the
 results an import has checked (phishing_import.py reads the files; this writes them).
 
-A campaign's results come only from imports; its launch is the earliest email sent. A campaign holding results
-cannot be deleted: the results are evidence of the program, and a clicker's remedial assignment points at them.
-Committing results asks for the assignment rules to be re-evaluated (the remedial rule assigns clickers) and for
-a tracker evaluation.
+A campaign's results come only from imports; its launch is the earliest email sent, or, when the results carry no
+send time, the day given with the import (or by hand). A campaign holding results cannot be deleted: the results
+are evidence of the program, and a clicker's remedial assignment points at them. Committing results asks for the
+assignment rules to be re-evaluated (the remedial rule assigns clickers) and for a tracker evaluation.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from safeguard.core.services.errors import ServiceError
 from safeguard.core.services.evaluation import request_evaluation_on_commit
 from safeguard.core.services.file_imports import import_map, import_start
 from safeguard.training.models import PhishingCampaign, PhishingResult
+from safeguard.training.phishing_formats import DELIVERED, Recipient
 from safeguard.training.phishing_formats import FIELD_LIMITS as LIMITS
-from safeguard.training.phishing_formats import Recipient
 from safeguard.training.services.assignment_sync import request_sync
 
 TRIGGER = "training.phishing_results"
@@ -220,13 +220,15 @@ class PlannedResult:
 
 @dataclass
 class ResultsPlan:
-    """What a checked file writes: into `campaign`, or a new campaign with these values."""
+    """What a checked file writes: into `campaign`, or a new campaign with these values. `launched_at` is the
+    launch given by hand, for a campaign whose results carry no send time."""
 
     campaign: PhishingCampaign | None
     new_name: str = ""
     source: str = PhishingCampaign.Source.GOPHISH
     vendor: str = ""
     external_id: str = ""
+    launched_at: datetime | None = None
     results: list[PlannedResult] = field(default_factory=list)
 
 
@@ -236,6 +238,26 @@ class ResultsWritten:
     created: int
     updated: int
     unchanged: int
+    # Whether anything was written at all: results, the campaign itself, its launch or its GoPhish id.
+    changed: bool = True
+
+
+def launch_problem(*, send_times: bool, delivered: bool, launched_at: datetime | None, given: datetime | None) -> str:
+    """Why a campaign's results cannot be written with this launch ("" when they can). The launch is the first email
+    sent; only results without any send time take one given by hand, and a campaign whose emails were delivered
+    needs one: the remedial training rule, the trend and the home page read it."""
+    if send_times and given is not None:
+        return (
+            "The results give the time each email was sent, and the launch is the first of them: leave “launched "
+            "on” empty."
+        )
+    if not send_times and given is None and launched_at is None and delivered:
+        return (
+            "The file gives no time the emails were sent, so the campaign has no launch date: give “launched on”, "
+            "the day its emails went out (without it the campaign is left out of the trend, the home page and the "
+            "remedial training rule)."
+        )
+    return ""
 
 
 def _result(organization: Organization, campaign: PhishingCampaign, planned: PlannedResult) -> PhishingResult:
@@ -262,9 +284,10 @@ def _result(organization: Organization, campaign: PhishingCampaign, planned: Pla
     )
 
 
-def _target(organization: Organization, actor: Actor, plan: ResultsPlan) -> PhishingCampaign:
+def _target(organization: Organization, actor: Actor, plan: ResultsPlan) -> tuple[PhishingCampaign, bool]:
+    """The campaign written into, and whether it was created or given its GoPhish id."""
     if plan.campaign is None:
-        return campaign_create(
+        created = campaign_create(
             organization=organization,
             actor=actor,
             name=plan.new_name,
@@ -272,34 +295,59 @@ def _target(organization: Organization, actor: Actor, plan: ResultsPlan) -> Phis
             vendor=plan.vendor,
             external_id=plan.external_id,
         )
+        return created, True
     campaign = _locked(organization, plan.campaign)
     if plan.external_id and not campaign.external_id:
         _check_external_id(organization, campaign.source, plan.external_id, but=campaign)
         campaign.external_id = plan.external_id
         campaign.save(update_fields=["external_id"])
-    return campaign
+        return campaign, True
+    return campaign, False
+
+
+def _launch(campaign: PhishingCampaign, given: datetime | None) -> None:
+    """The first email sent; else the launch given by hand; else it stays. ServiceError when one is missing."""
+    held = PhishingResult.objects.filter(campaign=campaign)
+    earliest = held.aggregate(first=Min("sent_at"))["first"]
+    delivered = held.filter(status__in=DELIVERED).exists()
+    problem = launch_problem(
+        send_times=earliest is not None, delivered=delivered, launched_at=campaign.launched_at, given=given
+    )
+    if problem:
+        raise ServiceError(problem, field="launched_on")
+    if earliest is None:
+        _check_launch(given)
+    launch = earliest or given or campaign.launched_at
+    if launch != campaign.launched_at:
+        campaign.launched_at = launch
+        campaign.updated_at = timezone.now()
+        campaign.save(update_fields=["launched_at", "updated_at"])
 
 
 def phishing_results_write(
     *, organization: Organization, actor: Actor, plan: ResultsPlan, file_name: str, file_sha256: str = ""
 ) -> ResultsWritten:
     """Write a checked file's results: new recipients created, merged ones updated, the campaign's launch moved
-    to the earliest email sent. One audit event for the file (the import's own event names the file too)."""
+    to the earliest email sent (or, for results without send times, set to the one given). One audit event for the
+    file (the import's own event names the file too)."""
     with transaction.atomic():
-        campaign = _target(organization, actor, plan)
+        campaign, campaign_changed = _target(organization, actor, plan)
         before_count = PhishingResult.objects.filter(campaign=campaign).count()
         new = [_result(organization, campaign, p) for p in plan.results if p.existing_id is None]
         changed = [_result(organization, campaign, p) for p in plan.results if p.existing_id and p.changed]
         PhishingResult.objects.bulk_create(new, batch_size=BATCH)
         PhishingResult.objects.bulk_update(changed, RESULT_FIELDS, batch_size=BATCH)
         launched_before = campaign.launched_at
-        earliest = PhishingResult.objects.filter(campaign=campaign).aggregate(first=Min("sent_at"))["first"]
-        if earliest is not None and earliest != campaign.launched_at:
-            campaign.launched_at = earliest
-            campaign.updated_at = timezone.now()
-            campaign.save(update_fields=["launched_at", "updated_at"])
-        written = ResultsWritten(campaign, len(new), len(changed), len(plan.results) - len(new) - len(changed))
-        if new or changed or launched_before != campaign.launched_at:
+        _launch(campaign, plan.launched_at)
+        relaunched = launched_before != campaign.launched_at
+        written = ResultsWritten(
+            campaign,
+            len(new),
+            len(changed),
+            len(plan.results) - len(new) - len(changed),
+            changed=bool(new or changed or relaunched or campaign_changed),
+        )
+        if new or changed or relaunched:
             changes: dict[str, list[Any]] = {
                 "file_name": [None, file_name],
                 "sha256": [None, file_sha256],

@@ -17,8 +17,8 @@ class Command(ImportCommand):
     help = (
         "Import phishing simulation results: GoPhish's results CSV, raw events CSV or API JSON, or another "
         "vendor's CSV/XLSX (--format). --campaign NAME adds to the campaign of that name, or creates it; a GoPhish "
-        "events or JSON file whose campaign was imported before is added to it. Re-importing a file changes "
-        "nothing. Exit status 1 when nothing was committed."
+        "events or JSON file whose campaign was imported before is added to it. A file without send times needs "
+        "--launched-on. A file that changes nothing is refused. Exit status 1 when nothing was committed."
     )
     importer = IMPORTERS[KIND_EVENTS]  # the one --format names, chosen in handle()
 
@@ -41,18 +41,26 @@ class Command(ImportCommand):
             help="generic: how to read times without an offset, e.g. America/Chicago (default: the installation's)",
         )
 
+        parser.add_argument(
+            "--launched-on",
+            default="",
+            metavar="YYYY-MM-DD",
+            help="a file without send times (e.g. statuses only), into a campaign without a launch: the day its "
+            "emails went out (required then; refused when the results give send times)",
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
         self.importer = IMPORTERS[COMMAND_FORMATS[options["format"]]]
         super().handle(*args, **options)
 
     def import_options(self, organization: Organization, options: dict[str, Any]) -> dict[str, Any]:
-        zone = options["time_zone"]
+        shared = {"time_zone": options["time_zone"], "launched_on": options["launched_on"]}
         if options["campaign_id"]:
-            return {"campaign": options["campaign_id"], "time_zone": zone}
+            return {"campaign": options["campaign_id"], **shared}
         name = (options["campaign"] or "").strip()
         existing = (
             PhishingCampaign.objects.filter(organization=organization, name__iexact=name).first() if name else None
         )
         if existing is not None:
-            return {"campaign": str(existing.public_id), "time_zone": zone}
-        return {"name": name, "vendor": options["vendor"], "time_zone": zone}
+            return {"campaign": str(existing.public_id), **shared}
+        return {"name": name, "vendor": options["vendor"], **shared}

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db.models import Count, Exists, Max, OuterRef, Q
+from django.db.models import Count, Max, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -81,9 +81,11 @@ def topic_completion(organization: Organization, courses: list[Course], today: d
         completed_at__gte=day_start(window_start(today)),
         completed_at__lt=day_start(today + timedelta(days=1)),
     )
-    done = Exists(recent.filter(person=OuterRef("pk")))
+    # A subquery of the people who completed, not a correlated EXISTS per person: SQLite would scan the
+    # organization's completions once per person (about a minute at 10,000 people).
+    done = Q(pk__in=recent.values("person_id"))
     people = active_people(organization)
-    counts = people.aggregate(active=Count("pk"), completed=Count("pk", filter=Q(done)))
+    counts = people.aggregate(active=Count("pk"), completed=Count("pk", filter=done))
     missing_count = counts["active"] - counts["completed"]
     missing = list(people.exclude(done).order_by(*PERSON_ORDER)[:NAMED]) if missing_count else []
     latest = recent.filter(person__in=people).values("person").annotate(last=Max("completed_at")).values_list("last")

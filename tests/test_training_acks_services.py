@@ -451,3 +451,11 @@ def test_my_acknowledgements_lists_overdue_first_in_three_queries(cast: Cast, dj
     ]
     assert rows[0].due_on == TODAY - timedelta(days=30)
     assert late.number == 1
+
+
+def test_the_acknowledged_share_rounds_down_in_whole_numbers_like_the_check() -> None:
+    from safeguard.training.queries_acks import StatusCounts
+
+    assert StatusCounts(total=100, acknowledged=29, pending=71, overdue=0, missed=0).percent == 29
+    assert StatusCounts(total=2000, acknowledged=1899, pending=101, overdue=0, missed=0).percent == 94
+    assert StatusCounts(total=0, acknowledged=0, pending=0, overdue=0, missed=0).percent is None

@@ -20,6 +20,7 @@ from django.utils import timezone
 from safeguard.core.models import Organization
 from safeguard.core.services.errors import ServiceError
 from safeguard.training.audiences import current_people, roster_audience
+from safeguard.training.checks_common import whole_percent
 from safeguard.training.models import AckDocument, AckDocumentVersion, Acknowledgement, AckRequest, AudienceKind
 from safeguard.workforce.models import Person
 
@@ -263,7 +264,8 @@ class StatusCounts:
 
     @property
     def percent(self) -> int | None:
-        return None if self.rate is None else int(self.rate * 100)
+        # The tracker's rounding (down, in integers): int(0.29 * 100) would read 28%.
+        return whole_percent(self.acknowledged, self.total)
 
 
 def status_counts(rows: QuerySet[Person]) -> StatusCounts:

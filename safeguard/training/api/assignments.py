@@ -7,6 +7,7 @@ and a null confidential flag (null on every assignment, so the flag tells them n
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -202,6 +203,22 @@ def _acting(request: Request, org_slug: str, assignment_id: UUID) -> tuple[Membe
     return membership, get_assignment_for_user(membership, assignment_id, write=True)
 
 
+def _act(
+    request: Request,
+    org_slug: str,
+    assignment_id: UUID,
+    serializer: type[serializers.Serializer[Any]],
+    service: Callable[..., Assignment],
+) -> Response:
+    """Excuse, cancel or extend: the same access, validation and answer around a different service."""
+    membership, assignment = _acting(request, org_slug, assignment_id)
+    data = serializer(data=request.data)
+    data.is_valid(raise_exception=True)
+    actor = api_actor(request)
+    service(organization=membership.organization, actor=actor, assignment=assignment, **data.validated_data)
+    return Response(_out(membership, assignment))
+
+
 class AssignmentExcuseView(ApiView):
     @extend_schema(
         summary="Excuse an assignment",
@@ -212,13 +229,7 @@ class AssignmentExcuseView(ApiView):
         tags=TAGS,
     )
     def post(self, request: Request, org_slug: str, assignment_id: UUID) -> Response:
-        membership, assignment = _acting(request, org_slug, assignment_id)
-        data = ReasonSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.assignment_excuse(
-            organization=membership.organization, actor=api_actor(request), assignment=assignment, **data.validated_data
-        )
-        return Response(_out(membership, assignment))
+        return _act(request, org_slug, assignment_id, ReasonSerializer, services.assignment_excuse)
 
 
 class AssignmentCancelView(ApiView):
@@ -231,13 +242,7 @@ class AssignmentCancelView(ApiView):
         tags=TAGS,
     )
     def post(self, request: Request, org_slug: str, assignment_id: UUID) -> Response:
-        membership, assignment = _acting(request, org_slug, assignment_id)
-        data = ReasonSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.assignment_cancel(
-            organization=membership.organization, actor=api_actor(request), assignment=assignment, **data.validated_data
-        )
-        return Response(_out(membership, assignment))
+        return _act(request, org_slug, assignment_id, ReasonSerializer, services.assignment_cancel)
 
 
 class AssignmentExtendView(ApiView):
@@ -250,13 +255,7 @@ class AssignmentExtendView(ApiView):
         tags=TAGS,
     )
     def post(self, request: Request, org_slug: str, assignment_id: UUID) -> Response:
-        membership, assignment = _acting(request, org_slug, assignment_id)
-        data = ExtendSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.assignment_extend(
-            organization=membership.organization, actor=api_actor(request), assignment=assignment, **data.validated_data
-        )
-        return Response(_out(membership, assignment))
+        return _act(request, org_slug, assignment_id, ExtendSerializer, services.assignment_extend)
 
 
 class DepartmentListView(ApiView):

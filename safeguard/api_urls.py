@@ -77,4 +77,12 @@ urlpatterns = [
     path(ORG, include("safeguard.training.api.urls_reminders")),
     path(ORG, include("safeguard.training.api.urls_acks")),
     path(ORG, include("safeguard.training.api.urls_overview")),
+    path(ORG, include("safeguard.activity.api.urls_overview")),
+    path(ORG, include("safeguard.activity.api.urls_sources")),
+    path(ORG, include("safeguard.activity.api.urls_enrichment")),
+    path(ORG, include("safeguard.activity.api.urls_events")),
+    path(ORG, include("safeguard.activity.api.urls_rules")),
+    path(ORG, include("safeguard.activity.api.urls_alerts")),
+    path(ORG, include("safeguard.activity.api.urls_reviews")),
+    path(ORG, include("safeguard.incidents.api.urls")),
 ]

@@ -39,6 +39,8 @@ INSTALLED_APPS = [
     "safeguard.workforce",
     "safeguard.access",
     "safeguard.training",
+    "safeguard.incidents",
+    "safeguard.activity",
 ]
 
 MIDDLEWARE = [
@@ -160,6 +162,12 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = DEBUG
 MEDIA_ROOT = Path(envstr("EVIDENCE_DIR", str(DATA_DIR / "evidence")))
 MEDIA_URL = "/never-served-directly/"
+# Activity review's event store: one DuckDB database per organization under this folder (store/duckdb.py).
+ACTIVITY_STORE_DIR = Path(envstr("ACTIVITY_STORE_DIR", str(DATA_DIR / "activity")))
+ACTIVITY_UPLOAD_MAX_BYTES = envint("ACTIVITY_UPLOAD_MAX_MB", 2048) * 1024 * 1024
+# The syslog listener binds to loopback unless told otherwise (manage.py syslog_listen --host).
+ACTIVITY_SYSLOG_HOST = envstr("ACTIVITY_SYSLOG_HOST", "127.0.0.1")
+ACTIVITY_SYSLOG_PORT = envint("ACTIVITY_SYSLOG_PORT", 5514)
 
 EVIDENCE_MAX_BYTES = envint("EVIDENCE_MAX_MB", 25) * 1024 * 1024
 EVIDENCE_ALLOWED_TYPES = envlist(

@@ -31,6 +31,7 @@ def _inline_tasks(settings):
 @pytest.fixture(autouse=True)
 def _evidence_dir(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "evidence"
+    settings.ACTIVITY_STORE_DIR = tmp_path / "activity"
 
 
 @pytest.fixture

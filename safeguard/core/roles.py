@@ -28,23 +28,34 @@ class Perm(StrEnum):
     MANAGE_SANCTIONS = "manage_sanctions"
     # Decide the access review items assigned to you and approve access exceptions for your reports.
     REVIEW_ACCESS = "review_access"
+    # Activity review: alerts, reviews and statistics; the events themselves name patients (PHI), so reading
+    # them is a separate permission auditors do not hold.
+    VIEW_ACTIVITY = "view_activity"
+    VIEW_EVENTS = "view_events"
+    TRIAGE_ALERTS = "triage_alerts"  # triage, comment, escalate alerts; sign activity reviews
+    MANAGE_ACTIVITY = "manage_activity"  # sources, ingestion, rules, enrichment data, escalation, settings
 
 
 _READ = {Perm.VIEW_PROGRAM, Perm.VIEW_AUDIT}
 _PROGRAM = _READ | {Perm.MANAGE_PROGRAM}
 _SANCTIONS = {Perm.VIEW_SANCTIONS, Perm.MANAGE_SANCTIONS}
+_ACTIVITY_REVIEW = {Perm.VIEW_ACTIVITY, Perm.VIEW_EVENTS, Perm.TRIAGE_ALERTS}
 
 ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     Role.OWNER: frozenset(Perm),
     Role.SECURITY_OFFICIAL: frozenset(
-        _PROGRAM | _SANCTIONS | {Perm.SIGN_DECISIONS, Perm.DELETE_EVIDENCE, Perm.EXPORT_ORG, Perm.REVIEW_ACCESS}
+        _PROGRAM
+        | _SANCTIONS
+        | _ACTIVITY_REVIEW
+        | {Perm.SIGN_DECISIONS, Perm.DELETE_EVIDENCE, Perm.EXPORT_ORG, Perm.REVIEW_ACCESS, Perm.MANAGE_ACTIVITY}
     ),
-    Role.PRIVACY_OFFICER: frozenset(_PROGRAM | _SANCTIONS),
+    # The privacy officer investigates record snooping, so sees and triages activity, but does not run it.
+    Role.PRIVACY_OFFICER: frozenset(_PROGRAM | _SANCTIONS | _ACTIVITY_REVIEW),
     Role.MANAGER: frozenset({Perm.VIEW_PROGRAM, Perm.REVIEW_ACCESS}),
-    Role.REVIEWER: frozenset({Perm.VIEW_PROGRAM, Perm.REVIEW_ACCESS}),
+    Role.REVIEWER: frozenset({Perm.VIEW_PROGRAM, Perm.REVIEW_ACCESS} | _ACTIVITY_REVIEW),
     # Workforce members see their own duties (obligations they own) but not the program.
     Role.WORKFORCE: frozenset(),
-    Role.AUDITOR: frozenset(_READ),
+    Role.AUDITOR: frozenset(_READ | {Perm.VIEW_ACTIVITY}),
 }
 
 

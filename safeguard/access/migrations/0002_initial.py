@@ -6,331 +6,485 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('access', '0001_initial'),
-        ('core', '0004_fileimport'),
-        ('risk', '0002_import_risks'),
-        ('workforce', '0001_initial'),
+        ("access", "0001_initial"),
+        ("core", "0004_fileimport"),
+        ("risk", "0002_import_risks"),
+        ("workforce", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='accessexception',
-            name='person',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='access_exceptions', to='workforce.person'),
+            model_name="accessexception",
+            name="person",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="access_exceptions", to="workforce.person"
+            ),
         ),
         migrations.AddField(
-            model_name='accessexception',
-            name='requested_by',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="accessexception",
+            name="requested_by",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+            ),
         ),
         migrations.AddField(
-            model_name='accesssettings',
-            name='organization',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='access_settings', to='core.organization'),
+            model_name="accesssettings",
+            name="organization",
+            field=models.OneToOneField(
+                on_delete=django.db.models.deletion.PROTECT, related_name="access_settings", to="core.organization"
+            ),
         ),
         migrations.AddField(
-            model_name='account',
-            name='organization',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.organization'),
+            model_name="account",
+            name="organization",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="+", to="core.organization"
+            ),
         ),
         migrations.AddField(
-            model_name='account',
-            name='owner',
-            field=models.ForeignKey(blank=True, help_text='For a shared or service account: the person answerable for it.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='owned_accounts', to='workforce.person'),
+            model_name="account",
+            name="owner",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="For a shared or service account: the person answerable for it.",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="owned_accounts",
+                to="workforce.person",
+            ),
         ),
         migrations.AddField(
-            model_name='account',
-            name='person',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='accounts', to='workforce.person'),
+            model_name="account",
+            name="person",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="accounts",
+                to="workforce.person",
+            ),
         ),
         migrations.AddField(
-            model_name='accountdesignation',
-            name='decided_by',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="accountdesignation",
+            name="decided_by",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+            ),
         ),
         migrations.AddField(
-            model_name='accountdesignation',
-            name='organization',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.organization'),
+            model_name="accountdesignation",
+            name="organization",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="+", to="core.organization"
+            ),
         ),
         migrations.AddField(
-            model_name='accountdesignation',
-            name='owner',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='workforce.person'),
+            model_name="accountdesignation",
+            name="owner",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="workforce.person",
+            ),
         ),
         migrations.AddField(
-            model_name='accountdesignation',
-            name='person',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='workforce.person'),
+            model_name="accountdesignation",
+            name="person",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="workforce.person",
+            ),
         ),
         migrations.AddField(
-            model_name='accountsnapshot',
-            name='file_import',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.fileimport'),
+            model_name="accountsnapshot",
+            name="file_import",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="core.fileimport",
+            ),
         ),
         migrations.AddField(
-            model_name='accountsnapshot',
-            name='imported_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="accountsnapshot",
+            name="imported_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='accountsnapshot',
-            name='organization',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.organization'),
+            model_name="accountsnapshot",
+            name="organization",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="+", to="core.organization"
+            ),
         ),
         migrations.AddField(
-            model_name='account',
-            name='snapshot',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='accounts', to='access.accountsnapshot'),
+            model_name="account",
+            name="snapshot",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="accounts", to="access.accountsnapshot"
+            ),
         ),
         migrations.AddField(
-            model_name='breakglassaccount',
-            name='custodians',
-            field=models.ManyToManyField(blank=True, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="breakglassaccount",
+            name="custodians",
+            field=models.ManyToManyField(blank=True, related_name="+", to=settings.AUTH_USER_MODEL),
         ),
         migrations.AddField(
-            model_name='breakglassaccount',
-            name='organization',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.organization'),
+            model_name="breakglassaccount",
+            name="organization",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="+", to="core.organization"
+            ),
         ),
         migrations.AddField(
-            model_name='breakglassactivation',
-            name='account',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='activations', to='access.breakglassaccount'),
+            model_name="breakglassactivation",
+            name="account",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="activations", to="access.breakglassaccount"
+            ),
         ),
         migrations.AddField(
-            model_name='breakglassactivation',
-            name='organization',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.organization'),
+            model_name="breakglassactivation",
+            name="organization",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="+", to="core.organization"
+            ),
         ),
         migrations.AddField(
-            model_name='breakglassactivation',
-            name='recorded_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="breakglassactivation",
+            name="recorded_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='breakglassactivation',
-            name='reviewed_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="breakglassactivation",
+            name="reviewed_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='breakglassactivation',
-            name='sanction',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='risk.sanctionrecord'),
+            model_name="breakglassactivation",
+            name="sanction",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="risk.sanctionrecord",
+            ),
         ),
         migrations.AddField(
-            model_name='breakglassactivation',
-            name='used_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='workforce.person'),
+            model_name="breakglassactivation",
+            name="used_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="workforce.person",
+            ),
         ),
         migrations.AddField(
-            model_name='finding',
-            name='organization',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.organization'),
+            model_name="finding",
+            name="organization",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="+", to="core.organization"
+            ),
         ),
         migrations.AddField(
-            model_name='reviewcampaign',
-            name='closed_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="reviewcampaign",
+            name="closed_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='reviewcampaign',
-            name='organization',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='access_reviews', to='core.organization'),
+            model_name="reviewcampaign",
+            name="organization",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="access_reviews", to="core.organization"
+            ),
         ),
         migrations.AddField(
-            model_name='reviewcampaign',
-            name='package_evidence',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.evidence'),
+            model_name="reviewcampaign",
+            name="package_evidence",
+            field=models.ForeignKey(
+                blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name="+", to="core.evidence"
+            ),
         ),
         migrations.AddField(
-            model_name='reviewcampaign',
-            name='started_by',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="reviewcampaign",
+            name="started_by",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+            ),
         ),
         migrations.AddField(
-            model_name='finding',
-            name='campaign',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='findings', to='access.reviewcampaign'),
+            model_name="finding",
+            name="campaign",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="findings", to="access.reviewcampaign"
+            ),
         ),
         migrations.AddField(
-            model_name='reviewerattestation',
-            name='campaign',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attestations', to='access.reviewcampaign'),
+            model_name="reviewerattestation",
+            name="campaign",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="attestations", to="access.reviewcampaign"
+            ),
         ),
         migrations.AddField(
-            model_name='reviewerattestation',
-            name='reviewer',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="reviewerattestation",
+            name="reviewer",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+            ),
         ),
         migrations.AddField(
-            model_name='reviewerattestation',
-            name='signature',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.signature'),
+            model_name="reviewerattestation",
+            name="signature",
+            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to="core.signature"),
         ),
         migrations.AddField(
-            model_name='reviewitem',
-            name='account',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='access.account'),
+            model_name="reviewitem",
+            name="account",
+            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to="access.account"),
         ),
         migrations.AddField(
-            model_name='reviewitem',
-            name='campaign',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='items', to='access.reviewcampaign'),
+            model_name="reviewitem",
+            name="campaign",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="items", to="access.reviewcampaign"
+            ),
         ),
         migrations.AddField(
-            model_name='reviewitem',
-            name='decided_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="reviewitem",
+            name="decided_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='reviewitem',
-            name='organization',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.organization'),
+            model_name="reviewitem",
+            name="organization",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="+", to="core.organization"
+            ),
         ),
         migrations.AddField(
-            model_name='reviewitem',
-            name='person',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='workforce.person'),
+            model_name="reviewitem",
+            name="person",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="workforce.person",
+            ),
         ),
         migrations.AddField(
-            model_name='reviewitem',
-            name='reviewer',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="reviewitem",
+            name="reviewer",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='reviewitem',
-            name='revoked_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="reviewitem",
+            name="revoked_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='finding',
-            name='item',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='findings', to='access.reviewitem'),
+            model_name="finding",
+            name="item",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="findings",
+                to="access.reviewitem",
+            ),
         ),
         migrations.AddField(
-            model_name='roleprofile',
-            name='organization',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='role_profiles', to='core.organization'),
+            model_name="roleprofile",
+            name="organization",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="role_profiles", to="core.organization"
+            ),
         ),
         migrations.AddField(
-            model_name='profilegrant',
-            name='profile',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='grants', to='access.roleprofile'),
+            model_name="profilegrant",
+            name="profile",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="grants", to="access.roleprofile"
+            ),
         ),
         migrations.AddField(
-            model_name='system',
-            name='asset',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='access_system', to='risk.asset'),
+            model_name="system",
+            name="asset",
+            field=models.OneToOneField(
+                on_delete=django.db.models.deletion.PROTECT, related_name="access_system", to="risk.asset"
+            ),
         ),
         migrations.AddField(
-            model_name='system',
-            name='organization',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='access_systems', to='core.organization'),
+            model_name="system",
+            name="organization",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="access_systems", to="core.organization"
+            ),
         ),
         migrations.AddField(
-            model_name='reviewitem',
-            name='system',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='access.system'),
+            model_name="reviewitem",
+            name="system",
+            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to="access.system"),
         ),
         migrations.AddField(
-            model_name='reviewcampaign',
-            name='systems',
-            field=models.ManyToManyField(blank=True, related_name='+', to='access.system'),
+            model_name="reviewcampaign",
+            name="systems",
+            field=models.ManyToManyField(blank=True, related_name="+", to="access.system"),
         ),
         migrations.AddField(
-            model_name='profilegrant',
-            name='system',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='access.system'),
+            model_name="profilegrant",
+            name="system",
+            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to="access.system"),
         ),
         migrations.AddField(
-            model_name='breakglassaccount',
-            name='system',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='break_glass_accounts', to='access.system'),
+            model_name="breakglassaccount",
+            name="system",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="break_glass_accounts", to="access.system"
+            ),
         ),
         migrations.AddField(
-            model_name='accountsnapshot',
-            name='system',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='snapshots', to='access.system'),
+            model_name="accountsnapshot",
+            name="system",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="snapshots", to="access.system"
+            ),
         ),
         migrations.AddField(
-            model_name='accountdesignation',
-            name='system',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='designations', to='access.system'),
+            model_name="accountdesignation",
+            name="system",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="designations", to="access.system"
+            ),
         ),
         migrations.AddField(
-            model_name='account',
-            name='system',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='access.system'),
+            model_name="account",
+            name="system",
+            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to="access.system"),
         ),
         migrations.AddField(
-            model_name='accessexception',
-            name='system',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='exceptions', to='access.system'),
+            model_name="accessexception",
+            name="system",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="exceptions", to="access.system"
+            ),
         ),
         migrations.AddIndex(
-            model_name='breakglassactivation',
-            index=models.Index(fields=['organization', 'started_at'], name='activation_org_started'),
+            model_name="breakglassactivation",
+            index=models.Index(fields=["organization", "started_at"], name="activation_org_started"),
         ),
         migrations.AddConstraint(
-            model_name='reviewerattestation',
-            constraint=models.UniqueConstraint(fields=('campaign', 'reviewer'), name='attestation_one_per_reviewer'),
+            model_name="reviewerattestation",
+            constraint=models.UniqueConstraint(fields=("campaign", "reviewer"), name="attestation_one_per_reviewer"),
         ),
         migrations.AddIndex(
-            model_name='finding',
-            index=models.Index(fields=['campaign', 'kind'], name='finding_campaign_kind'),
+            model_name="finding",
+            index=models.Index(fields=["campaign", "kind"], name="finding_campaign_kind"),
         ),
         migrations.AddConstraint(
-            model_name='roleprofile',
-            constraint=models.UniqueConstraint(fields=('organization', 'department', 'job_role'), name='profile_one_per_job'),
+            model_name="roleprofile",
+            constraint=models.UniqueConstraint(
+                fields=("organization", "department", "job_role"), name="profile_one_per_job"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='roleprofile',
-            constraint=models.UniqueConstraint(fields=('organization', 'name'), name='profile_name_unique'),
+            model_name="roleprofile",
+            constraint=models.UniqueConstraint(fields=("organization", "name"), name="profile_name_unique"),
         ),
         migrations.AddIndex(
-            model_name='reviewitem',
-            index=models.Index(fields=['campaign', 'reviewer', 'decision'], name='reviewitem_reviewer'),
+            model_name="reviewitem",
+            index=models.Index(fields=["campaign", "reviewer", "decision"], name="reviewitem_reviewer"),
         ),
         migrations.AddIndex(
-            model_name='reviewitem',
-            index=models.Index(fields=['campaign', 'system'], name='reviewitem_system'),
+            model_name="reviewitem",
+            index=models.Index(fields=["campaign", "system"], name="reviewitem_system"),
         ),
         migrations.AddConstraint(
-            model_name='profilegrant',
-            constraint=models.UniqueConstraint(fields=('profile', 'system', 'role'), name='grant_unique'),
+            model_name="profilegrant",
+            constraint=models.UniqueConstraint(fields=("profile", "system", "role"), name="grant_unique"),
         ),
         migrations.AddConstraint(
-            model_name='breakglassaccount',
-            constraint=models.UniqueConstraint(fields=('system', 'username'), name='breakglass_one_per_account'),
+            model_name="breakglassaccount",
+            constraint=models.UniqueConstraint(fields=("system", "username"), name="breakglass_one_per_account"),
         ),
         migrations.AddIndex(
-            model_name='accountsnapshot',
-            index=models.Index(fields=['system', '-taken_at'], name='snapshot_system_taken'),
+            model_name="accountsnapshot",
+            index=models.Index(fields=["system", "-taken_at"], name="snapshot_system_taken"),
         ),
         migrations.AddConstraint(
-            model_name='accountdesignation',
-            constraint=models.UniqueConstraint(fields=('system', 'username_key'), name='designation_one_per_account'),
+            model_name="accountdesignation",
+            constraint=models.UniqueConstraint(fields=("system", "username_key"), name="designation_one_per_account"),
         ),
         migrations.AddIndex(
-            model_name='account',
-            index=models.Index(fields=['snapshot', 'username'], name='account_snapshot_username'),
+            model_name="account",
+            index=models.Index(fields=["snapshot", "username"], name="account_snapshot_username"),
         ),
         migrations.AddIndex(
-            model_name='account',
-            index=models.Index(fields=['snapshot', 'classification'], name='account_snapshot_class'),
+            model_name="account",
+            index=models.Index(fields=["snapshot", "classification"], name="account_snapshot_class"),
         ),
         migrations.AddIndex(
-            model_name='account',
-            index=models.Index(fields=['person'], name='account_person'),
+            model_name="account",
+            index=models.Index(fields=["person"], name="account_person"),
         ),
         migrations.AddIndex(
-            model_name='accessexception',
-            index=models.Index(fields=['organization', 'status', 'expires_on'], name='exception_org_status'),
+            model_name="accessexception",
+            index=models.Index(fields=["organization", "status", "expires_on"], name="exception_org_status"),
         ),
     ]

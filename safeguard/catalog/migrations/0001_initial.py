@@ -5,30 +5,61 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Requirement',
+            name="Requirement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('citation', models.CharField(max_length=40, unique=True)),
-                ('title', models.CharField(max_length=200)),
-                ('kind', models.CharField(choices=[('standard', 'Standard'), ('implementation_specification', 'Implementation specification')], max_length=40)),
-                ('safeguard', models.CharField(choices=[('administrative', 'Administrative safeguards (164.308)'), ('physical', 'Physical safeguards (164.310)'), ('technical', 'Technical safeguards (164.312)'), ('organizational', 'Organizational requirements (164.314)'), ('documentation', 'Policies, procedures and documentation (164.316)')], max_length=20)),
-                ('required', models.BooleanField(help_text='Required, or addressable (164.306(d)).')),
-                ('nprm_2025_change', models.TextField(blank=True, help_text='What the January 2025 proposed rule would change.')),
-                ('title_source', models.CharField(default='regulation', max_length=20)),
-                ('note', models.TextField(blank=True)),
-                ('position', models.PositiveIntegerField(default=0, help_text='Order in the regulation.')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='catalog.requirement')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("citation", models.CharField(max_length=40, unique=True)),
+                ("title", models.CharField(max_length=200)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("standard", "Standard"),
+                            ("implementation_specification", "Implementation specification"),
+                        ],
+                        max_length=40,
+                    ),
+                ),
+                (
+                    "safeguard",
+                    models.CharField(
+                        choices=[
+                            ("administrative", "Administrative safeguards (164.308)"),
+                            ("physical", "Physical safeguards (164.310)"),
+                            ("technical", "Technical safeguards (164.312)"),
+                            ("organizational", "Organizational requirements (164.314)"),
+                            ("documentation", "Policies, procedures and documentation (164.316)"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("required", models.BooleanField(help_text="Required, or addressable (164.306(d)).")),
+                (
+                    "nprm_2025_change",
+                    models.TextField(blank=True, help_text="What the January 2025 proposed rule would change."),
+                ),
+                ("title_source", models.CharField(default="regulation", max_length=20)),
+                ("note", models.TextField(blank=True)),
+                ("position", models.PositiveIntegerField(default=0, help_text="Order in the regulation.")),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="catalog.requirement",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['position'],
+                "ordering": ["position"],
             },
         ),
     ]

@@ -10,241 +10,488 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
+        ("auth", "0012_alter_user_first_name_max_length"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Organization',
+            name="Organization",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('slug', models.SlugField(unique=True)),
-                ('name', models.CharField(max_length=200)),
-                ('kind', models.CharField(choices=[('covered_entity', 'Covered entity'), ('business_associate', 'Business associate'), ('hybrid', 'Hybrid entity'), ('msp_managed', 'Managed by an MSP')], default='covered_entity', max_length=32)),
-                ('mfa_required', models.BooleanField(default=True, help_text='Members must sign in with a one-time code before seeing this organization.')),
-                ('is_clearinghouse', models.BooleanField(default=False, help_text='The organization is, or contains, a health care clearinghouse.')),
-                ('is_group_health_plan', models.BooleanField(default=False, help_text='The organization is a group health plan whose plan sponsor receives ePHI.')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("slug", models.SlugField(unique=True)),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("covered_entity", "Covered entity"),
+                            ("business_associate", "Business associate"),
+                            ("hybrid", "Hybrid entity"),
+                            ("msp_managed", "Managed by an MSP"),
+                        ],
+                        default="covered_entity",
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "mfa_required",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Members must sign in with a one-time code before seeing this organization.",
+                    ),
+                ),
+                (
+                    "is_clearinghouse",
+                    models.BooleanField(
+                        default=False, help_text="The organization is, or contains, a health care clearinghouse."
+                    ),
+                ),
+                (
+                    "is_group_health_plan",
+                    models.BooleanField(
+                        default=False,
+                        help_text="The organization is a group health plan whose plan sponsor receives ePHI.",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='User',
+            name="User",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('password', models.CharField(max_length=128, verbose_name='password')),
-                ('last_login', models.DateTimeField(blank=True, null=True, verbose_name='last login')),
-                ('is_superuser', models.BooleanField(default=False, help_text='Designates that this user has all permissions without explicitly assigning them.', verbose_name='superuser status')),
-                ('first_name', models.CharField(blank=True, max_length=150, verbose_name='first name')),
-                ('last_name', models.CharField(blank=True, max_length=150, verbose_name='last name')),
-                ('is_staff', models.BooleanField(default=False, help_text='Designates whether the user can log into this admin site.', verbose_name='staff status')),
-                ('is_active', models.BooleanField(default=True, help_text='Designates whether this user should be treated as active. Unselect this instead of deleting accounts.', verbose_name='active')),
-                ('date_joined', models.DateTimeField(default=django.utils.timezone.now, verbose_name='date joined')),
-                ('email', models.EmailField(max_length=254, unique=True, verbose_name='email address')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('calendar_token', models.CharField(blank=True, default='', max_length=64)),
-                ('groups', models.ManyToManyField(blank=True, help_text='The groups this user belongs to. A user will get all permissions granted to each of their groups.', related_name='user_set', related_query_name='user', to='auth.group', verbose_name='groups')),
-                ('user_permissions', models.ManyToManyField(blank=True, help_text='Specific permissions for this user.', related_name='user_set', related_query_name='user', to='auth.permission', verbose_name='user permissions')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("password", models.CharField(max_length=128, verbose_name="password")),
+                ("last_login", models.DateTimeField(blank=True, null=True, verbose_name="last login")),
+                (
+                    "is_superuser",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates that this user has all permissions without explicitly assigning them.",
+                        verbose_name="superuser status",
+                    ),
+                ),
+                ("first_name", models.CharField(blank=True, max_length=150, verbose_name="first name")),
+                ("last_name", models.CharField(blank=True, max_length=150, verbose_name="last name")),
+                (
+                    "is_staff",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates whether the user can log into this admin site.",
+                        verbose_name="staff status",
+                    ),
+                ),
+                (
+                    "is_active",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Designates whether this user should be treated as active. Unselect this instead of deleting accounts.",
+                        verbose_name="active",
+                    ),
+                ),
+                ("date_joined", models.DateTimeField(default=django.utils.timezone.now, verbose_name="date joined")),
+                ("email", models.EmailField(max_length=254, unique=True, verbose_name="email address")),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("calendar_token", models.CharField(blank=True, default="", max_length=64)),
+                (
+                    "groups",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="The groups this user belongs to. A user will get all permissions granted to each of their groups.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.group",
+                        verbose_name="groups",
+                    ),
+                ),
+                (
+                    "user_permissions",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="Specific permissions for this user.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.permission",
+                        verbose_name="user permissions",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'user',
-                'verbose_name_plural': 'users',
-                'abstract': False,
+                "verbose_name": "user",
+                "verbose_name_plural": "users",
+                "abstract": False,
             },
             managers=[
-                ('objects', safeguard.core.models.organizations.EmailUserManager()),
+                ("objects", safeguard.core.models.organizations.EmailUserManager()),
             ],
         ),
         migrations.CreateModel(
-            name='ApiToken',
+            name="ApiToken",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('name', models.CharField(max_length=100)),
-                ('prefix', models.CharField(max_length=12)),
-                ('key_hash', models.CharField(max_length=64, unique=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('last_used_at', models.DateTimeField(blank=True, null=True)),
-                ('expires_at', models.DateTimeField(blank=True, null=True)),
-                ('revoked_at', models.DateTimeField(blank=True, null=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='api_tokens', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("name", models.CharField(max_length=100)),
+                ("prefix", models.CharField(max_length=12)),
+                ("key_hash", models.CharField(max_length=64, unique=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("last_used_at", models.DateTimeField(blank=True, null=True)),
+                ("expires_at", models.DateTimeField(blank=True, null=True)),
+                ("revoked_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="api_tokens",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Evidence',
+            name="Evidence",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('title', models.CharField(max_length=200)),
-                ('description', models.TextField(blank=True)),
-                ('effective_date', models.DateField(help_text='When the document took effect or the activity happened.')),
-                ('retain_until', models.DateField(help_text='Not deletable before this date (164.316(b)(2)(i): six years).')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('is_deleted', models.BooleanField(default=False)),
-                ('deleted_at', models.DateTimeField(blank=True, null=True)),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='evidence', to='core.organization')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("title", models.CharField(max_length=200)),
+                ("description", models.TextField(blank=True)),
+                (
+                    "effective_date",
+                    models.DateField(help_text="When the document took effect or the activity happened."),
+                ),
+                (
+                    "retain_until",
+                    models.DateField(help_text="Not deletable before this date (164.316(b)(2)(i): six years)."),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("is_deleted", models.BooleanField(default=False)),
+                ("deleted_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="evidence", to="core.organization"
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'evidence',
-                'ordering': ['-created_at'],
+                "verbose_name_plural": "evidence",
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='Obligation',
+            name="Obligation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('title', models.CharField(max_length=200)),
-                ('description', models.TextField(blank=True)),
-                ('citation', models.CharField(blank=True, help_text='Catalog requirement this duty serves.', max_length=40)),
-                ('cadence', models.CharField(choices=[('once', 'Once'), ('monthly', 'Monthly'), ('quarterly', 'Quarterly'), ('semiannual', 'Every six months'), ('annual', 'Annually')], default='once', max_length=16)),
-                ('due_on', models.DateField()),
-                ('remind_days_before', models.PositiveSmallIntegerField(default=14)),
-                ('status', models.CharField(choices=[('open', 'Open'), ('done', 'Done'), ('cancelled', 'Cancelled')], default='open', max_length=16)),
-                ('source', models.CharField(default='user', help_text="'user' or the module that created it.", max_length=80)),
-                ('last_reminded_on', models.DateField(blank=True, null=True)),
-                ('escalated_on', models.DateField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='obligations', to=settings.AUTH_USER_MODEL)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='obligations', to='core.organization')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("title", models.CharField(max_length=200)),
+                ("description", models.TextField(blank=True)),
+                (
+                    "citation",
+                    models.CharField(blank=True, help_text="Catalog requirement this duty serves.", max_length=40),
+                ),
+                (
+                    "cadence",
+                    models.CharField(
+                        choices=[
+                            ("once", "Once"),
+                            ("monthly", "Monthly"),
+                            ("quarterly", "Quarterly"),
+                            ("semiannual", "Every six months"),
+                            ("annual", "Annually"),
+                        ],
+                        default="once",
+                        max_length=16,
+                    ),
+                ),
+                ("due_on", models.DateField()),
+                ("remind_days_before", models.PositiveSmallIntegerField(default=14)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("open", "Open"), ("done", "Done"), ("cancelled", "Cancelled")],
+                        default="open",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(default="user", help_text="'user' or the module that created it.", max_length=80),
+                ),
+                ("last_reminded_on", models.DateField(blank=True, null=True)),
+                ("escalated_on", models.DateField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="obligations",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="obligations", to="core.organization"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['due_on', 'title'],
+                "ordering": ["due_on", "title"],
             },
         ),
         migrations.CreateModel(
-            name='ObligationCompletion',
+            name="ObligationCompletion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('due_on', models.DateField()),
-                ('completed_on', models.DateField()),
-                ('note', models.TextField(blank=True)),
-                ('completed_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('evidence', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.evidence')),
-                ('obligation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='completions', to='core.obligation')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("due_on", models.DateField()),
+                ("completed_on", models.DateField()),
+                ("note", models.TextField(blank=True)),
+                (
+                    "completed_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "evidence",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="core.evidence",
+                    ),
+                ),
+                (
+                    "obligation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="completions", to="core.obligation"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-completed_on'],
+                "ordering": ["-completed_on"],
             },
         ),
         migrations.CreateModel(
-            name='Membership',
+            name="Membership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('role', models.CharField(choices=[('owner', 'Owner'), ('security_official', 'Security official'), ('privacy_officer', 'Privacy officer'), ('manager', 'Manager'), ('reviewer', 'Reviewer'), ('workforce', 'Workforce member'), ('auditor', 'Auditor (read-only, time-boxed)')], max_length=32)),
-                ('access_ends_on', models.DateField(blank=True, help_text='Last day of access; required for auditors.', null=True)),
-                ('is_active', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='memberships', to=settings.AUTH_USER_MODEL)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='memberships', to='core.organization')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("owner", "Owner"),
+                            ("security_official", "Security official"),
+                            ("privacy_officer", "Privacy officer"),
+                            ("manager", "Manager"),
+                            ("reviewer", "Reviewer"),
+                            ("workforce", "Workforce member"),
+                            ("auditor", "Auditor (read-only, time-boxed)"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "access_ends_on",
+                    models.DateField(blank=True, help_text="Last day of access; required for auditors.", null=True),
+                ),
+                ("is_active", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="memberships",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="memberships", to="core.organization"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['organization__name', 'user__email'],
+                "ordering": ["organization__name", "user__email"],
             },
         ),
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('sequence', models.PositiveBigIntegerField()),
-                ('occurred_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('actor_label', models.CharField(help_text='Email or system process at the time of the event.', max_length=254)),
-                ('action', models.CharField(db_index=True, max_length=80)),
-                ('object_type', models.CharField(blank=True, max_length=80)),
-                ('object_id', models.CharField(blank=True, max_length=80)),
-                ('object_repr', models.CharField(blank=True, max_length=300)),
-                ('changes', models.JSONField(blank=True, default=dict, help_text='Field name → [before, after].')),
-                ('ip_address', models.GenericIPAddressField(blank=True, null=True)),
-                ('prev_hash', models.CharField(max_length=64)),
-                ('hash', models.CharField(max_length=64)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('organization', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='audit_events', to='core.organization')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("sequence", models.PositiveBigIntegerField()),
+                ("occurred_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "actor_label",
+                    models.CharField(help_text="Email or system process at the time of the event.", max_length=254),
+                ),
+                ("action", models.CharField(db_index=True, max_length=80)),
+                ("object_type", models.CharField(blank=True, max_length=80)),
+                ("object_id", models.CharField(blank=True, max_length=80)),
+                ("object_repr", models.CharField(blank=True, max_length=300)),
+                ("changes", models.JSONField(blank=True, default=dict, help_text="Field name → [before, after].")),
+                ("ip_address", models.GenericIPAddressField(blank=True, null=True)),
+                ("prev_hash", models.CharField(max_length=64)),
+                ("hash", models.CharField(max_length=64)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="audit_events",
+                        to="core.organization",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-sequence'],
+                "ordering": ["-sequence"],
             },
         ),
         migrations.CreateModel(
-            name='Signature',
+            name="Signature",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('signer_role', models.CharField(max_length=32)),
-                ('meaning', models.CharField(choices=[('approved', 'Approved'), ('accepted_risk', 'Accepted risk'), ('attested', 'Attested'), ('appointed', 'Appointed'), ('reviewed', 'Reviewed')], max_length=32)),
-                ('target_type', models.CharField(max_length=80)),
-                ('target_id', models.CharField(max_length=80)),
-                ('content_sha256', models.CharField(max_length=64)),
-                ('statement', models.TextField(blank=True)),
-                ('signed_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='signatures', to='core.organization')),
-                ('signer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("signer_role", models.CharField(max_length=32)),
+                (
+                    "meaning",
+                    models.CharField(
+                        choices=[
+                            ("approved", "Approved"),
+                            ("accepted_risk", "Accepted risk"),
+                            ("attested", "Attested"),
+                            ("appointed", "Appointed"),
+                            ("reviewed", "Reviewed"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("target_type", models.CharField(max_length=80)),
+                ("target_id", models.CharField(max_length=80)),
+                ("content_sha256", models.CharField(max_length=64)),
+                ("statement", models.TextField(blank=True)),
+                ("signed_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="signatures", to="core.organization"
+                    ),
+                ),
+                (
+                    "signer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-signed_at'],
+                "ordering": ["-signed_at"],
             },
         ),
         migrations.CreateModel(
-            name='EvidenceLink',
+            name="EvidenceLink",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('target_type', models.CharField(max_length=80)),
-                ('target_id', models.CharField(max_length=80)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('evidence', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='links', to='core.evidence')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("target_type", models.CharField(max_length=80)),
+                ("target_id", models.CharField(max_length=80)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "evidence",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="links", to="core.evidence"
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['target_type', 'target_id'], name='evidence_link_target')],
-                'constraints': [models.UniqueConstraint(fields=('evidence', 'target_type', 'target_id'), name='evidence_link_unique')],
+                "indexes": [models.Index(fields=["target_type", "target_id"], name="evidence_link_target")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("evidence", "target_type", "target_id"), name="evidence_link_unique"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='EvidenceVersion',
+            name="EvidenceVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('number', models.PositiveIntegerField()),
-                ('file', models.FileField(max_length=300, upload_to=safeguard.core.models.evidence._version_path)),
-                ('original_name', models.CharField(max_length=255)),
-                ('content_type', models.CharField(max_length=120)),
-                ('size', models.PositiveBigIntegerField()),
-                ('sha256', models.CharField(max_length=64)),
-                ('uploaded_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('evidence', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='versions', to='core.evidence')),
-                ('uploaded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("number", models.PositiveIntegerField()),
+                ("file", models.FileField(max_length=300, upload_to=safeguard.core.models.evidence._version_path)),
+                ("original_name", models.CharField(max_length=255)),
+                ("content_type", models.CharField(max_length=120)),
+                ("size", models.PositiveBigIntegerField()),
+                ("sha256", models.CharField(max_length=64)),
+                ("uploaded_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "evidence",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="versions", to="core.evidence"
+                    ),
+                ),
+                (
+                    "uploaded_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-number'],
-                'constraints': [models.UniqueConstraint(fields=('evidence', 'number'), name='evidence_version_unique')],
+                "ordering": ["-number"],
+                "constraints": [models.UniqueConstraint(fields=("evidence", "number"), name="evidence_version_unique")],
             },
         ),
         migrations.AddIndex(
-            model_name='obligation',
-            index=models.Index(fields=['organization', 'status', 'due_on'], name='obligation_org_status_due'),
+            model_name="obligation",
+            index=models.Index(fields=["organization", "status", "due_on"], name="obligation_org_status_due"),
         ),
         migrations.AddConstraint(
-            model_name='membership',
-            constraint=models.UniqueConstraint(fields=('organization', 'user'), name='membership_one_per_user_org'),
+            model_name="membership",
+            constraint=models.UniqueConstraint(fields=("organization", "user"), name="membership_one_per_user_org"),
         ),
         migrations.AddConstraint(
-            model_name='membership',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('role', 'auditor'), _negated=True), ('access_ends_on__isnull', False), _connector='OR'), name='membership_auditor_has_end_date'),
+            model_name="membership",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("role", "auditor"), _negated=True), ("access_ends_on__isnull", False), _connector="OR"
+                ),
+                name="membership_auditor_has_end_date",
+            ),
         ),
         migrations.AddIndex(
-            model_name='auditevent',
-            index=models.Index(fields=['organization', '-sequence'], name='audit_org_seq_desc'),
+            model_name="auditevent",
+            index=models.Index(fields=["organization", "-sequence"], name="audit_org_seq_desc"),
         ),
         migrations.AddConstraint(
-            model_name='auditevent',
-            constraint=models.UniqueConstraint(fields=('organization', 'sequence'), name='audit_sequence_unique_per_org'),
+            model_name="auditevent",
+            constraint=models.UniqueConstraint(
+                fields=("organization", "sequence"), name="audit_sequence_unique_per_org"
+            ),
         ),
     ]

@@ -16,30 +16,41 @@ def heads_from_existing_events(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0001_initial'),
+        ("core", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='apitoken',
-            name='mfa_verified',
+            model_name="apitoken",
+            name="mfa_verified",
             field=models.BooleanField(default=False),
         ),
         migrations.AddField(
-            model_name='user',
-            name='calendar_token_mfa_verified',
+            model_name="user",
+            name="calendar_token_mfa_verified",
             field=models.BooleanField(default=False),
         ),
         migrations.CreateModel(
-            name='ChainHead',
+            name="ChainHead",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('chain', models.CharField(help_text="Organization public id, or 'accounts'.", max_length=64, unique=True)),
-                ('sequence', models.PositiveBigIntegerField(default=0)),
-                ('hash', models.CharField(max_length=64)),
-                ('organization', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='audit_chain_head', to='core.organization')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "chain",
+                    models.CharField(help_text="Organization public id, or 'accounts'.", max_length=64, unique=True),
+                ),
+                ("sequence", models.PositiveBigIntegerField(default=0)),
+                ("hash", models.CharField(max_length=64)),
+                (
+                    "organization",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="audit_chain_head",
+                        to="core.organization",
+                    ),
+                ),
             ],
         ),
         migrations.AddConstraint(

@@ -8,43 +8,89 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0003_audit_append_only_trigger'),
+        ("core", "0003_audit_append_only_trigger"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='FileImport',
+            name="FileImport",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('kind', models.CharField(help_text='The registered importer, e.g. workforce.roster.', max_length=40)),
-                ('options', models.JSONField(default=dict, help_text='What the importer needs besides the file, e.g. the system.')),
-                ('state', models.CharField(choices=[('uploaded', 'Waiting for the column mapping'), ('validating', 'Checking every row'), ('invalid', 'Has errors: nothing committed'), ('ready', 'Clean: ready to commit'), ('committing', 'Committing'), ('committed', 'Committed'), ('failed', 'Failed: nothing committed')], default='uploaded', max_length=16)),
-                ('file_name', models.CharField(max_length=255)),
-                ('file_format', models.CharField(max_length=8)),
-                ('sha256', models.CharField(max_length=64)),
-                ('stored_name', models.CharField(help_text='Where the uploaded file is kept in storage.', max_length=255)),
-                ('headers', models.JSONField(default=list)),
-                ('mapping', models.JSONField(default=dict, help_text="Our field name → the file's column header.")),
-                ('total_rows', models.PositiveIntegerField(default=0)),
-                ('processed_rows', models.PositiveIntegerField(default=0)),
-                ('errors', models.JSONField(default=list, help_text='[{"row": 3, "column": "email", "message": "..."}]')),
-                ('preview', models.JSONField(default=list, help_text='Rows as they will be written, as the importer shows them.')),
-                ('summary', models.JSONField(default=list, help_text='Counts the importer reports, in order: [{"key": "joiners", "label": "Joiners", "count": 3}].')),
-                ('created_count', models.PositiveIntegerField(default=0)),
-                ('updated_count', models.PositiveIntegerField(default=0)),
-                ('result', models.JSONField(default=dict, help_text="What the commit made, e.g. the snapshot's id.")),
-                ('failure', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='file_imports', to='core.organization')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("kind", models.CharField(help_text="The registered importer, e.g. workforce.roster.", max_length=40)),
+                (
+                    "options",
+                    models.JSONField(
+                        default=dict, help_text="What the importer needs besides the file, e.g. the system."
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("uploaded", "Waiting for the column mapping"),
+                            ("validating", "Checking every row"),
+                            ("invalid", "Has errors: nothing committed"),
+                            ("ready", "Clean: ready to commit"),
+                            ("committing", "Committing"),
+                            ("committed", "Committed"),
+                            ("failed", "Failed: nothing committed"),
+                        ],
+                        default="uploaded",
+                        max_length=16,
+                    ),
+                ),
+                ("file_name", models.CharField(max_length=255)),
+                ("file_format", models.CharField(max_length=8)),
+                ("sha256", models.CharField(max_length=64)),
+                (
+                    "stored_name",
+                    models.CharField(help_text="Where the uploaded file is kept in storage.", max_length=255),
+                ),
+                ("headers", models.JSONField(default=list)),
+                ("mapping", models.JSONField(default=dict, help_text="Our field name → the file's column header.")),
+                ("total_rows", models.PositiveIntegerField(default=0)),
+                ("processed_rows", models.PositiveIntegerField(default=0)),
+                (
+                    "errors",
+                    models.JSONField(default=list, help_text='[{"row": 3, "column": "email", "message": "..."}]'),
+                ),
+                (
+                    "preview",
+                    models.JSONField(
+                        default=list, help_text="Rows as they will be written, as the importer shows them."
+                    ),
+                ),
+                (
+                    "summary",
+                    models.JSONField(
+                        default=list,
+                        help_text='Counts the importer reports, in order: [{"key": "joiners", "label": "Joiners", "count": 3}].',
+                    ),
+                ),
+                ("created_count", models.PositiveIntegerField(default=0)),
+                ("updated_count", models.PositiveIntegerField(default=0)),
+                ("result", models.JSONField(default=dict, help_text="What the commit made, e.g. the snapshot's id.")),
+                ("failure", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="file_imports", to="core.organization"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
-                'indexes': [models.Index(fields=['organization', 'kind', '-created_at'], name='fileimport_org_kind')],
+                "ordering": ["-created_at"],
+                "indexes": [models.Index(fields=["organization", "kind", "-created_at"], name="fileimport_org_kind")],
             },
         ),
     ]

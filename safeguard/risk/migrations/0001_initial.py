@@ -9,412 +9,968 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('catalog', '0001_initial'),
-        ('core', '0003_audit_append_only_trigger'),
+        ("catalog", "0001_initial"),
+        ("core", "0003_audit_append_only_trigger"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Asset',
+            name="Asset",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('name', models.CharField(max_length=200)),
-                ('kind', models.CharField(choices=[('application', 'Application'), ('database', 'Database'), ('server', 'Server'), ('endpoint', 'Endpoint / device'), ('medical_device', 'Medical device'), ('network', 'Network'), ('cloud_service', 'Cloud service'), ('storage', 'Storage / backup'), ('physical', 'Paper / physical location')], max_length=32)),
-                ('description', models.TextField(blank=True)),
-                ('hosting', models.CharField(blank=True, help_text='Where it runs or is kept: site, room, cloud.', max_length=200)),
-                ('volume_band', models.CharField(choices=[('none', 'No records at rest'), ('under_500', 'Fewer than 500'), ('500_to_10k', '500 – 9,999'), ('10k_to_100k', '10,000 – 99,999'), ('100k_plus', '100,000 or more'), ('unknown', 'Unknown')], default='unknown', max_length=16)),
-                ('business_associate', models.CharField(blank=True, max_length=200)),
-                ('status', models.CharField(choices=[('planned', 'Planned'), ('in_service', 'In service'), ('retired', 'Retired')], default='in_service', max_length=16)),
-                ('in_service_since', models.DateTimeField(blank=True, null=True)),
-                ('material_change_at', models.DateTimeField(blank=True, null=True)),
-                ('retired_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='assets', to='core.organization')),
-                ('owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='owned_assets', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("application", "Application"),
+                            ("database", "Database"),
+                            ("server", "Server"),
+                            ("endpoint", "Endpoint / device"),
+                            ("medical_device", "Medical device"),
+                            ("network", "Network"),
+                            ("cloud_service", "Cloud service"),
+                            ("storage", "Storage / backup"),
+                            ("physical", "Paper / physical location"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("description", models.TextField(blank=True)),
+                (
+                    "hosting",
+                    models.CharField(
+                        blank=True, help_text="Where it runs or is kept: site, room, cloud.", max_length=200
+                    ),
+                ),
+                (
+                    "volume_band",
+                    models.CharField(
+                        choices=[
+                            ("none", "No records at rest"),
+                            ("under_500", "Fewer than 500"),
+                            ("500_to_10k", "500 – 9,999"),
+                            ("10k_to_100k", "10,000 – 99,999"),
+                            ("100k_plus", "100,000 or more"),
+                            ("unknown", "Unknown"),
+                        ],
+                        default="unknown",
+                        max_length=16,
+                    ),
+                ),
+                ("business_associate", models.CharField(blank=True, max_length=200)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("planned", "Planned"), ("in_service", "In service"), ("retired", "Retired")],
+                        default="in_service",
+                        max_length=16,
+                    ),
+                ),
+                ("in_service_since", models.DateTimeField(blank=True, null=True)),
+                ("material_change_at", models.DateTimeField(blank=True, null=True)),
+                ("retired_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="assets", to="core.organization"
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="owned_assets",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='DataFlow',
+            name="DataFlow",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('ephi', models.CharField(help_text="What ePHI moves, e.g. 'lab results', 'claims (837)'.", max_length=200)),
-                ('transport', models.CharField(choices=[('tls', 'HTTPS / TLS'), ('sftp', 'SFTP / SCP'), ('vpn', 'VPN / private link'), ('hl7', 'HL7 / MLLP interface'), ('database', 'Database connection'), ('email', 'Email'), ('fax', 'Fax'), ('removable_media', 'Removable media'), ('paper', 'Paper / courier'), ('other', 'Other')], max_length=32)),
-                ('encrypted_in_transit', models.BooleanField()),
-                ('notes', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('destination', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='flows_in', to='risk.asset')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='data_flows', to='core.organization')),
-                ('source', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='flows_out', to='risk.asset')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                (
+                    "ephi",
+                    models.CharField(help_text="What ePHI moves, e.g. 'lab results', 'claims (837)'.", max_length=200),
+                ),
+                (
+                    "transport",
+                    models.CharField(
+                        choices=[
+                            ("tls", "HTTPS / TLS"),
+                            ("sftp", "SFTP / SCP"),
+                            ("vpn", "VPN / private link"),
+                            ("hl7", "HL7 / MLLP interface"),
+                            ("database", "Database connection"),
+                            ("email", "Email"),
+                            ("fax", "Fax"),
+                            ("removable_media", "Removable media"),
+                            ("paper", "Paper / courier"),
+                            ("other", "Other"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("encrypted_in_transit", models.BooleanField()),
+                ("notes", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "destination",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="flows_in", to="risk.asset"
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="data_flows", to="core.organization"
+                    ),
+                ),
+                (
+                    "source",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="flows_out", to="risk.asset"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['source__name', 'destination__name', 'ephi'],
+                "ordering": ["source__name", "destination__name", "ephi"],
             },
         ),
         migrations.CreateModel(
-            name='ImportJob',
+            name="ImportJob",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('kind', models.CharField(choices=[('assets', 'Assets'), ('data_flows', 'Data flows')], max_length=16)),
-                ('state', models.CharField(choices=[('uploaded', 'Waiting for the column mapping'), ('validating', 'Checking every row'), ('invalid', 'Has errors: nothing committed'), ('ready', 'Clean: ready to commit'), ('committing', 'Committing'), ('committed', 'Committed'), ('failed', 'Failed: nothing committed')], default='uploaded', max_length=16)),
-                ('file_name', models.CharField(max_length=255)),
-                ('file_format', models.CharField(max_length=8)),
-                ('stored_name', models.CharField(help_text='Where the uploaded file is kept in storage.', max_length=255)),
-                ('headers', models.JSONField(default=list)),
-                ('mapping', models.JSONField(default=dict, help_text="Our field name → the file's column header.")),
-                ('total_rows', models.PositiveIntegerField(default=0)),
-                ('processed_rows', models.PositiveIntegerField(default=0)),
-                ('errors', models.JSONField(default=list, help_text='[{"row": 3, "column": "kind", "message": "..."}]')),
-                ('preview', models.JSONField(default=list, help_text='The first rows as they will be written.')),
-                ('created_count', models.PositiveIntegerField(default=0)),
-                ('updated_count', models.PositiveIntegerField(default=0)),
-                ('failure', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='risk_imports', to='core.organization')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("kind", models.CharField(choices=[("assets", "Assets"), ("data_flows", "Data flows")], max_length=16)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("uploaded", "Waiting for the column mapping"),
+                            ("validating", "Checking every row"),
+                            ("invalid", "Has errors: nothing committed"),
+                            ("ready", "Clean: ready to commit"),
+                            ("committing", "Committing"),
+                            ("committed", "Committed"),
+                            ("failed", "Failed: nothing committed"),
+                        ],
+                        default="uploaded",
+                        max_length=16,
+                    ),
+                ),
+                ("file_name", models.CharField(max_length=255)),
+                ("file_format", models.CharField(max_length=8)),
+                (
+                    "stored_name",
+                    models.CharField(help_text="Where the uploaded file is kept in storage.", max_length=255),
+                ),
+                ("headers", models.JSONField(default=list)),
+                ("mapping", models.JSONField(default=dict, help_text="Our field name → the file's column header.")),
+                ("total_rows", models.PositiveIntegerField(default=0)),
+                ("processed_rows", models.PositiveIntegerField(default=0)),
+                (
+                    "errors",
+                    models.JSONField(default=list, help_text='[{"row": 3, "column": "kind", "message": "..."}]'),
+                ),
+                ("preview", models.JSONField(default=list, help_text="The first rows as they will be written.")),
+                ("created_count", models.PositiveIntegerField(default=0)),
+                ("updated_count", models.PositiveIntegerField(default=0)),
+                ("failure", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="risk_imports", to="core.organization"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='Risk',
+            name="Risk",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('number', models.PositiveIntegerField(help_text='Shown as R-0001; numbered per organization.')),
-                ('title', models.CharField(max_length=200)),
-                ('description', models.TextField(blank=True)),
-                ('existing_controls', models.TextField(blank=True)),
-                ('likelihood', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('impact', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('inherent_score', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('inherent_level', models.CharField(blank=True, max_length=32)),
-                ('planned_controls', models.TextField(blank=True)),
-                ('residual_likelihood', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('residual_impact', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('residual_score', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('residual_level', models.CharField(blank=True, max_length=32)),
-                ('inherent_rank', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('residual_rank', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('treatment', models.CharField(blank=True, choices=[('', 'Not decided'), ('mitigate', 'Mitigate'), ('accept', 'Accept'), ('transfer', 'Transfer'), ('avoid', 'Avoid')], default='', max_length=16)),
-                ('status', models.CharField(choices=[('open', 'Open'), ('closed', 'Closed')], default='open', max_length=16)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('closed_at', models.DateTimeField(blank=True, null=True)),
-                ('assets', models.ManyToManyField(blank=True, related_name='risks', to='risk.asset')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='risks', to='core.organization')),
-                ('owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='owned_risks', to=settings.AUTH_USER_MODEL)),
-                ('requirements', models.ManyToManyField(blank=True, related_name='+', to='catalog.requirement')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("number", models.PositiveIntegerField(help_text="Shown as R-0001; numbered per organization.")),
+                ("title", models.CharField(max_length=200)),
+                ("description", models.TextField(blank=True)),
+                ("existing_controls", models.TextField(blank=True)),
+                ("likelihood", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("impact", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("inherent_score", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("inherent_level", models.CharField(blank=True, max_length=32)),
+                ("planned_controls", models.TextField(blank=True)),
+                ("residual_likelihood", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("residual_impact", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("residual_score", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("residual_level", models.CharField(blank=True, max_length=32)),
+                ("inherent_rank", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("residual_rank", models.PositiveSmallIntegerField(blank=True, null=True)),
+                (
+                    "treatment",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "Not decided"),
+                            ("mitigate", "Mitigate"),
+                            ("accept", "Accept"),
+                            ("transfer", "Transfer"),
+                            ("avoid", "Avoid"),
+                        ],
+                        default="",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(choices=[("open", "Open"), ("closed", "Closed")], default="open", max_length=16),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("closed_at", models.DateTimeField(blank=True, null=True)),
+                ("assets", models.ManyToManyField(blank=True, related_name="risks", to="risk.asset")),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="risks", to="core.organization"
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="owned_risks",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                ("requirements", models.ManyToManyField(blank=True, related_name="+", to="catalog.requirement")),
             ],
             options={
-                'ordering': ['number'],
+                "ordering": ["number"],
             },
         ),
         migrations.CreateModel(
-            name='MitigationAction',
+            name="MitigationAction",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('title', models.CharField(max_length=200)),
-                ('due_on', models.DateField()),
-                ('acceptance_criteria', models.TextField(help_text='What must be true, and shown, for the action to count as done.')),
-                ('status', models.CharField(choices=[('open', 'Open'), ('in_progress', 'In progress'), ('done', 'Done'), ('cancelled', 'Cancelled')], default='open', max_length=16)),
-                ('completed_on', models.DateField(blank=True, null=True)),
-                ('completion_note', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('completed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('evidence', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.evidence')),
-                ('obligation', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='risk_action', to='core.obligation')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='risk_actions', to='core.organization')),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='risk_actions', to=settings.AUTH_USER_MODEL)),
-                ('risk', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='actions', to='risk.risk')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("title", models.CharField(max_length=200)),
+                ("due_on", models.DateField()),
+                (
+                    "acceptance_criteria",
+                    models.TextField(help_text="What must be true, and shown, for the action to count as done."),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("open", "Open"),
+                            ("in_progress", "In progress"),
+                            ("done", "Done"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="open",
+                        max_length=16,
+                    ),
+                ),
+                ("completed_on", models.DateField(blank=True, null=True)),
+                ("completion_note", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "completed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "evidence",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="core.evidence",
+                    ),
+                ),
+                (
+                    "obligation",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="risk_action",
+                        to="core.obligation",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="risk_actions", to="core.organization"
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="risk_actions",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "risk",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="actions", to="risk.risk"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['due_on', 'title'],
+                "ordering": ["due_on", "title"],
             },
         ),
         migrations.CreateModel(
-            name='RiskAcceptance',
+            name="RiskAcceptance",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('rationale', models.TextField()),
-                ('expires_on', models.DateField()),
-                ('accepted_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('withdrawn_at', models.DateTimeField(blank=True, null=True)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='risk_acceptances', to='core.organization')),
-                ('risk', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='acceptances', to='risk.risk')),
-                ('signature', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='risk_acceptance', to='core.signature')),
-                ('withdrawn_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("rationale", models.TextField()),
+                ("expires_on", models.DateField()),
+                ("accepted_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("withdrawn_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="risk_acceptances",
+                        to="core.organization",
+                    ),
+                ),
+                (
+                    "risk",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="acceptances", to="risk.risk"
+                    ),
+                ),
+                (
+                    "signature",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="risk_acceptance", to="core.signature"
+                    ),
+                ),
+                (
+                    "withdrawn_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-accepted_at'],
+                "ordering": ["-accepted_at"],
             },
         ),
         migrations.CreateModel(
-            name='RiskAnalysis',
+            name="RiskAnalysis",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('title', models.CharField(max_length=200)),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('in_review', 'In review'), ('approved', 'Approved')], default='draft', max_length=16)),
-                ('method', models.JSONField(help_text='The RiskMethod as it was when the analysis started.')),
-                ('methodology', models.TextField(help_text='How this analysis was done: part of the record.')),
-                ('started_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('submitted_at', models.DateTimeField(blank=True, null=True)),
-                ('approved_at', models.DateTimeField(blank=True, null=True)),
-                ('approved_content', models.JSONField(blank=True, null=True)),
-                ('approval', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='risk_analysis', to='core.signature')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='risk_analyses', to='core.organization')),
-                ('started_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("title", models.CharField(max_length=200)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("draft", "Draft"), ("in_review", "In review"), ("approved", "Approved")],
+                        default="draft",
+                        max_length=16,
+                    ),
+                ),
+                ("method", models.JSONField(help_text="The RiskMethod as it was when the analysis started.")),
+                ("methodology", models.TextField(help_text="How this analysis was done: part of the record.")),
+                ("started_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("submitted_at", models.DateTimeField(blank=True, null=True)),
+                ("approved_at", models.DateTimeField(blank=True, null=True)),
+                ("approved_content", models.JSONField(blank=True, null=True)),
+                (
+                    "approval",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="risk_analysis",
+                        to="core.signature",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="risk_analyses",
+                        to="core.organization",
+                    ),
+                ),
+                (
+                    "started_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'risk analyses',
-                'ordering': ['-started_at'],
+                "verbose_name_plural": "risk analyses",
+                "ordering": ["-started_at"],
             },
         ),
         migrations.AddField(
-            model_name='risk',
-            name='analysis',
-            field=models.ForeignKey(blank=True, help_text='The analysis assessing it now; empty for a risk recorded between analyses.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='risks', to='risk.riskanalysis'),
+            model_name="risk",
+            name="analysis",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="The analysis assessing it now; empty for a risk recorded between analyses.",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="risks",
+                to="risk.riskanalysis",
+            ),
         ),
         migrations.CreateModel(
-            name='ReportJob',
+            name="ReportJob",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('kind', models.CharField(choices=[('analysis_pdf', 'Risk analysis report (PDF)'), ('register_xlsx', 'Risk register (XLSX)')], max_length=32)),
-                ('state', models.CharField(choices=[('queued', 'Queued'), ('running', 'Building'), ('done', 'Ready'), ('failed', 'Failed')], default='queued', max_length=16)),
-                ('progress', models.PositiveSmallIntegerField(default=0, help_text='Percent done.')),
-                ('stored_name', models.CharField(blank=True, max_length=255)),
-                ('file_name', models.CharField(blank=True, max_length=255)),
-                ('size', models.PositiveBigIntegerField(default=0)),
-                ('sha256', models.CharField(blank=True, max_length=64)),
-                ('failure', models.TextField(blank=True)),
-                ('requested_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='risk_reports', to='core.organization')),
-                ('requested_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('analysis', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='risk.riskanalysis')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("analysis_pdf", "Risk analysis report (PDF)"),
+                            ("register_xlsx", "Risk register (XLSX)"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Building"),
+                            ("done", "Ready"),
+                            ("failed", "Failed"),
+                        ],
+                        default="queued",
+                        max_length=16,
+                    ),
+                ),
+                ("progress", models.PositiveSmallIntegerField(default=0, help_text="Percent done.")),
+                ("stored_name", models.CharField(blank=True, max_length=255)),
+                ("file_name", models.CharField(blank=True, max_length=255)),
+                ("size", models.PositiveBigIntegerField(default=0)),
+                ("sha256", models.CharField(blank=True, max_length=64)),
+                ("failure", models.TextField(blank=True)),
+                ("requested_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="risk_reports", to="core.organization"
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "analysis",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="risk.riskanalysis",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-requested_at'],
+                "ordering": ["-requested_at"],
             },
         ),
         migrations.CreateModel(
-            name='ReanalysisTrigger',
+            name="ReanalysisTrigger",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('kind', models.CharField(choices=[('lapsed', 'Analysis older than the re-analysis interval'), ('asset_added', 'Asset added after approval'), ('asset_changed', 'Asset changed materially after approval'), ('incident_closed', 'Security incident closed'), ('significant_change', 'Significant change recorded')], max_length=32)),
-                ('reason', models.TextField()),
-                ('occurred_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('asset', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='risk.asset')),
-                ('obligation', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.obligation')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='risk_triggers', to='core.organization')),
-                ('recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('analysis', models.ForeignKey(blank=True, help_text='The approved analysis the trigger calls into question.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='triggers', to='risk.riskanalysis')),
-                ('resolved_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='resolved_triggers', to='risk.riskanalysis')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("lapsed", "Analysis older than the re-analysis interval"),
+                            ("asset_added", "Asset added after approval"),
+                            ("asset_changed", "Asset changed materially after approval"),
+                            ("incident_closed", "Security incident closed"),
+                            ("significant_change", "Significant change recorded"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("reason", models.TextField()),
+                ("occurred_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "asset",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="risk.asset",
+                    ),
+                ),
+                (
+                    "obligation",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="core.obligation",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="risk_triggers",
+                        to="core.organization",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "analysis",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="The approved analysis the trigger calls into question.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="triggers",
+                        to="risk.riskanalysis",
+                    ),
+                ),
+                (
+                    "resolved_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="resolved_triggers",
+                        to="risk.riskanalysis",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-occurred_at'],
+                "ordering": ["-occurred_at"],
             },
         ),
         migrations.CreateModel(
-            name='AnalysisScopeItem',
+            name="AnalysisScopeItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('kind', models.CharField(max_length=32)),
-                ('status', models.CharField(max_length=16)),
-                ('asset', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='risk.asset')),
-                ('analysis', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='scope_items', to='risk.riskanalysis')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=200)),
+                ("kind", models.CharField(max_length=32)),
+                ("status", models.CharField(max_length=16)),
+                (
+                    "asset",
+                    models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to="risk.asset"),
+                ),
+                (
+                    "analysis",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="scope_items", to="risk.riskanalysis"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='RiskMethod',
+            name="RiskMethod",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('profile', models.CharField(default='5x5', help_text='The profile the method started from.', max_length=16)),
-                ('likelihood_levels', models.JSONField()),
-                ('impact_levels', models.JSONField()),
-                ('thresholds', models.JSONField()),
-                ('treatment_threshold', models.CharField(default='medium', help_text='Risks at or above this level must have a treatment.', max_length=32)),
-                ('methodology', models.TextField()),
-                ('reanalysis_months', models.PositiveSmallIntegerField(default=12)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('organization', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='risk_method', to='core.organization')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "profile",
+                    models.CharField(default="5x5", help_text="The profile the method started from.", max_length=16),
+                ),
+                ("likelihood_levels", models.JSONField()),
+                ("impact_levels", models.JSONField()),
+                ("thresholds", models.JSONField()),
+                (
+                    "treatment_threshold",
+                    models.CharField(
+                        default="medium", help_text="Risks at or above this level must have a treatment.", max_length=32
+                    ),
+                ),
+                ("methodology", models.TextField()),
+                ("reanalysis_months", models.PositiveSmallIntegerField(default=12)),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "organization",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="risk_method", to="core.organization"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='SanctionPolicy',
+            name="SanctionPolicy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('version', models.PositiveIntegerField()),
-                ('title', models.CharField(default='Sanction policy', max_length=200)),
-                ('body', models.TextField(help_text='The policy text as the workforce will read it.')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('approved', 'Approved'), ('superseded', 'Superseded')], default='draft', max_length=16)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('approved_at', models.DateTimeField(blank=True, null=True)),
-                ('last_reviewed_at', models.DateTimeField(blank=True, help_text='Approval or the latest signed review, whichever is later.', null=True)),
-                ('approval', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='sanction_policy', to='core.signature')),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('document', models.ForeignKey(blank=True, help_text='The signed or formatted document, when the policy also lives as a file.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.evidence')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='sanction_policies', to='core.organization')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("version", models.PositiveIntegerField()),
+                ("title", models.CharField(default="Sanction policy", max_length=200)),
+                ("body", models.TextField(help_text="The policy text as the workforce will read it.")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("draft", "Draft"), ("approved", "Approved"), ("superseded", "Superseded")],
+                        default="draft",
+                        max_length=16,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("approved_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "last_reviewed_at",
+                    models.DateTimeField(
+                        blank=True, help_text="Approval or the latest signed review, whichever is later.", null=True
+                    ),
+                ),
+                (
+                    "approval",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="sanction_policy",
+                        to="core.signature",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "document",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="The signed or formatted document, when the policy also lives as a file.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="core.evidence",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="sanction_policies",
+                        to="core.organization",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'sanction policies',
-                'ordering': ['-version'],
+                "verbose_name_plural": "sanction policies",
+                "ordering": ["-version"],
             },
         ),
         migrations.CreateModel(
-            name='SanctionRecord',
+            name="SanctionRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('person_name', models.CharField(max_length=200)),
-                ('occurred_on', models.DateField(help_text='When the violation happened.')),
-                ('decided_on', models.DateField()),
-                ('violation', models.TextField()),
-                ('policy_breached', models.CharField(max_length=200)),
-                ('incident_reference', models.CharField(blank=True, max_length=100)),
-                ('level', models.CharField(choices=[('coaching', 'Coaching'), ('written_warning', 'Written warning'), ('retraining', 'Retraining'), ('suspension', 'Suspension'), ('termination', 'Termination')], max_length=32)),
-                ('notes', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('decided_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='sanctions', to='core.organization')),
-                ('person', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("person_name", models.CharField(max_length=200)),
+                ("occurred_on", models.DateField(help_text="When the violation happened.")),
+                ("decided_on", models.DateField()),
+                ("violation", models.TextField()),
+                ("policy_breached", models.CharField(max_length=200)),
+                ("incident_reference", models.CharField(blank=True, max_length=100)),
+                (
+                    "level",
+                    models.CharField(
+                        choices=[
+                            ("coaching", "Coaching"),
+                            ("written_warning", "Written warning"),
+                            ("retraining", "Retraining"),
+                            ("suspension", "Suspension"),
+                            ("termination", "Termination"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("notes", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="sanctions", to="core.organization"
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-decided_on', '-created_at'],
+                "ordering": ["-decided_on", "-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='Threat',
+            name="Threat",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('name', models.CharField(max_length=200)),
-                ('source_type', models.CharField(choices=[('adversarial', 'Adversarial'), ('accidental', 'Accidental'), ('structural', 'Structural (equipment, software, environment controls)'), ('environmental', 'Environmental (natural or man-made disaster)')], max_length=32)),
-                ('description', models.TextField(blank=True)),
-                ('is_active', models.BooleanField(default=True)),
-                ('seed_key', models.CharField(blank=True, help_text='Set on entries seeded from the starter set.', max_length=64)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='threats', to='core.organization')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "source_type",
+                    models.CharField(
+                        choices=[
+                            ("adversarial", "Adversarial"),
+                            ("accidental", "Accidental"),
+                            ("structural", "Structural (equipment, software, environment controls)"),
+                            ("environmental", "Environmental (natural or man-made disaster)"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("description", models.TextField(blank=True)),
+                ("is_active", models.BooleanField(default=True)),
+                (
+                    "seed_key",
+                    models.CharField(
+                        blank=True, help_text="Set on entries seeded from the starter set.", max_length=64
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="threats", to="core.organization"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.AddField(
-            model_name='risk',
-            name='threat',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='risks', to='risk.threat'),
+            model_name="risk",
+            name="threat",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="risks",
+                to="risk.threat",
+            ),
         ),
         migrations.CreateModel(
-            name='Vulnerability',
+            name="Vulnerability",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('name', models.CharField(max_length=200)),
-                ('area', models.CharField(choices=[('administrative', 'Administrative'), ('physical', 'Physical'), ('technical', 'Technical')], max_length=32)),
-                ('description', models.TextField(blank=True)),
-                ('is_active', models.BooleanField(default=True)),
-                ('seed_key', models.CharField(blank=True, max_length=64)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='vulnerabilities', to='core.organization')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "area",
+                    models.CharField(
+                        choices=[
+                            ("administrative", "Administrative"),
+                            ("physical", "Physical"),
+                            ("technical", "Technical"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("description", models.TextField(blank=True)),
+                ("is_active", models.BooleanField(default=True)),
+                ("seed_key", models.CharField(blank=True, max_length=64)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="vulnerabilities",
+                        to="core.organization",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'vulnerabilities',
-                'ordering': ['name'],
+                "verbose_name_plural": "vulnerabilities",
+                "ordering": ["name"],
             },
         ),
         migrations.AddField(
-            model_name='risk',
-            name='vulnerability',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='risks', to='risk.vulnerability'),
+            model_name="risk",
+            name="vulnerability",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="risks",
+                to="risk.vulnerability",
+            ),
         ),
         migrations.AddIndex(
-            model_name='asset',
-            index=models.Index(fields=['organization', 'status'], name='asset_org_status'),
+            model_name="asset",
+            index=models.Index(fields=["organization", "status"], name="asset_org_status"),
         ),
         migrations.AddConstraint(
-            model_name='asset',
-            constraint=models.UniqueConstraint(models.F('organization'), django.db.models.functions.text.Lower('name'), name='asset_name_unique_in_org'),
+            model_name="asset",
+            constraint=models.UniqueConstraint(
+                models.F("organization"), django.db.models.functions.text.Lower("name"), name="asset_name_unique_in_org"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='dataflow',
-            constraint=models.UniqueConstraint(models.F('organization'), models.F('source'), models.F('destination'), django.db.models.functions.text.Lower('ephi'), name='data_flow_unique_in_org'),
+            model_name="dataflow",
+            constraint=models.UniqueConstraint(
+                models.F("organization"),
+                models.F("source"),
+                models.F("destination"),
+                django.db.models.functions.text.Lower("ephi"),
+                name="data_flow_unique_in_org",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='dataflow',
-            constraint=models.CheckConstraint(condition=models.Q(('source', models.F('destination')), _negated=True), name='data_flow_not_a_loop'),
+            model_name="dataflow",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("source", models.F("destination")), _negated=True), name="data_flow_not_a_loop"
+            ),
         ),
         migrations.AddIndex(
-            model_name='mitigationaction',
-            index=models.Index(fields=['organization', 'status', 'due_on'], name='action_org_status_due'),
+            model_name="mitigationaction",
+            index=models.Index(fields=["organization", "status", "due_on"], name="action_org_status_due"),
         ),
         migrations.AddConstraint(
-            model_name='mitigationaction',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'done'), _negated=True), models.Q(('completed_on__isnull', False), ('evidence__isnull', False)), _connector='OR'), name='action_done_has_evidence'),
+            model_name="mitigationaction",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "done"), _negated=True),
+                    models.Q(("completed_on__isnull", False), ("evidence__isnull", False)),
+                    _connector="OR",
+                ),
+                name="action_done_has_evidence",
+            ),
         ),
         migrations.AddIndex(
-            model_name='riskanalysis',
-            index=models.Index(fields=['organization', 'status', 'approved_at'], name='analysis_org_status'),
+            model_name="riskanalysis",
+            index=models.Index(fields=["organization", "status", "approved_at"], name="analysis_org_status"),
         ),
         migrations.AddIndex(
-            model_name='reanalysistrigger',
-            index=models.Index(fields=['organization', 'resolved_by'], name='trigger_org_resolved'),
+            model_name="reanalysistrigger",
+            index=models.Index(fields=["organization", "resolved_by"], name="trigger_org_resolved"),
         ),
         migrations.AddConstraint(
-            model_name='analysisscopeitem',
-            constraint=models.UniqueConstraint(models.F('analysis'), models.F('asset'), name='scope_item_unique'),
+            model_name="analysisscopeitem",
+            constraint=models.UniqueConstraint(models.F("analysis"), models.F("asset"), name="scope_item_unique"),
         ),
         migrations.AddConstraint(
-            model_name='sanctionpolicy',
-            constraint=models.UniqueConstraint(models.F('organization'), models.F('version'), name='sanction_policy_version_unique'),
+            model_name="sanctionpolicy",
+            constraint=models.UniqueConstraint(
+                models.F("organization"), models.F("version"), name="sanction_policy_version_unique"
+            ),
         ),
         migrations.AddIndex(
-            model_name='sanctionrecord',
-            index=models.Index(fields=['organization', 'decided_on'], name='sanction_org_decided'),
+            model_name="sanctionrecord",
+            index=models.Index(fields=["organization", "decided_on"], name="sanction_org_decided"),
         ),
         migrations.AddConstraint(
-            model_name='threat',
-            constraint=models.UniqueConstraint(models.F('organization'), django.db.models.functions.text.Lower('name'), name='threat_name_unique_in_org'),
+            model_name="threat",
+            constraint=models.UniqueConstraint(
+                models.F("organization"),
+                django.db.models.functions.text.Lower("name"),
+                name="threat_name_unique_in_org",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='vulnerability',
-            constraint=models.UniqueConstraint(models.F('organization'), django.db.models.functions.text.Lower('name'), name='vulnerability_name_unique_in_org'),
+            model_name="vulnerability",
+            constraint=models.UniqueConstraint(
+                models.F("organization"),
+                django.db.models.functions.text.Lower("name"),
+                name="vulnerability_name_unique_in_org",
+            ),
         ),
         migrations.AddIndex(
-            model_name='risk',
-            index=models.Index(fields=['organization', 'status', 'inherent_rank'], name='risk_org_status_rank'),
+            model_name="risk",
+            index=models.Index(fields=["organization", "status", "inherent_rank"], name="risk_org_status_rank"),
         ),
         migrations.AddIndex(
-            model_name='risk',
-            index=models.Index(fields=['organization', 'analysis'], name='risk_org_analysis'),
+            model_name="risk",
+            index=models.Index(fields=["organization", "analysis"], name="risk_org_analysis"),
         ),
         migrations.AddConstraint(
-            model_name='risk',
-            constraint=models.UniqueConstraint(models.F('organization'), models.F('number'), name='risk_number_unique_in_org'),
+            model_name="risk",
+            constraint=models.UniqueConstraint(
+                models.F("organization"), models.F("number"), name="risk_number_unique_in_org"
+            ),
         ),
     ]

@@ -4,15 +4,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('risk', '0001_initial'),
+        ("risk", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='importjob',
-            name='kind',
-            field=models.CharField(choices=[('assets', 'Assets'), ('data_flows', 'Data flows'), ('risks', 'Risks')], max_length=16),
+            model_name="importjob",
+            name="kind",
+            field=models.CharField(
+                choices=[("assets", "Assets"), ("data_flows", "Data flows"), ("risks", "Risks")], max_length=16
+            ),
         ),
     ]

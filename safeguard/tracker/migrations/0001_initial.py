@@ -8,104 +8,211 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('catalog', '0001_initial'),
-        ('core', '0001_initial'),
+        ("catalog", "0001_initial"),
+        ("core", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AddressableDecision',
+            name="AddressableDecision",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('decision', models.CharField(choices=[('implemented', 'Implemented as specified'), ('alternative', 'Equivalent alternative measure'), ('not_reasonable', 'Not reasonable and appropriate')], max_length=20)),
-                ('rationale', models.TextField()),
-                ('alternative_measure', models.TextField(blank=True)),
-                ('review_on', models.DateField()),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('superseded_at', models.DateTimeField(blank=True, null=True)),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='decisions', to='core.organization')),
-                ('requirement', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='decisions', to='catalog.requirement')),
-                ('signature', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='addressable_decision', to='core.signature')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                (
+                    "decision",
+                    models.CharField(
+                        choices=[
+                            ("implemented", "Implemented as specified"),
+                            ("alternative", "Equivalent alternative measure"),
+                            ("not_reasonable", "Not reasonable and appropriate"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("rationale", models.TextField()),
+                ("alternative_measure", models.TextField(blank=True)),
+                ("review_on", models.DateField()),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("superseded_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="decisions", to="core.organization"
+                    ),
+                ),
+                (
+                    "requirement",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="decisions", to="catalog.requirement"
+                    ),
+                ),
+                (
+                    "signature",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="addressable_decision",
+                        to="core.signature",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='Attestation',
+            name="Attestation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('statement', models.TextField()),
-                ('attested_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('expires_on', models.DateField()),
-                ('withdrawn_at', models.DateTimeField(blank=True, null=True)),
-                ('attested_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='attestations', to='core.organization')),
-                ('requirement', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='attestations', to='catalog.requirement')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("statement", models.TextField()),
+                ("attested_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("expires_on", models.DateField()),
+                ("withdrawn_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "attested_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="attestations", to="core.organization"
+                    ),
+                ),
+                (
+                    "requirement",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="attestations",
+                        to="catalog.requirement",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-attested_at'],
+                "ordering": ["-attested_at"],
             },
         ),
         migrations.CreateModel(
-            name='EvaluationRun',
+            name="EvaluationRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('state', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('done', 'Done'), ('failed', 'Failed')], default='queued', max_length=10)),
-                ('trigger', models.CharField(max_length=80)),
-                ('requested_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('evaluated', models.PositiveIntegerField(default=0)),
-                ('changed', models.PositiveIntegerField(default=0)),
-                ('error', models.TextField(blank=True)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='evaluation_runs', to='core.organization')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[("queued", "Queued"), ("running", "Running"), ("done", "Done"), ("failed", "Failed")],
+                        default="queued",
+                        max_length=10,
+                    ),
+                ),
+                ("trigger", models.CharField(max_length=80)),
+                ("requested_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("evaluated", models.PositiveIntegerField(default=0)),
+                ("changed", models.PositiveIntegerField(default=0)),
+                ("error", models.TextField(blank=True)),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="evaluation_runs",
+                        to="core.organization",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-requested_at'],
+                "ordering": ["-requested_at"],
             },
         ),
         migrations.CreateModel(
-            name='DailySnapshot',
+            name="DailySnapshot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField()),
-                ('overall_percent', models.FloatField()),
-                ('by_safeguard', models.JSONField(default=dict)),
-                ('counts', models.JSONField(default=dict)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='snapshots', to='core.organization')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("day", models.DateField()),
+                ("overall_percent", models.FloatField()),
+                ("by_safeguard", models.JSONField(default=dict)),
+                ("counts", models.JSONField(default=dict)),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="snapshots", to="core.organization"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['day'],
-                'constraints': [models.UniqueConstraint(fields=('organization', 'day'), name='snapshot_one_per_day')],
+                "ordering": ["day"],
+                "constraints": [models.UniqueConstraint(fields=("organization", "day"), name="snapshot_one_per_day")],
             },
         ),
         migrations.CreateModel(
-            name='Verdict',
+            name="Verdict",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('met', 'Met'), ('partially_met', 'Partially met'), ('not_met', 'Not met'), ('not_applicable', 'Not applicable'), ('unknown', 'Unknown')], max_length=20)),
-                ('basis', models.CharField(choices=[('records', 'Verified by records'), ('attestation', 'Manual attestation'), ('decision', 'Addressable decision'), ('none', 'Nothing recorded')], max_length=20)),
-                ('reason', models.TextField()),
-                ('records', models.JSONField(default=list, help_text='[{type, id, label, url}] behind the verdict.')),
-                ('lapses_on', models.DateField(blank=True, null=True)),
-                ('next_action', models.TextField(blank=True)),
-                ('checks', models.JSONField(default=list, help_text='Names of the automated checks registered for it.')),
-                ('evaluated_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='verdicts', to='core.organization')),
-                ('requirement', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='verdicts', to='catalog.requirement')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("met", "Met"),
+                            ("partially_met", "Partially met"),
+                            ("not_met", "Not met"),
+                            ("not_applicable", "Not applicable"),
+                            ("unknown", "Unknown"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "basis",
+                    models.CharField(
+                        choices=[
+                            ("records", "Verified by records"),
+                            ("attestation", "Manual attestation"),
+                            ("decision", "Addressable decision"),
+                            ("none", "Nothing recorded"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("reason", models.TextField()),
+                ("records", models.JSONField(default=list, help_text="[{type, id, label, url}] behind the verdict.")),
+                ("lapses_on", models.DateField(blank=True, null=True)),
+                ("next_action", models.TextField(blank=True)),
+                (
+                    "checks",
+                    models.JSONField(default=list, help_text="Names of the automated checks registered for it."),
+                ),
+                ("evaluated_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="verdicts", to="core.organization"
+                    ),
+                ),
+                (
+                    "requirement",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="verdicts", to="catalog.requirement"
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('organization', 'requirement'), name='verdict_one_per_requirement')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("organization", "requirement"), name="verdict_one_per_requirement")
+                ],
             },
         ),
     ]

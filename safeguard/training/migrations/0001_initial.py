@@ -8,570 +8,1322 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('core', '0004_fileimport'),
-        ('risk', '0002_import_risks'),
-        ('workforce', '0001_initial'),
+        ("core", "0004_fileimport"),
+        ("risk", "0002_import_risks"),
+        ("workforce", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AckDocument',
+            name="AckDocument",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('title', models.CharField(max_length=200)),
-                ('kind', models.CharField(choices=[('policy', 'Policy'), ('quick_reference', 'Quick-reference guide'), ('sanction_policy', 'Sanction policy')], max_length=16)),
-                ('audience', models.CharField(default='everyone', help_text='One of the roster audiences.', max_length=20)),
-                ('audience_values', models.JSONField(blank=True, default=list)),
-                ('due_days', models.PositiveSmallIntegerField(default=30, help_text='Days people have to acknowledge a version.')),
-                ('starter_key', models.CharField(blank=True, max_length=40)),
-                ('retired_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='ack_documents', to='core.organization')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("title", models.CharField(max_length=200)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("policy", "Policy"),
+                            ("quick_reference", "Quick-reference guide"),
+                            ("sanction_policy", "Sanction policy"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "audience",
+                    models.CharField(default="everyone", help_text="One of the roster audiences.", max_length=20),
+                ),
+                ("audience_values", models.JSONField(blank=True, default=list)),
+                (
+                    "due_days",
+                    models.PositiveSmallIntegerField(
+                        default=30, help_text="Days people have to acknowledge a version."
+                    ),
+                ),
+                ("starter_key", models.CharField(blank=True, max_length=40)),
+                ("retired_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="ack_documents",
+                        to="core.organization",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['title'],
+                "ordering": ["title"],
             },
         ),
         migrations.CreateModel(
-            name='AckDocumentVersion',
+            name="AckDocumentVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('number', models.PositiveIntegerField()),
-                ('body', models.TextField(help_text='Markdown. Rendered sanitized.')),
-                ('summary', models.CharField(blank=True, help_text='What changed from the previous version.', max_length=500)),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('published', 'Published'), ('superseded', 'Superseded')], default='draft', max_length=10)),
-                ('published_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('document', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='versions', to='training.ackdocument')),
-                ('file', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.evidence')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.organization')),
-                ('published_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('sanction_policy', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='ack_version', to='risk.sanctionpolicy')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("number", models.PositiveIntegerField()),
+                ("body", models.TextField(help_text="Markdown. Rendered sanitized.")),
+                (
+                    "summary",
+                    models.CharField(blank=True, help_text="What changed from the previous version.", max_length=500),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("draft", "Draft"), ("published", "Published"), ("superseded", "Superseded")],
+                        default="draft",
+                        max_length=10,
+                    ),
+                ),
+                ("published_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "document",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="versions", to="training.ackdocument"
+                    ),
+                ),
+                (
+                    "file",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="core.evidence",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="core.organization"
+                    ),
+                ),
+                (
+                    "published_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "sanction_policy",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="ack_version",
+                        to="risk.sanctionpolicy",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['document_id', '-number'],
+                "ordering": ["document_id", "-number"],
             },
         ),
         migrations.CreateModel(
-            name='Acknowledgement',
+            name="Acknowledgement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('acknowledged_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('method', models.CharField(choices=[('in_app', 'In Safeguard'), ('email_link', 'Personal link sent by email'), ('paper', 'Signed on paper, recorded by hand')], max_length=10)),
-                ('ip', models.GenericIPAddressField(blank=True, null=True)),
-                ('user_agent', models.CharField(blank=True, max_length=300)),
-                ('note', models.TextField(blank=True)),
-                ('evidence', models.ForeignKey(blank=True, help_text='The signed page, for one recorded by hand.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.evidence')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.organization')),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='acknowledgements', to='workforce.person')),
-                ('recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('version', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='acknowledgements', to='training.ackdocumentversion')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("acknowledged_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "method",
+                    models.CharField(
+                        choices=[
+                            ("in_app", "In Safeguard"),
+                            ("email_link", "Personal link sent by email"),
+                            ("paper", "Signed on paper, recorded by hand"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("ip", models.GenericIPAddressField(blank=True, null=True)),
+                ("user_agent", models.CharField(blank=True, max_length=300)),
+                ("note", models.TextField(blank=True)),
+                (
+                    "evidence",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="The signed page, for one recorded by hand.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="core.evidence",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="core.organization"
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="acknowledgements",
+                        to="workforce.person",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="acknowledgements",
+                        to="training.ackdocumentversion",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-acknowledged_at', '-pk'],
+                "ordering": ["-acknowledged_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='AckRequest',
+            name="AckRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('requested_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('due_on', models.DateField()),
-                ('emailed_at', models.DateTimeField(blank=True, null=True)),
-                ('reminded_at', models.DateTimeField(blank=True, null=True)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.organization')),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='ack_requests', to='workforce.person')),
-                ('version', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='requests', to='training.ackdocumentversion')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("requested_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("due_on", models.DateField()),
+                ("emailed_at", models.DateTimeField(blank=True, null=True)),
+                ("reminded_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="core.organization"
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="ack_requests", to="workforce.person"
+                    ),
+                ),
+                (
+                    "version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="requests",
+                        to="training.ackdocumentversion",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['version_id', 'person_id'],
+                "ordering": ["version_id", "person_id"],
             },
         ),
         migrations.CreateModel(
-            name='Course',
+            name="Course",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('code', models.CharField(help_text='A short unique code, e.g. SEC-101: how files name the course.', max_length=40)),
-                ('title', models.CharField(max_length=200)),
-                ('kind', models.CharField(choices=[('initial', 'Initial (new workforce members)'), ('annual', 'Annual refresher'), ('role_based', 'Role-based'), ('micro', 'Micro-lesson'), ('remedial', 'Remedial')], max_length=12)),
-                ('delivery', models.CharField(choices=[('in_app', 'In Safeguard (lessons and quiz)'), ('external', 'External (an LMS or vendor; completions imported)')], default='in_app', max_length=8)),
-                ('summary', models.TextField(blank=True, help_text='Markdown: what the course is about.')),
-                ('external_url', models.URLField(blank=True, help_text='For an external course: where people take it.')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('published', 'Published'), ('retired', 'Retired')], default='draft', max_length=10)),
-                ('pass_mark', models.PositiveSmallIntegerField(default=80, help_text='Percent of the quiz to answer correctly.')),
-                ('max_attempts', models.PositiveSmallIntegerField(default=3, help_text='Failed quiz attempts allowed before a program manager must grant more; 0: unlimited.')),
-                ('randomize', models.BooleanField(default=True, help_text='Shuffle the questions and their choices per attempt.')),
-                ('minutes', models.PositiveSmallIntegerField(default=10, help_text='About how long the course takes.')),
-                ('version', models.PositiveIntegerField(default=1, help_text='Raised each time published content changes.')),
-                ('starter_key', models.CharField(blank=True, help_text='The starter course this one was installed from, if any.', max_length=40)),
-                ('published_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='courses', to='core.organization')),
-                ('prerequisites', models.ManyToManyField(blank=True, related_name='required_by', to='training.course')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                (
+                    "code",
+                    models.CharField(
+                        help_text="A short unique code, e.g. SEC-101: how files name the course.", max_length=40
+                    ),
+                ),
+                ("title", models.CharField(max_length=200)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("initial", "Initial (new workforce members)"),
+                            ("annual", "Annual refresher"),
+                            ("role_based", "Role-based"),
+                            ("micro", "Micro-lesson"),
+                            ("remedial", "Remedial"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "delivery",
+                    models.CharField(
+                        choices=[
+                            ("in_app", "In Safeguard (lessons and quiz)"),
+                            ("external", "External (an LMS or vendor; completions imported)"),
+                        ],
+                        default="in_app",
+                        max_length=8,
+                    ),
+                ),
+                ("summary", models.TextField(blank=True, help_text="Markdown: what the course is about.")),
+                (
+                    "external_url",
+                    models.URLField(blank=True, help_text="For an external course: where people take it."),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("draft", "Draft"), ("published", "Published"), ("retired", "Retired")],
+                        default="draft",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "pass_mark",
+                    models.PositiveSmallIntegerField(default=80, help_text="Percent of the quiz to answer correctly."),
+                ),
+                (
+                    "max_attempts",
+                    models.PositiveSmallIntegerField(
+                        default=3,
+                        help_text="Failed quiz attempts allowed before a program manager must grant more; 0: unlimited.",
+                    ),
+                ),
+                (
+                    "randomize",
+                    models.BooleanField(default=True, help_text="Shuffle the questions and their choices per attempt."),
+                ),
+                ("minutes", models.PositiveSmallIntegerField(default=10, help_text="About how long the course takes.")),
+                (
+                    "version",
+                    models.PositiveIntegerField(default=1, help_text="Raised each time published content changes."),
+                ),
+                (
+                    "starter_key",
+                    models.CharField(
+                        blank=True, help_text="The starter course this one was installed from, if any.", max_length=40
+                    ),
+                ),
+                ("published_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="courses", to="core.organization"
+                    ),
+                ),
+                ("prerequisites", models.ManyToManyField(blank=True, related_name="required_by", to="training.course")),
             ],
             options={
-                'ordering': ['title'],
+                "ordering": ["title"],
             },
         ),
         migrations.CreateModel(
-            name='Completion',
+            name="Completion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('completed_at', models.DateTimeField()),
-                ('score', models.PositiveSmallIntegerField(blank=True, help_text='Percent, when there was a quiz.', null=True)),
-                ('source', models.CharField(choices=[('in_app', 'Completed in Safeguard'), ('import', 'Imported from an LMS file'), ('manual', 'Recorded by hand')], max_length=8)),
-                ('course_version', models.PositiveIntegerField(default=1)),
-                ('external_reference', models.CharField(blank=True, help_text="The LMS's record id, if given.", max_length=200)),
-                ('note', models.TextField(blank=True)),
-                ('recorded_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('evidence', models.ForeignKey(blank=True, help_text='A certificate or sign-in sheet from elsewhere, for one recorded by hand.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.evidence')),
-                ('file_import', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.fileimport')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.organization')),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='training_completions', to='workforce.person')),
-                ('recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('course', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='completions', to='training.course')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("completed_at", models.DateTimeField()),
+                (
+                    "score",
+                    models.PositiveSmallIntegerField(
+                        blank=True, help_text="Percent, when there was a quiz.", null=True
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("in_app", "Completed in Safeguard"),
+                            ("import", "Imported from an LMS file"),
+                            ("manual", "Recorded by hand"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                ("course_version", models.PositiveIntegerField(default=1)),
+                (
+                    "external_reference",
+                    models.CharField(blank=True, help_text="The LMS's record id, if given.", max_length=200),
+                ),
+                ("note", models.TextField(blank=True)),
+                ("recorded_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "evidence",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="A certificate or sign-in sheet from elsewhere, for one recorded by hand.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="core.evidence",
+                    ),
+                ),
+                (
+                    "file_import",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="core.fileimport",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="core.organization"
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="training_completions",
+                        to="workforce.person",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "course",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="completions", to="training.course"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-completed_at', '-pk'],
+                "ordering": ["-completed_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='AssignmentRule',
+            name="AssignmentRule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('name', models.CharField(max_length=200)),
-                ('audience', models.CharField(choices=[('everyone', 'Everyone on the roster'), ('department', 'People in these departments'), ('job_role', 'People in these job roles'), ('worker_type', 'People of these worker types'), ('new_hires', 'New hires'), ('privileged', 'People holding privileged access'), ('phishing_clickers', 'People who clicked in a phishing simulation'), ('sanctioned', 'People named in a sanction')], max_length=20)),
-                ('audience_values', models.JSONField(blank=True, default=list, help_text='The departments, job roles or worker types the audience names.')),
-                ('cadence', models.CharField(choices=[('once', 'Once'), ('annual', 'Every year from the last completion'), ('calendar', 'Every year by a fixed date')], default='once', max_length=8)),
-                ('due_days', models.PositiveSmallIntegerField(default=30, help_text='Days to complete, from the hire date, the click, the sanction or the assignment.')),
-                ('calendar_month', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('calendar_day', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('notice_days', models.PositiveSmallIntegerField(default=30, help_text='For a yearly course: how many days before the due date the next round is assigned.')),
-                ('starts_on', models.DateField(help_text='Hires, clicks and sanctions from this day on are assigned; earlier ones are not.')),
-                ('active', models.BooleanField(default=True)),
-                ('starter_key', models.CharField(blank=True, max_length=40)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='assignment_rules', to='core.organization')),
-                ('course', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='rules', to='training.course')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "audience",
+                    models.CharField(
+                        choices=[
+                            ("everyone", "Everyone on the roster"),
+                            ("department", "People in these departments"),
+                            ("job_role", "People in these job roles"),
+                            ("worker_type", "People of these worker types"),
+                            ("new_hires", "New hires"),
+                            ("privileged", "People holding privileged access"),
+                            ("phishing_clickers", "People who clicked in a phishing simulation"),
+                            ("sanctioned", "People named in a sanction"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "audience_values",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        help_text="The departments, job roles or worker types the audience names.",
+                    ),
+                ),
+                (
+                    "cadence",
+                    models.CharField(
+                        choices=[
+                            ("once", "Once"),
+                            ("annual", "Every year from the last completion"),
+                            ("calendar", "Every year by a fixed date"),
+                        ],
+                        default="once",
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "due_days",
+                    models.PositiveSmallIntegerField(
+                        default=30,
+                        help_text="Days to complete, from the hire date, the click, the sanction or the assignment.",
+                    ),
+                ),
+                ("calendar_month", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("calendar_day", models.PositiveSmallIntegerField(blank=True, null=True)),
+                (
+                    "notice_days",
+                    models.PositiveSmallIntegerField(
+                        default=30,
+                        help_text="For a yearly course: how many days before the due date the next round is assigned.",
+                    ),
+                ),
+                (
+                    "starts_on",
+                    models.DateField(
+                        help_text="Hires, clicks and sanctions from this day on are assigned; earlier ones are not."
+                    ),
+                ),
+                ("active", models.BooleanField(default=True)),
+                ("starter_key", models.CharField(blank=True, max_length=40)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="assignment_rules",
+                        to="core.organization",
+                    ),
+                ),
+                (
+                    "course",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="rules", to="training.course"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Assignment',
+            name="Assignment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('reason', models.CharField(help_text='Why the person was assigned, e.g. “Hired 2026-03-02”.', max_length=300)),
-                ('trigger_key', models.CharField(blank=True, max_length=200)),
-                ('window_start', models.DateField(help_text='A completion on or after this day satisfies the assignment.')),
-                ('assigned_on', models.DateField()),
-                ('due_on', models.DateField()),
-                ('status', models.CharField(choices=[('open', 'Open'), ('completed', 'Completed'), ('cancelled', 'Cancelled'), ('excused', 'Excused')], default='open', max_length=10)),
-                ('completed_on', models.DateField(blank=True, help_text="The completion's day, for timeliness.", null=True)),
-                ('closed_at', models.DateTimeField(blank=True, null=True)),
-                ('close_reason', models.TextField(blank=True, help_text='Why it was cancelled or excused.')),
-                ('confidential', models.BooleanField(default=False)),
-                ('reminders_sent', models.PositiveSmallIntegerField(default=0)),
-                ('reminded_on', models.DateField(blank=True, null=True)),
-                ('escalated_on', models.DateField(blank=True, help_text='When the manager was told it is overdue.', null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('assigned_by', models.ForeignKey(blank=True, help_text='Who assigned it by hand; blank when a rule did.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('closed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.organization')),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='training_assignments', to='workforce.person')),
-                ('rule', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='assignments', to='training.assignmentrule')),
-                ('completion', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='assignments', to='training.completion')),
-                ('course', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='assignments', to='training.course')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                (
+                    "reason",
+                    models.CharField(help_text="Why the person was assigned, e.g. “Hired 2026-03-02”.", max_length=300),
+                ),
+                ("trigger_key", models.CharField(blank=True, max_length=200)),
+                (
+                    "window_start",
+                    models.DateField(help_text="A completion on or after this day satisfies the assignment."),
+                ),
+                ("assigned_on", models.DateField()),
+                ("due_on", models.DateField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("open", "Open"),
+                            ("completed", "Completed"),
+                            ("cancelled", "Cancelled"),
+                            ("excused", "Excused"),
+                        ],
+                        default="open",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "completed_on",
+                    models.DateField(blank=True, help_text="The completion's day, for timeliness.", null=True),
+                ),
+                ("closed_at", models.DateTimeField(blank=True, null=True)),
+                ("close_reason", models.TextField(blank=True, help_text="Why it was cancelled or excused.")),
+                ("confidential", models.BooleanField(default=False)),
+                ("reminders_sent", models.PositiveSmallIntegerField(default=0)),
+                ("reminded_on", models.DateField(blank=True, null=True)),
+                (
+                    "escalated_on",
+                    models.DateField(blank=True, help_text="When the manager was told it is overdue.", null=True),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "assigned_by",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Who assigned it by hand; blank when a rule did.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "closed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="core.organization"
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="training_assignments",
+                        to="workforce.person",
+                    ),
+                ),
+                (
+                    "rule",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="assignments",
+                        to="training.assignmentrule",
+                    ),
+                ),
+                (
+                    "completion",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="assignments",
+                        to="training.completion",
+                    ),
+                ),
+                (
+                    "course",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="assignments", to="training.course"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['due_on', 'pk'],
+                "ordering": ["due_on", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='Lesson',
+            name="Lesson",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('position', models.PositiveSmallIntegerField(default=0)),
-                ('title', models.CharField(max_length=200)),
-                ('body', models.TextField(help_text='Markdown. Rendered sanitized: no scripts, no javascript: links.')),
-                ('course', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lessons', to='training.course')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.organization')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("position", models.PositiveSmallIntegerField(default=0)),
+                ("title", models.CharField(max_length=200)),
+                ("body", models.TextField(help_text="Markdown. Rendered sanitized: no scripts, no javascript: links.")),
+                (
+                    "course",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="lessons", to="training.course"
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="core.organization"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['course_id', 'position', 'pk'],
+                "ordering": ["course_id", "position", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='LessonRead',
+            name="LessonRead",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('read_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('lesson', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reads', to='training.lesson')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.organization')),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='workforce.person')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("read_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "lesson",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="reads", to="training.lesson"
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="core.organization"
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="workforce.person"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='PhishingCampaign',
+            name="PhishingCampaign",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('name', models.CharField(max_length=200)),
-                ('source', models.CharField(choices=[('gophish', 'GoPhish'), ('other', 'Another vendor (generic CSV)')], max_length=8)),
-                ('vendor', models.CharField(blank=True, help_text='For another vendor: its name.', max_length=100)),
-                ('external_id', models.CharField(blank=True, help_text="The tool's campaign id, e.g. GoPhish's.", max_length=100)),
-                ('description', models.TextField(blank=True, help_text='The lure: template, sender, landing page.')),
-                ('launched_at', models.DateTimeField(blank=True, help_text='The first email sent.', null=True)),
-                ('ended_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='phishing_campaigns', to='core.organization')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[("gophish", "GoPhish"), ("other", "Another vendor (generic CSV)")], max_length=8
+                    ),
+                ),
+                ("vendor", models.CharField(blank=True, help_text="For another vendor: its name.", max_length=100)),
+                (
+                    "external_id",
+                    models.CharField(blank=True, help_text="The tool's campaign id, e.g. GoPhish's.", max_length=100),
+                ),
+                ("description", models.TextField(blank=True, help_text="The lure: template, sender, landing page.")),
+                ("launched_at", models.DateTimeField(blank=True, help_text="The first email sent.", null=True)),
+                ("ended_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="phishing_campaigns",
+                        to="core.organization",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-launched_at', '-created_at'],
+                "ordering": ["-launched_at", "-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='PhishingResult',
+            name="PhishingResult",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('email', models.CharField(help_text='Lower-cased.', max_length=254)),
-                ('first_name', models.CharField(blank=True, max_length=100)),
-                ('last_name', models.CharField(blank=True, max_length=100)),
-                ('position', models.CharField(blank=True, max_length=200)),
-                ('external_id', models.CharField(blank=True, help_text="The tool's result id (GoPhish's rid).", max_length=100)),
-                ('department', models.CharField(blank=True, max_length=100)),
-                ('status', models.CharField(choices=[('not_sent', 'Not sent'), ('error', 'Sending failed'), ('sent', 'Sent'), ('opened', 'Opened'), ('clicked', 'Clicked the link'), ('submitted', 'Submitted data')], max_length=10)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('opened_at', models.DateTimeField(blank=True, null=True)),
-                ('clicked_at', models.DateTimeField(blank=True, null=True)),
-                ('submitted_at', models.DateTimeField(blank=True, null=True)),
-                ('reported', models.BooleanField(default=False)),
-                ('reported_at', models.DateTimeField(blank=True, null=True)),
-                ('clicks', models.PositiveIntegerField(default=0, help_text='Click events (0 when only the status is known).')),
-                ('campaign', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='results', to='training.phishingcampaign')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.organization')),
-                ('person', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='phishing_results', to='workforce.person')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("email", models.CharField(help_text="Lower-cased.", max_length=254)),
+                ("first_name", models.CharField(blank=True, max_length=100)),
+                ("last_name", models.CharField(blank=True, max_length=100)),
+                ("position", models.CharField(blank=True, max_length=200)),
+                (
+                    "external_id",
+                    models.CharField(blank=True, help_text="The tool's result id (GoPhish's rid).", max_length=100),
+                ),
+                ("department", models.CharField(blank=True, max_length=100)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("not_sent", "Not sent"),
+                            ("error", "Sending failed"),
+                            ("sent", "Sent"),
+                            ("opened", "Opened"),
+                            ("clicked", "Clicked the link"),
+                            ("submitted", "Submitted data"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                ("opened_at", models.DateTimeField(blank=True, null=True)),
+                ("clicked_at", models.DateTimeField(blank=True, null=True)),
+                ("submitted_at", models.DateTimeField(blank=True, null=True)),
+                ("reported", models.BooleanField(default=False)),
+                ("reported_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "clicks",
+                    models.PositiveIntegerField(default=0, help_text="Click events (0 when only the status is known)."),
+                ),
+                (
+                    "campaign",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="results",
+                        to="training.phishingcampaign",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="core.organization"
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="phishing_results",
+                        to="workforce.person",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['email'],
+                "ordering": ["email"],
             },
         ),
         migrations.CreateModel(
-            name='Question',
+            name="Question",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('position', models.PositiveSmallIntegerField(default=0)),
-                ('text', models.TextField()),
-                ('kind', models.CharField(choices=[('single', 'One correct answer'), ('multiple', 'Several correct answers (all must be chosen)')], default='single', max_length=8)),
-                ('explanation', models.TextField(blank=True, help_text='Shown after the attempt: why the answer is right.')),
-                ('course', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='questions', to='training.course')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.organization')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("position", models.PositiveSmallIntegerField(default=0)),
+                ("text", models.TextField()),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("single", "One correct answer"),
+                            ("multiple", "Several correct answers (all must be chosen)"),
+                        ],
+                        default="single",
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "explanation",
+                    models.TextField(blank=True, help_text="Shown after the attempt: why the answer is right."),
+                ),
+                (
+                    "course",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="questions", to="training.course"
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="core.organization"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['course_id', 'position', 'pk'],
+                "ordering": ["course_id", "position", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='Choice',
+            name="Choice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('position', models.PositiveSmallIntegerField(default=0)),
-                ('text', models.CharField(max_length=500)),
-                ('correct', models.BooleanField(default=False)),
-                ('question', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='choices', to='training.question')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("position", models.PositiveSmallIntegerField(default=0)),
+                ("text", models.CharField(max_length=500)),
+                ("correct", models.BooleanField(default=False)),
+                (
+                    "question",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="choices", to="training.question"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['question_id', 'position', 'pk'],
+                "ordering": ["question_id", "position", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='QuizAttempt',
+            name="QuizAttempt",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('number', models.PositiveSmallIntegerField(help_text="1 for the person's first attempt at this course.")),
-                ('course_version', models.PositiveIntegerField(default=1)),
-                ('question_order', models.JSONField(default=list)),
-                ('choice_order', models.JSONField(default=dict)),
-                ('started_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('submitted_at', models.DateTimeField(blank=True, null=True)),
-                ('score', models.PositiveSmallIntegerField(blank=True, help_text='Percent of questions right.', null=True)),
-                ('passed', models.BooleanField(blank=True, null=True)),
-                ('counts', models.BooleanField(default=True, help_text='Counts against the attempt limit; cleared when more attempts are granted.')),
-                ('course', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='attempts', to='training.course')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.organization')),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='quiz_attempts', to='workforce.person')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                (
+                    "number",
+                    models.PositiveSmallIntegerField(help_text="1 for the person's first attempt at this course."),
+                ),
+                ("course_version", models.PositiveIntegerField(default=1)),
+                ("question_order", models.JSONField(default=list)),
+                ("choice_order", models.JSONField(default=dict)),
+                ("started_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("submitted_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "score",
+                    models.PositiveSmallIntegerField(blank=True, help_text="Percent of questions right.", null=True),
+                ),
+                ("passed", models.BooleanField(blank=True, null=True)),
+                (
+                    "counts",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Counts against the attempt limit; cleared when more attempts are granted.",
+                    ),
+                ),
+                (
+                    "course",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="attempts", to="training.course"
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="core.organization"
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="quiz_attempts", to="workforce.person"
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-started_at', '-pk'],
+                "ordering": ["-started_at", "-pk"],
             },
         ),
         migrations.AddField(
-            model_name='completion',
-            name='attempt',
-            field=models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='completion', to='training.quizattempt'),
+            model_name="completion",
+            name="attempt",
+            field=models.OneToOneField(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="completion",
+                to="training.quizattempt",
+            ),
         ),
         migrations.CreateModel(
-            name='AttemptAnswer',
+            name="AttemptAnswer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('question_text', models.TextField()),
-                ('chosen', models.JSONField(default=list, help_text='Public ids of the choices picked.')),
-                ('correct', models.BooleanField()),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.organization')),
-                ('question', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='answers', to='training.question')),
-                ('attempt', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='answers', to='training.quizattempt')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("question_text", models.TextField()),
+                ("chosen", models.JSONField(default=list, help_text="Public ids of the choices picked.")),
+                ("correct", models.BooleanField()),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="core.organization"
+                    ),
+                ),
+                (
+                    "question",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="answers",
+                        to="training.question",
+                    ),
+                ),
+                (
+                    "attempt",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="answers", to="training.quizattempt"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['attempt_id', 'pk'],
+                "ordering": ["attempt_id", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='SecurityReminder',
+            name="SecurityReminder",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('title', models.CharField(max_length=200)),
-                ('body', models.TextField(help_text='Markdown. Rendered sanitized.')),
-                ('audience', models.CharField(default='everyone', help_text='One of the roster audiences.', max_length=20)),
-                ('audience_values', models.JSONField(blank=True, default=list)),
-                ('send_email', models.BooleanField(default=True, help_text='Also email it to each person on the roster.')),
-                ('scheduled_for', models.DateTimeField()),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('scheduled', 'Scheduled'), ('sent', 'Sent'), ('cancelled', 'Cancelled')], default='draft', max_length=10)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('recipients', models.PositiveIntegerField(default=0, help_text='People it was delivered to.')),
-                ('repeat_months', models.PositiveSmallIntegerField(default=0, help_text='When sent, schedule the same reminder again this many months later; 0: once.')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='security_reminders', to='core.organization')),
-                ('repeats', models.ForeignKey(blank=True, help_text='The reminder this one repeats.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='repeated_by', to='training.securityreminder')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("title", models.CharField(max_length=200)),
+                ("body", models.TextField(help_text="Markdown. Rendered sanitized.")),
+                (
+                    "audience",
+                    models.CharField(default="everyone", help_text="One of the roster audiences.", max_length=20),
+                ),
+                ("audience_values", models.JSONField(blank=True, default=list)),
+                (
+                    "send_email",
+                    models.BooleanField(default=True, help_text="Also email it to each person on the roster."),
+                ),
+                ("scheduled_for", models.DateTimeField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("scheduled", "Scheduled"),
+                            ("sent", "Sent"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="draft",
+                        max_length=10,
+                    ),
+                ),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                ("recipients", models.PositiveIntegerField(default=0, help_text="People it was delivered to.")),
+                (
+                    "repeat_months",
+                    models.PositiveSmallIntegerField(
+                        default=0,
+                        help_text="When sent, schedule the same reminder again this many months later; 0: once.",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="security_reminders",
+                        to="core.organization",
+                    ),
+                ),
+                (
+                    "repeats",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="The reminder this one repeats.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="repeated_by",
+                        to="training.securityreminder",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-scheduled_for', '-pk'],
+                "ordering": ["-scheduled_for", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='ReminderDelivery',
+            name="ReminderDelivery",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('delivered_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('emailed_at', models.DateTimeField(blank=True, null=True)),
-                ('email_error', models.CharField(blank=True, max_length=300)),
-                ('read_at', models.DateTimeField(blank=True, null=True)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.organization')),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='reminder_deliveries', to='workforce.person')),
-                ('reminder', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='deliveries', to='training.securityreminder')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("delivered_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("emailed_at", models.DateTimeField(blank=True, null=True)),
+                ("email_error", models.CharField(blank=True, max_length=300)),
+                ("read_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="core.organization"
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="reminder_deliveries",
+                        to="workforce.person",
+                    ),
+                ),
+                (
+                    "reminder",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="deliveries",
+                        to="training.securityreminder",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['reminder_id', 'person_id'],
+                "ordering": ["reminder_id", "person_id"],
             },
         ),
         migrations.CreateModel(
-            name='Topic',
+            name="Topic",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('key', models.SlugField(help_text='A stable name, e.g. malicious_software.', max_length=40)),
-                ('name', models.CharField(max_length=100)),
-                ('description', models.TextField(blank=True)),
-                ('citations', models.JSONField(blank=True, default=list, help_text='Catalog citations the topic serves, e.g. 164.308(a)(5)(ii)(B).')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='training_topics', to='core.organization')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("key", models.SlugField(help_text="A stable name, e.g. malicious_software.", max_length=40)),
+                ("name", models.CharField(max_length=100)),
+                ("description", models.TextField(blank=True)),
+                (
+                    "citations",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        help_text="Catalog citations the topic serves, e.g. 164.308(a)(5)(ii)(B).",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="training_topics",
+                        to="core.organization",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.AddField(
-            model_name='securityreminder',
-            name='topics',
-            field=models.ManyToManyField(blank=True, related_name='reminders', to='training.topic'),
+            model_name="securityreminder",
+            name="topics",
+            field=models.ManyToManyField(blank=True, related_name="reminders", to="training.topic"),
         ),
         migrations.AddField(
-            model_name='course',
-            name='topics',
-            field=models.ManyToManyField(blank=True, related_name='courses', to='training.topic'),
+            model_name="course",
+            name="topics",
+            field=models.ManyToManyField(blank=True, related_name="courses", to="training.topic"),
         ),
         migrations.AddField(
-            model_name='ackdocument',
-            name='topic',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='documents', to='training.topic'),
+            model_name="ackdocument",
+            name="topic",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="documents",
+                to="training.topic",
+            ),
         ),
         migrations.CreateModel(
-            name='TrainingSettings',
+            name="TrainingSettings",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('completion_threshold', models.PositiveSmallIntegerField(default=95, help_text='Percent of active workforce who must complete required courses on time.')),
-                ('ack_threshold', models.PositiveSmallIntegerField(default=95, help_text='Percent of active workforce who must acknowledge the current sanction policy.')),
-                ('reminder_cadence_months', models.PositiveSmallIntegerField(default=1, help_text='A security reminder is expected at least this often (months).')),
-                ('reminder_periods', models.PositiveSmallIntegerField(default=3, help_text='How many of the latest periods the reminder check looks at.')),
-                ('remind_days_before', models.PositiveSmallIntegerField(default=7, help_text="Days before an assignment's due date when the person is reminded.")),
-                ('escalate_days_after', models.PositiveSmallIntegerField(default=1, help_text="Days after the due date when the person's manager is told.")),
-                ('certificate_signatory', models.CharField(blank=True, help_text='Name and title printed on certificates, e.g. the security official.', max_length=200)),
-                ('organization', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='training_settings', to='core.organization')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "completion_threshold",
+                    models.PositiveSmallIntegerField(
+                        default=95, help_text="Percent of active workforce who must complete required courses on time."
+                    ),
+                ),
+                (
+                    "ack_threshold",
+                    models.PositiveSmallIntegerField(
+                        default=95,
+                        help_text="Percent of active workforce who must acknowledge the current sanction policy.",
+                    ),
+                ),
+                (
+                    "reminder_cadence_months",
+                    models.PositiveSmallIntegerField(
+                        default=1, help_text="A security reminder is expected at least this often (months)."
+                    ),
+                ),
+                (
+                    "reminder_periods",
+                    models.PositiveSmallIntegerField(
+                        default=3, help_text="How many of the latest periods the reminder check looks at."
+                    ),
+                ),
+                (
+                    "remind_days_before",
+                    models.PositiveSmallIntegerField(
+                        default=7, help_text="Days before an assignment's due date when the person is reminded."
+                    ),
+                ),
+                (
+                    "escalate_days_after",
+                    models.PositiveSmallIntegerField(
+                        default=1, help_text="Days after the due date when the person's manager is told."
+                    ),
+                ),
+                (
+                    "certificate_signatory",
+                    models.CharField(
+                        blank=True,
+                        help_text="Name and title printed on certificates, e.g. the security official.",
+                        max_length=200,
+                    ),
+                ),
+                (
+                    "organization",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="training_settings",
+                        to="core.organization",
+                    ),
+                ),
             ],
         ),
         migrations.AddConstraint(
-            model_name='ackdocumentversion',
-            constraint=models.UniqueConstraint(fields=('document', 'number'), name='ack_version_number_unique'),
+            model_name="ackdocumentversion",
+            constraint=models.UniqueConstraint(fields=("document", "number"), name="ack_version_number_unique"),
         ),
         migrations.AddConstraint(
-            model_name='ackdocumentversion',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'published')), fields=('document',), name='ack_one_published_version'),
+            model_name="ackdocumentversion",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "published")), fields=("document",), name="ack_one_published_version"
+            ),
         ),
         migrations.AddIndex(
-            model_name='acknowledgement',
-            index=models.Index(fields=['organization', 'person'], name='ack_org_person'),
+            model_name="acknowledgement",
+            index=models.Index(fields=["organization", "person"], name="ack_org_person"),
         ),
         migrations.AddConstraint(
-            model_name='acknowledgement',
-            constraint=models.UniqueConstraint(fields=('version', 'person'), name='acknowledgement_once'),
+            model_name="acknowledgement",
+            constraint=models.UniqueConstraint(fields=("version", "person"), name="acknowledgement_once"),
         ),
         migrations.AddIndex(
-            model_name='ackrequest',
-            index=models.Index(fields=['organization', 'person'], name='ack_request_org_person'),
+            model_name="ackrequest",
+            index=models.Index(fields=["organization", "person"], name="ack_request_org_person"),
         ),
         migrations.AddConstraint(
-            model_name='ackrequest',
-            constraint=models.UniqueConstraint(fields=('version', 'person'), name='ack_request_once'),
+            model_name="ackrequest",
+            constraint=models.UniqueConstraint(fields=("version", "person"), name="ack_request_once"),
         ),
         migrations.AddConstraint(
-            model_name='assignmentrule',
-            constraint=models.UniqueConstraint(fields=('organization', 'name'), name='assignment_rule_name_unique'),
+            model_name="assignmentrule",
+            constraint=models.UniqueConstraint(fields=("organization", "name"), name="assignment_rule_name_unique"),
         ),
         migrations.AddIndex(
-            model_name='assignment',
-            index=models.Index(fields=['organization', 'status', 'due_on'], name='assignment_org_status_due'),
+            model_name="assignment",
+            index=models.Index(fields=["organization", "status", "due_on"], name="assignment_org_status_due"),
         ),
         migrations.AddIndex(
-            model_name='assignment',
-            index=models.Index(fields=['organization', 'person', 'course'], name='assignment_org_person_course'),
+            model_name="assignment",
+            index=models.Index(fields=["organization", "person", "course"], name="assignment_org_person_course"),
         ),
         migrations.AddIndex(
-            model_name='assignment',
-            index=models.Index(fields=['organization', 'course', 'status'], name='assignment_org_course_status'),
+            model_name="assignment",
+            index=models.Index(fields=["organization", "course", "status"], name="assignment_org_course_status"),
         ),
         migrations.AddConstraint(
-            model_name='assignment',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'open')), fields=('person', 'course'), name='assignment_one_open_per_course'),
+            model_name="assignment",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "open")),
+                fields=("person", "course"),
+                name="assignment_one_open_per_course",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='lessonread',
-            constraint=models.UniqueConstraint(fields=('person', 'lesson'), name='lesson_read_once'),
+            model_name="lessonread",
+            constraint=models.UniqueConstraint(fields=("person", "lesson"), name="lesson_read_once"),
         ),
         migrations.AddIndex(
-            model_name='phishingcampaign',
-            index=models.Index(fields=['organization', 'launched_at'], name='phish_campaign_org_launched'),
+            model_name="phishingcampaign",
+            index=models.Index(fields=["organization", "launched_at"], name="phish_campaign_org_launched"),
         ),
         migrations.AddConstraint(
-            model_name='phishingcampaign',
-            constraint=models.UniqueConstraint(condition=models.Q(('external_id', ''), _negated=True), fields=('organization', 'source', 'external_id'), name='phishing_campaign_external_unique'),
+            model_name="phishingcampaign",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("external_id", ""), _negated=True),
+                fields=("organization", "source", "external_id"),
+                name="phishing_campaign_external_unique",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='phishingcampaign',
-            constraint=models.UniqueConstraint(fields=('organization', 'name'), name='phishing_campaign_name_unique'),
+            model_name="phishingcampaign",
+            constraint=models.UniqueConstraint(fields=("organization", "name"), name="phishing_campaign_name_unique"),
         ),
         migrations.AddIndex(
-            model_name='phishingresult',
-            index=models.Index(fields=['organization', 'person'], name='phish_result_org_person'),
+            model_name="phishingresult",
+            index=models.Index(fields=["organization", "person"], name="phish_result_org_person"),
         ),
         migrations.AddIndex(
-            model_name='phishingresult',
-            index=models.Index(fields=['campaign', 'status'], name='phish_result_campaign_status'),
+            model_name="phishingresult",
+            index=models.Index(fields=["campaign", "status"], name="phish_result_campaign_status"),
         ),
         migrations.AddIndex(
-            model_name='phishingresult',
-            index=models.Index(fields=['organization', 'department'], name='phish_result_org_dept'),
+            model_name="phishingresult",
+            index=models.Index(fields=["organization", "department"], name="phish_result_org_dept"),
         ),
         migrations.AddConstraint(
-            model_name='phishingresult',
-            constraint=models.UniqueConstraint(fields=('campaign', 'email'), name='phishing_result_one_per_email'),
+            model_name="phishingresult",
+            constraint=models.UniqueConstraint(fields=("campaign", "email"), name="phishing_result_one_per_email"),
         ),
         migrations.AddIndex(
-            model_name='quizattempt',
-            index=models.Index(fields=['organization', 'course', 'submitted_at'], name='attempt_org_course_at'),
+            model_name="quizattempt",
+            index=models.Index(fields=["organization", "course", "submitted_at"], name="attempt_org_course_at"),
         ),
         migrations.AddConstraint(
-            model_name='quizattempt',
-            constraint=models.UniqueConstraint(fields=('person', 'course', 'number'), name='attempt_number_unique'),
+            model_name="quizattempt",
+            constraint=models.UniqueConstraint(fields=("person", "course", "number"), name="attempt_number_unique"),
         ),
         migrations.AddIndex(
-            model_name='completion',
-            index=models.Index(fields=['organization', 'course', 'completed_at'], name='completion_org_course_at'),
+            model_name="completion",
+            index=models.Index(fields=["organization", "course", "completed_at"], name="completion_org_course_at"),
         ),
         migrations.AddIndex(
-            model_name='completion',
-            index=models.Index(fields=['organization', 'person', 'course'], name='completion_org_person_course'),
+            model_name="completion",
+            index=models.Index(fields=["organization", "person", "course"], name="completion_org_person_course"),
         ),
         migrations.AddIndex(
-            model_name='completion',
-            index=models.Index(fields=['organization', 'completed_at'], name='completion_org_at'),
+            model_name="completion",
+            index=models.Index(fields=["organization", "completed_at"], name="completion_org_at"),
         ),
         migrations.AddConstraint(
-            model_name='completion',
-            constraint=models.UniqueConstraint(fields=('person', 'course', 'completed_at'), name='completion_once_per_moment'),
+            model_name="completion",
+            constraint=models.UniqueConstraint(
+                fields=("person", "course", "completed_at"), name="completion_once_per_moment"
+            ),
         ),
         migrations.AddIndex(
-            model_name='attemptanswer',
-            index=models.Index(fields=['organization', 'question', 'correct'], name='answer_org_question'),
+            model_name="attemptanswer",
+            index=models.Index(fields=["organization", "question", "correct"], name="answer_org_question"),
         ),
         migrations.AddIndex(
-            model_name='reminderdelivery',
-            index=models.Index(fields=['organization', 'person', 'read_at'], name='delivery_org_person_read'),
+            model_name="reminderdelivery",
+            index=models.Index(fields=["organization", "person", "read_at"], name="delivery_org_person_read"),
         ),
         migrations.AddConstraint(
-            model_name='reminderdelivery',
-            constraint=models.UniqueConstraint(fields=('reminder', 'person'), name='reminder_delivery_once'),
+            model_name="reminderdelivery",
+            constraint=models.UniqueConstraint(fields=("reminder", "person"), name="reminder_delivery_once"),
         ),
         migrations.AddConstraint(
-            model_name='topic',
-            constraint=models.UniqueConstraint(fields=('organization', 'key'), name='topic_key_unique'),
+            model_name="topic",
+            constraint=models.UniqueConstraint(fields=("organization", "key"), name="topic_key_unique"),
         ),
         migrations.AddIndex(
-            model_name='securityreminder',
-            index=models.Index(fields=['organization', 'status', 'scheduled_for'], name='reminder_org_status_at'),
+            model_name="securityreminder",
+            index=models.Index(fields=["organization", "status", "scheduled_for"], name="reminder_org_status_at"),
         ),
         migrations.AddIndex(
-            model_name='course',
-            index=models.Index(fields=['organization', 'status', 'kind'], name='course_org_status_kind'),
+            model_name="course",
+            index=models.Index(fields=["organization", "status", "kind"], name="course_org_status_kind"),
         ),
         migrations.AddConstraint(
-            model_name='course',
-            constraint=models.UniqueConstraint(fields=('organization', 'code'), name='course_code_unique'),
+            model_name="course",
+            constraint=models.UniqueConstraint(fields=("organization", "code"), name="course_code_unique"),
         ),
         migrations.AddConstraint(
-            model_name='ackdocument',
-            constraint=models.UniqueConstraint(fields=('organization', 'title'), name='ack_document_title_unique'),
+            model_name="ackdocument",
+            constraint=models.UniqueConstraint(fields=("organization", "title"), name="ack_document_title_unique"),
         ),
         migrations.AddConstraint(
-            model_name='ackdocument',
-            constraint=models.UniqueConstraint(condition=models.Q(('kind', 'sanction_policy')), fields=('organization',), name='ack_one_sanction_policy'),
+            model_name="ackdocument",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("kind", "sanction_policy")),
+                fields=("organization",),
+                name="ack_one_sanction_policy",
+            ),
         ),
     ]

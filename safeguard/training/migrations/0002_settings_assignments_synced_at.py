@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('training', '0001_initial'),
+        ("training", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='trainingsettings',
-            name='assignments_synced_at',
+            model_name="trainingsettings",
+            name="assignments_synced_at",
             field=models.DateTimeField(blank=True, editable=False, null=True),
         ),
     ]

@@ -10,221 +10,539 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('core', '0004_fileimport'),
+        ("core", "0004_fileimport"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Person',
+            name="Person",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('employee_id', models.CharField(help_text="The HR system's identifier; the roster's key.", max_length=64)),
-                ('given_name', models.CharField(blank=True, max_length=100)),
-                ('family_name', models.CharField(blank=True, max_length=100)),
-                ('email', models.EmailField(blank=True, help_text='Work email.', max_length=254)),
-                ('user_name', models.CharField(blank=True, help_text="The identity provider's login name (SCIM userName).", max_length=200)),
-                ('external_id', models.CharField(blank=True, help_text="The provisioning client's id (SCIM).", max_length=255)),
-                ('department', models.CharField(blank=True, max_length=100)),
-                ('job_role', models.CharField(blank=True, max_length=100)),
-                ('worker_type', models.CharField(choices=[('employee', 'Employee'), ('contractor', 'Contractor'), ('volunteer', 'Volunteer'), ('trainee', 'Trainee'), ('student', 'Student')], default='employee', max_length=16)),
-                ('hire_date', models.DateField(blank=True, null=True)),
-                ('termination_at', models.DateTimeField(blank=True, help_text='When employment or engagement ended.', null=True)),
-                ('status', models.CharField(choices=[('active', 'Active'), ('leave', 'On leave'), ('terminated', 'Terminated')], default='active', max_length=16)),
-                ('source', models.CharField(choices=[('roster', 'Roster import'), ('scim', 'SCIM provisioning'), ('manual', 'Entered by hand')], default='manual', max_length=8)),
-                ('scim_deleted', models.BooleanField(default=False, help_text='Deleted over SCIM: deactivated and no longer served to the client.')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('manager', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='reports', to='workforce.person')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='people', to='core.organization')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                (
+                    "employee_id",
+                    models.CharField(help_text="The HR system's identifier; the roster's key.", max_length=64),
+                ),
+                ("given_name", models.CharField(blank=True, max_length=100)),
+                ("family_name", models.CharField(blank=True, max_length=100)),
+                ("email", models.EmailField(blank=True, help_text="Work email.", max_length=254)),
+                (
+                    "user_name",
+                    models.CharField(
+                        blank=True, help_text="The identity provider's login name (SCIM userName).", max_length=200
+                    ),
+                ),
+                (
+                    "external_id",
+                    models.CharField(blank=True, help_text="The provisioning client's id (SCIM).", max_length=255),
+                ),
+                ("department", models.CharField(blank=True, max_length=100)),
+                ("job_role", models.CharField(blank=True, max_length=100)),
+                (
+                    "worker_type",
+                    models.CharField(
+                        choices=[
+                            ("employee", "Employee"),
+                            ("contractor", "Contractor"),
+                            ("volunteer", "Volunteer"),
+                            ("trainee", "Trainee"),
+                            ("student", "Student"),
+                        ],
+                        default="employee",
+                        max_length=16,
+                    ),
+                ),
+                ("hire_date", models.DateField(blank=True, null=True)),
+                (
+                    "termination_at",
+                    models.DateTimeField(blank=True, help_text="When employment or engagement ended.", null=True),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("active", "Active"), ("leave", "On leave"), ("terminated", "Terminated")],
+                        default="active",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("roster", "Roster import"),
+                            ("scim", "SCIM provisioning"),
+                            ("manual", "Entered by hand"),
+                        ],
+                        default="manual",
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "scim_deleted",
+                    models.BooleanField(
+                        default=False, help_text="Deleted over SCIM: deactivated and no longer served to the client."
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "manager",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="reports",
+                        to="workforce.person",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="people", to="core.organization"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['family_name', 'given_name', 'employee_id'],
+                "ordering": ["family_name", "given_name", "employee_id"],
             },
         ),
         migrations.CreateModel(
-            name='IssuedItem',
+            name="IssuedItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('kind', models.CharField(choices=[('badge', 'Badge'), ('key', 'Key'), ('device', 'Device'), ('token', 'Security token'), ('other', 'Other')], max_length=8)),
-                ('label', models.CharField(help_text='What it is: asset tag, serial number, key number.', max_length=200)),
-                ('issued_on', models.DateField(blank=True, null=True)),
-                ('recovered_at', models.DateTimeField(blank=True, null=True)),
-                ('note', models.TextField(blank=True)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.organization')),
-                ('recovered_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='issued_items', to='workforce.person')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("badge", "Badge"),
+                            ("key", "Key"),
+                            ("device", "Device"),
+                            ("token", "Security token"),
+                            ("other", "Other"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "label",
+                    models.CharField(help_text="What it is: asset tag, serial number, key number.", max_length=200),
+                ),
+                ("issued_on", models.DateField(blank=True, null=True)),
+                ("recovered_at", models.DateTimeField(blank=True, null=True)),
+                ("note", models.TextField(blank=True)),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="core.organization"
+                    ),
+                ),
+                (
+                    "recovered_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="issued_items", to="workforce.person"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['person_id', 'kind', 'label'],
+                "ordering": ["person_id", "kind", "label"],
             },
         ),
         migrations.CreateModel(
-            name='Clearance',
+            name="Clearance",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('kind', models.CharField(default='Background check', max_length=100)),
-                ('result', models.CharField(choices=[('passed', 'Passed'), ('failed', 'Failed'), ('pending', 'Pending')], max_length=8)),
-                ('completed_on', models.DateField(blank=True, help_text='When the result came back.', null=True)),
-                ('note', models.TextField(blank=True)),
-                ('recorded_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.organization')),
-                ('recorded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='clearances', to='workforce.person')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("kind", models.CharField(default="Background check", max_length=100)),
+                (
+                    "result",
+                    models.CharField(
+                        choices=[("passed", "Passed"), ("failed", "Failed"), ("pending", "Pending")], max_length=8
+                    ),
+                ),
+                ("completed_on", models.DateField(blank=True, help_text="When the result came back.", null=True)),
+                ("note", models.TextField(blank=True)),
+                ("recorded_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="core.organization"
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="clearances", to="workforce.person"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-completed_on', '-recorded_at'],
+                "ordering": ["-completed_on", "-recorded_at"],
             },
         ),
         migrations.CreateModel(
-            name='Authorization',
+            name="Authorization",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('basis', models.CharField(choices=[('joiner', 'Joiner workflow approval'), ('review', 'Access review decision'), ('recorded', 'Recorded by hand')], max_length=8)),
-                ('authorized_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('note', models.TextField(blank=True)),
-                ('authorized_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.organization')),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='authorizations', to='workforce.person')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                (
+                    "basis",
+                    models.CharField(
+                        choices=[
+                            ("joiner", "Joiner workflow approval"),
+                            ("review", "Access review decision"),
+                            ("recorded", "Recorded by hand"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                ("authorized_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("note", models.TextField(blank=True)),
+                (
+                    "authorized_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="core.organization"
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="authorizations",
+                        to="workforce.person",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-authorized_at'],
+                "ordering": ["-authorized_at"],
             },
         ),
         migrations.CreateModel(
-            name='RosterSource',
+            name="RosterSource",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('name', models.CharField(max_length=100)),
-                ('mapping', models.JSONField(blank=True, default=dict, help_text="Our field → the export's column header.")),
-                ('time_zone', models.CharField(default=safeguard.workforce.models.people.default_time_zone, help_text='How to read termination times given without an offset.', max_length=64)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='roster_sources', to='core.organization')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("name", models.CharField(max_length=100)),
+                (
+                    "mapping",
+                    models.JSONField(blank=True, default=dict, help_text="Our field → the export's column header."),
+                ),
+                (
+                    "time_zone",
+                    models.CharField(
+                        default=safeguard.workforce.models.people.default_time_zone,
+                        help_text="How to read termination times given without an offset.",
+                        max_length=64,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="roster_sources",
+                        to="core.organization",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='ScimToken',
+            name="ScimToken",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('name', models.CharField(max_length=100)),
-                ('prefix', models.CharField(max_length=12)),
-                ('key_hash', models.CharField(max_length=64, unique=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('last_used_at', models.DateTimeField(blank=True, null=True)),
-                ('revoked_at', models.DateTimeField(blank=True, null=True)),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='scim_tokens', to='core.organization')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("name", models.CharField(max_length=100)),
+                ("prefix", models.CharField(max_length=12)),
+                ("key_hash", models.CharField(max_length=64, unique=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("last_used_at", models.DateTimeField(blank=True, null=True)),
+                ("revoked_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="scim_tokens", to="core.organization"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='Workflow',
+            name="Workflow",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('kind', models.CharField(choices=[('joiner', 'Joiner'), ('mover', 'Mover'), ('leaver', 'Leaver')], max_length=8)),
-                ('status', models.CharField(choices=[('open', 'Open'), ('done', 'Done'), ('cancelled', 'Cancelled')], default='open', max_length=10)),
-                ('trigger', models.CharField(help_text='What opened it, e.g. the roster file or SCIM.', max_length=200)),
-                ('changes', models.JSONField(blank=True, default=dict, help_text='For a mover: field → [before, after].')),
-                ('termination_at', models.DateTimeField(blank=True, help_text="For a leaver: the clock's start.", null=True)),
-                ('sla_hours', models.PositiveSmallIntegerField(blank=True, help_text='For a leaver: the disablement target in force when it opened.', null=True)),
-                ('opened_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('closed_at', models.DateTimeField(blank=True, null=True)),
-                ('cancel_reason', models.TextField(blank=True)),
-                ('opened_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='workflows', to='core.organization')),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='workflows', to='workforce.person')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("joiner", "Joiner"), ("mover", "Mover"), ("leaver", "Leaver")], max_length=8
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("open", "Open"), ("done", "Done"), ("cancelled", "Cancelled")],
+                        default="open",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "trigger",
+                    models.CharField(help_text="What opened it, e.g. the roster file or SCIM.", max_length=200),
+                ),
+                (
+                    "changes",
+                    models.JSONField(blank=True, default=dict, help_text="For a mover: field → [before, after]."),
+                ),
+                (
+                    "termination_at",
+                    models.DateTimeField(blank=True, help_text="For a leaver: the clock's start.", null=True),
+                ),
+                (
+                    "sla_hours",
+                    models.PositiveSmallIntegerField(
+                        blank=True, help_text="For a leaver: the disablement target in force when it opened.", null=True
+                    ),
+                ),
+                ("opened_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("closed_at", models.DateTimeField(blank=True, null=True)),
+                ("cancel_reason", models.TextField(blank=True)),
+                (
+                    "opened_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="workflows", to="core.organization"
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="workflows", to="workforce.person"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-opened_at', '-pk'],
+                "ordering": ["-opened_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='WorkflowTask',
+            name="WorkflowTask",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('kind', models.CharField(choices=[('authorize', 'Manager authorizes access'), ('clearance', 'Workforce clearance'), ('ack_sanction', 'Acknowledges the sanction policy'), ('ack_security', 'Acknowledges the security policies'), ('training', 'Completes required training'), ('provision', 'Provision access per role profile'), ('change_access', 'Change access to match the new role'), ('deprovision', 'Disable an account'), ('recover', 'Recover badges, keys and devices')], max_length=16)),
-                ('position', models.PositiveSmallIntegerField(default=0)),
-                ('title', models.CharField(max_length=300)),
-                ('detail', models.TextField(blank=True, help_text='What exactly to do, e.g. the roles to add and remove.')),
-                ('subject_key', models.CharField(blank=True, db_index=True, max_length=300)),
-                ('due_at', models.DateTimeField(blank=True, null=True)),
-                ('status', models.CharField(choices=[('open', 'Open'), ('done', 'Done'), ('waived', 'Waived with approval'), ('not_needed', 'Not needed')], default='open', max_length=10)),
-                ('completed_at', models.DateTimeField(blank=True, help_text='When it was marked done in Safeguard.', null=True)),
-                ('effective_at', models.DateTimeField(blank=True, help_text='When it actually took effect, e.g. when the account was disabled.', null=True)),
-                ('elapsed_seconds', models.BigIntegerField(blank=True, help_text="For a leaver's account: termination to disablement, measured.", null=True)),
-                ('note', models.TextField(blank=True)),
-                ('waiver_reason', models.TextField(blank=True)),
-                ('assignee', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('completed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.organization')),
-                ('waived_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('workflow', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='tasks', to='workforce.workflow')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("authorize", "Manager authorizes access"),
+                            ("clearance", "Workforce clearance"),
+                            ("ack_sanction", "Acknowledges the sanction policy"),
+                            ("ack_security", "Acknowledges the security policies"),
+                            ("training", "Completes required training"),
+                            ("provision", "Provision access per role profile"),
+                            ("change_access", "Change access to match the new role"),
+                            ("deprovision", "Disable an account"),
+                            ("recover", "Recover badges, keys and devices"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField(default=0)),
+                ("title", models.CharField(max_length=300)),
+                (
+                    "detail",
+                    models.TextField(blank=True, help_text="What exactly to do, e.g. the roles to add and remove."),
+                ),
+                ("subject_key", models.CharField(blank=True, db_index=True, max_length=300)),
+                ("due_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("open", "Open"),
+                            ("done", "Done"),
+                            ("waived", "Waived with approval"),
+                            ("not_needed", "Not needed"),
+                        ],
+                        default="open",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "completed_at",
+                    models.DateTimeField(blank=True, help_text="When it was marked done in Safeguard.", null=True),
+                ),
+                (
+                    "effective_at",
+                    models.DateTimeField(
+                        blank=True,
+                        help_text="When it actually took effect, e.g. when the account was disabled.",
+                        null=True,
+                    ),
+                ),
+                (
+                    "elapsed_seconds",
+                    models.BigIntegerField(
+                        blank=True, help_text="For a leaver's account: termination to disablement, measured.", null=True
+                    ),
+                ),
+                ("note", models.TextField(blank=True)),
+                ("waiver_reason", models.TextField(blank=True)),
+                (
+                    "assignee",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "completed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="core.organization"
+                    ),
+                ),
+                (
+                    "waived_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "workflow",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="tasks", to="workforce.workflow"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['workflow_id', 'position', 'pk'],
+                "ordering": ["workflow_id", "position", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='WorkforceSettings',
+            name="WorkforceSettings",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('leaver_sla_hours', models.PositiveSmallIntegerField(default=24, help_text='Hours from termination within which every account must be disabled.')),
-                ('joiner_due_days', models.PositiveSmallIntegerField(default=14)),
-                ('mover_due_days', models.PositiveSmallIntegerField(default=7)),
-                ('organization', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='workforce_settings', to='core.organization')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "leaver_sla_hours",
+                    models.PositiveSmallIntegerField(
+                        default=24, help_text="Hours from termination within which every account must be disabled."
+                    ),
+                ),
+                ("joiner_due_days", models.PositiveSmallIntegerField(default=14)),
+                ("mover_due_days", models.PositiveSmallIntegerField(default=7)),
+                (
+                    "organization",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="workforce_settings",
+                        to="core.organization",
+                    ),
+                ),
             ],
         ),
         migrations.AddIndex(
-            model_name='person',
-            index=models.Index(fields=['organization', 'status'], name='person_org_status'),
+            model_name="person",
+            index=models.Index(fields=["organization", "status"], name="person_org_status"),
         ),
         migrations.AddIndex(
-            model_name='person',
-            index=models.Index(fields=['organization', 'email'], name='person_org_email'),
+            model_name="person",
+            index=models.Index(fields=["organization", "email"], name="person_org_email"),
         ),
         migrations.AddIndex(
-            model_name='person',
-            index=models.Index(fields=['organization', 'department', 'job_role'], name='person_org_job'),
+            model_name="person",
+            index=models.Index(fields=["organization", "department", "job_role"], name="person_org_job"),
         ),
         migrations.AddConstraint(
-            model_name='person',
-            constraint=models.UniqueConstraint(fields=('organization', 'employee_id'), name='person_one_per_employee_id'),
+            model_name="person",
+            constraint=models.UniqueConstraint(
+                fields=("organization", "employee_id"), name="person_one_per_employee_id"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='person',
-            constraint=models.UniqueConstraint(models.F('organization'), django.db.models.functions.text.Lower('user_name'), condition=models.Q(('user_name', ''), _negated=True), name='person_one_per_user_name'),
+            model_name="person",
+            constraint=models.UniqueConstraint(
+                models.F("organization"),
+                django.db.models.functions.text.Lower("user_name"),
+                condition=models.Q(("user_name", ""), _negated=True),
+                name="person_one_per_user_name",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='rostersource',
-            constraint=models.UniqueConstraint(fields=('organization', 'name'), name='roster_source_name_unique'),
+            model_name="rostersource",
+            constraint=models.UniqueConstraint(fields=("organization", "name"), name="roster_source_name_unique"),
         ),
         migrations.AddIndex(
-            model_name='workflow',
-            index=models.Index(fields=['organization', 'status', 'kind'], name='workflow_org_status'),
+            model_name="workflow",
+            index=models.Index(fields=["organization", "status", "kind"], name="workflow_org_status"),
         ),
         migrations.AddIndex(
-            model_name='workflow',
-            index=models.Index(fields=['organization', 'kind', 'termination_at'], name='workflow_org_leavers'),
+            model_name="workflow",
+            index=models.Index(fields=["organization", "kind", "termination_at"], name="workflow_org_leavers"),
         ),
         migrations.AddIndex(
-            model_name='workflowtask',
-            index=models.Index(fields=['organization', 'kind', 'status'], name='wftask_org_kind_status'),
+            model_name="workflowtask",
+            index=models.Index(fields=["organization", "kind", "status"], name="wftask_org_kind_status"),
         ),
     ]

@@ -1,0 +1,1 @@
+"""Filled in by the checks work of the activity app."""

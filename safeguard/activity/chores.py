@@ -1,0 +1,1 @@
+"""Filled in by the chores work of the activity app."""

@@ -1,0 +1,1 @@
+"""Filled in by the demo work of the activity app."""

@@ -1,0 +1,24 @@
+"""What the rule engine gives the alert service: one candidate per (rule, group key, suppression bucket)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass
+class AlertCandidate:
+    rule_name: str  # DetectionRule.name
+    uid: str  # deterministic: sha256 of (organization id, rule name, group key, bucket start), hex
+    group_key: dict[str, str]  # field → decoded value (user_name, not user_id)
+    bucket_start: datetime
+    first_seen: datetime  # first anchor in the bucket
+    last_seen: datetime  # last anchor in the bucket
+    anchor_count: int
+    window_seconds: int  # 0 for single-event rules
+    metric_name: str  # "count", "distinct user_name", "sum record_count", "" for single events
+    metric_value: float | None  # the largest value reached
+    evidence_uids: list[str] = field(default_factory=list)  # event_uids that contributed (capped at 1000)
+    evidence_count: int = 0
+    source_ids: list[int] = field(default_factory=list)  # sources of the evidence
+    person_id: int | None = None  # the roster person behind the group's user, if any

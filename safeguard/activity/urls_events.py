@@ -1,0 +1,5 @@
+"""Activity review pages: events (under /o/<org_slug>/activity/)."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

@@ -1,0 +1,1 @@
+"""Filled in by the widgets work of the activity app."""

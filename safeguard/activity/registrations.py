@@ -1,10 +1,14 @@
-"""What the activity app registers with the core and the tracker: importers, checks, chores, dashboard widgets
-and the demo story."""
+"""What the activity app registers with the core and the tracker: importers, checks, chores, signal receivers,
+dashboard widgets and the demo story."""
 
 from safeguard.activity import (  # noqa: F401
     checks,
-    chores,
+    chores_alerts,
+    chores_evaluation,
+    chores_retention,
+    chores_reviews,
     demo,
     patient_flag_import,
+    receivers,
     widgets,
 )

@@ -39,8 +39,8 @@ class ReferenceData:
     people: list[dict[str, Any]] = field(default_factory=list)
     # identity (lower-cased user_name/upn as logs write it), source_id (or None: every source), person_id
     identities: list[dict[str, Any]] = field(default_factory=list)
-    # person_id (or None), department, job_role, start_hour, end_hour, weekdays (list of ISO days), priority
-    # (3 person, 2 job role, 1 department, 0 organization default); the most specific match applies
+    # person_id, start_hour, end_hour, weekdays (list of ISO days): each person's shift already resolved (their
+    # own, else their job role's, else their department's); one row with person_id None: business hours
     shifts: list[dict[str, Any]] = field(default_factory=list)
     # identity (lower-cased), source_id (or None), account_type (break_glass / service / shared)
     accounts: list[dict[str, Any]] = field(default_factory=list)

@@ -1,1 +1,0 @@
-"""Filled in by the chores work of the activity app."""

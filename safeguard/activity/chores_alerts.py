@@ -1,0 +1,1 @@
+"""Filled in by the chores_alerts work of the activity app."""

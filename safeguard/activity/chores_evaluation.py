@@ -1,0 +1,1 @@
+"""Filled in by the chores_evaluation work of the activity app."""

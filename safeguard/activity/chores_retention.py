@@ -1,0 +1,1 @@
+"""Filled in by the chores_retention work of the activity app."""

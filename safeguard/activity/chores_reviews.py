@@ -1,0 +1,1 @@
+"""Filled in by the chores_reviews work of the activity app."""

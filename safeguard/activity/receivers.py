@@ -1,0 +1,1 @@
+"""Filled in by the receivers work of the activity app."""

@@ -94,6 +94,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+elif envstr("TEST_DATABASE_NAME", ""):
+    # Several test runs on one PostgreSQL server (CI's, a developer's) each need their own test database.
+    DATABASES["default"]["TEST"] = {"NAME": envstr("TEST_DATABASE_NAME", "")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "core.User"

@@ -7,3 +7,5 @@ os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("TASKS_BACKEND", "immediate")
 # Persistent connections outlive tests (live server threads) and block dropping the PostgreSQL test database.
 os.environ.setdefault("DATABASE_CONN_MAX_AGE", "0")
+# A test database of this run's own, so concurrent runs against one PostgreSQL server don't drop each other's.
+os.environ.setdefault("TEST_DATABASE_NAME", f"test_safeguard_{os.getpid()}")

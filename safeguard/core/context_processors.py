@@ -24,4 +24,5 @@ def organization(request: HttpRequest) -> dict[str, Any]:
         "perms_sanctions": bool(membership and membership.has(Perm.VIEW_SANCTIONS)),
         "perms_manage_sanctions": bool(membership and membership.has(Perm.MANAGE_SANCTIONS)),
         "perms_review_access": bool(membership and membership.has(Perm.REVIEW_ACCESS)),
+        "perms_activity": bool(membership and membership.has(Perm.VIEW_ACTIVITY)),
     }

@@ -1,0 +1,175 @@
+"""Window and alert semantics on hand-built events, and the metamorphic properties on a generated slice: input
+order, batch boundaries, re-runs and user names don't change the alerts; a higher threshold gives a subset."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+import pytest
+
+from bench.activity_generator import generate
+from safeguard.activity.engine import RuleDocument, compile_rules, evaluate
+from tests.activity_engine_rules import BUILDING_BLOCKS, SIGMA
+from tests.activity_engine_store import EngineTestStore, at, event, events_table
+
+FAILURE = SIGMA["auth_failure"]
+SUCCESS = SIGMA["auth_success"]
+BRUTE = SIGMA["r01_brute_force"]
+ORDERED = SIGMA["r07_success_after_failures"]
+
+
+def run(rows, documents):
+    start, end = at(0), at(23, day=2)
+    store = EngineTestStore()
+    store.append(events_table(rows))
+    return evaluate(store, compile_rules(documents), organization_id=1, start=start, end=end)
+
+
+def blocks(*names):
+    return [RuleDocument(name=name, yaml=SIGMA[name], enabled=False) for name in names]
+
+
+def test_ties_count_every_event_at_the_same_instant():
+    rows = [event(at(10), uid=f"t{i}") for i in range(4)] + [event(at(10, 0, 1), uid="late")]
+    result = run(
+        rows, [*blocks("auth_failure"), RuleDocument(name="r01_brute_force", yaml=BRUTE, overrides={"threshold": 4})]
+    )
+    (candidate,) = result.candidates
+    # The four simultaneous failures each see all four (RANGE frames include peers), the fifth sees five.
+    assert candidate.anchor_count == 5
+    assert candidate.metric_value == 5.0
+    assert candidate.first_seen == at(10) and candidate.last_seen == at(10, 0, 1)
+
+
+def test_window_is_inclusive_of_its_start_and_slides():
+    rows = [event(at(10, minute), uid=f"w{minute}") for minute in (0, 2, 4, 6, 8, 10, 21)]
+    result = run(rows, [*blocks("auth_failure"), RuleDocument(name="r01_brute_force", yaml=BRUTE)])
+    # At 10:08 five events fall in [09:58, 10:08]; at 10:10 six in [10:00, 10:10] (10:00 is included), in the
+    # next ten-minute bucket; 10:21 sees one.
+    first, second = result.candidates
+    assert (first.bucket_start, first.anchor_count, first.metric_value) == (at(10), 1, 5.0)
+    assert first.evidence_uids == ["w0", "w2", "w4", "w6", "w8"]
+    assert (second.bucket_start, second.anchor_count, second.metric_value) == (at(10, 10), 1, 6.0)
+    assert second.evidence_uids == ["w0", "w2", "w4", "w6", "w8", "w10"]
+
+
+def test_ordered_burst_straddling_a_bucket_boundary_alerts_once():
+    """Failures 10:07–10:11 then a success at 10:12: the bucket is the completing event's (10:10–10:20)."""
+    rows = [event(at(10, 7 + i), uid=f"f{i}") for i in range(5)]
+    rows.append(event(at(10, 12), uid="ok", outcome="success"))
+    result = run(
+        rows,
+        [
+            *blocks("auth_failure", "auth_success", "r01_brute_force"),
+            RuleDocument(name="r07_success_after_failures", yaml=ORDERED),
+        ],
+    )
+    (candidate,) = result.candidates
+    assert candidate.bucket_start == at(10, 10)
+    assert candidate.first_seen == candidate.last_seen == at(10, 12)
+    assert candidate.evidence_uids == ["f0", "f1", "f2", "f3", "f4", "ok"]
+
+
+def test_success_before_the_failures_is_not_a_sequence():
+    rows = [event(at(10, 0), uid="ok", outcome="success")] + [event(at(10, 1 + i), uid=f"f{i}") for i in range(5)]
+    result = run(
+        rows,
+        [
+            *blocks("auth_failure", "auth_success", "r01_brute_force"),
+            RuleDocument(name="r07_success_after_failures", yaml=ORDERED),
+        ],
+    )
+    assert result.candidates == []
+
+
+def test_shadow_rules_count_but_raise_nothing_and_filters_exclude():
+    rows = [event(at(10, i), uid=f"s{i}", user="svc-backup" if i % 2 else "alice") for i in range(10)]
+    service_filter = (
+        "title: ignore backups\nname: ignore_backups\nlogsource: {product: hipaa_platform, category: authentication}\n"
+        "filter:\n  rules: [auth_failure]\n  selection: {user_name|startswith: svc-}\n  condition: selection\n"
+    )
+    shadow = run(rows, [*blocks("auth_failure"), RuleDocument(name="r01_brute_force", yaml=BRUTE, alerting=False)])
+    assert shadow.candidates == []
+    assert [(s.rule, s.anchors, s.candidates, s.shadow) for s in shadow.stats] == [("r01_brute_force", 2, 2, True)]
+    filtered = run(
+        rows,
+        [
+            *blocks("auth_failure"),
+            RuleDocument(name="ignore_backups", yaml=service_filter),
+            RuleDocument(name="r01_brute_force", yaml=BRUTE),
+        ],
+    )
+    assert [c.group_key for c in filtered.candidates] == [{"user_name": "alice"}]
+
+
+@pytest.fixture(scope="module")
+def slice_table():
+    return generate(30_000, seed=3, days=2).table
+
+
+def documents(threshold=None):
+    found = []
+    for name, text in SIGMA.items():
+        overrides = {"threshold": threshold} if threshold and name in ("r01_brute_force", "r12_many_patients") else {}
+        found.append(RuleDocument(name=name, yaml=text, enabled=name not in BUILDING_BLOCKS, overrides=overrides))
+    return compile_rules(found)
+
+
+def candidates(table, *, start, end, compiled=None, batches=1):
+    store = EngineTestStore()
+    store.append(table)
+    compiled = compiled or documents()
+    found = []
+    step = (end - start) / batches
+    for index in range(batches):
+        found += evaluate(
+            store, compiled, organization_id=1, start=start + step * index, end=start + step * (index + 1)
+        ).candidates
+    return found
+
+
+def merged(found):
+    """What alert recording keeps per uid: the union of anchors seen across runs."""
+    alerts: dict[str, tuple[Any, ...]] = {}
+    for c in found:
+        first, last, anchors, metric = alerts.get(c.uid, (c.first_seen, c.last_seen, 0, c.metric_value))
+        alerts[c.uid] = (
+            min(first, c.first_seen),
+            max(last, c.last_seen),
+            anchors + c.anchor_count,
+            max(metric, c.metric_value) if metric is not None else None,
+        )
+    return alerts
+
+
+def test_order_batches_reruns_and_names_do_not_change_alerts(slice_table):
+    start, end = at(0), at(0, day=3)
+    once = candidates(slice_table, start=start, end=end)
+    assert len(once) > 100
+    shuffled = slice_table.take(pa.array(list(reversed(range(slice_table.num_rows)))))
+    assert merged(candidates(shuffled, start=start, end=end)) == merged(once)
+    # 37 micro-batches at boundaries that cut through windows and buckets (one every 77m 50s).
+    assert merged(candidates(slice_table, start=start, end=end, batches=37)) == merged(once)
+    assert candidates(slice_table, start=start, end=end) == once
+    renamed = slice_table.set_column(
+        slice_table.schema.get_field_index("user_name"),
+        "user_name",
+        pa.array([f"X{name}" if name else name for name in slice_table.column("user_name").to_pylist()]),
+    )
+
+    def shape(found):
+        return sorted((c.rule_name, c.bucket_start, c.anchor_count, c.evidence_uids) for c in found)
+
+    assert shape(candidates(renamed, start=start, end=end)) == shape(once)
+
+
+def test_raising_a_threshold_gives_a_subset(slice_table):
+    start, end = at(0), at(0, day=3)
+
+    def anchors(threshold):
+        found = candidates(slice_table, start=start, end=end, compiled=documents(threshold))
+        return {(c.rule_name, c.uid) for c in found if c.rule_name in ("r01_brute_force", "r12_many_patients")}
+
+    low, high = anchors(3), anchors(12)
+    assert high < low

@@ -167,6 +167,10 @@ MEDIA_ROOT = Path(envstr("EVIDENCE_DIR", str(DATA_DIR / "evidence")))
 MEDIA_URL = "/never-served-directly/"
 # Activity review's event store: one DuckDB database per organization under this folder (store/duckdb.py).
 ACTIVITY_STORE_DIR = Path(envstr("ACTIVITY_STORE_DIR", str(DATA_DIR / "activity")))
+# Seconds an operation waits for the store while another holds it, and DuckDB's memory cap ("4GB"; blank: its
+# default, 80 % of RAM).
+ACTIVITY_STORE_LOCK_SECONDS = envint("ACTIVITY_STORE_LOCK_SECONDS", 30)
+ACTIVITY_STORE_MEMORY_LIMIT = envstr("ACTIVITY_STORE_MEMORY_LIMIT", "")
 ACTIVITY_UPLOAD_MAX_BYTES = envint("ACTIVITY_UPLOAD_MAX_MB", 2048) * 1024 * 1024
 # The syslog listener binds to loopback unless told otherwise (manage.py syslog_listen --host).
 ACTIVITY_SYSLOG_HOST = envstr("ACTIVITY_SYSLOG_HOST", "127.0.0.1")

@@ -1,1 +1,75 @@
-"""Filled in by the chores_reviews work of the activity app."""
+"""The review schedule: every active source reviewed every N days gets one ActivityReview per period once the
+period has ended. Periods are consecutive runs of N local days from the source's creation day (from the Monday
+of that week when N is 7); dates only, so daylight saving changes cannot shift them. Idempotent: one row per
+source and period start (a database constraint), so running it again adds nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
+
+from safeguard.activity.models import ActivityReview, LogSource
+from safeguard.core.chores import daily_chore
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date  # inclusive
+
+
+def first_period_start(source: LogSource) -> date:
+    created = source.created_at.astimezone(ZoneInfo(source.time_zone)).date()
+    if source.review_every_days == 7:
+        return created - timedelta(days=created.isoweekday() - 1)
+    return created
+
+
+def ended_periods(source: LogSource, today: date) -> list[Period]:
+    """Every period of the source that ended before `today`, oldest first."""
+    length = source.review_every_days or 0
+    if length <= 0:
+        return []
+    periods = []
+    start = first_period_start(source)
+    while start + timedelta(days=length - 1) < today:
+        periods.append(Period(start, start + timedelta(days=length - 1)))
+        start += timedelta(days=length)
+    return periods
+
+
+def reviews_create_due(today: date, *, dry_run: bool = False) -> list[str]:
+    lines = []
+    sources = LogSource.objects.filter(is_active=True, review_every_days__gt=0).select_related("organization")
+    for source in sources.order_by("organization__slug", "name"):
+        existing = set(ActivityReview.objects.filter(source=source).values_list("period_start", flat=True))
+        missing = [period for period in ended_periods(source, today) if period.start not in existing]
+        if not missing:
+            continue
+        if not dry_run:
+            ActivityReview.objects.bulk_create(
+                [
+                    ActivityReview(
+                        organization_id=source.organization_id,
+                        source=source,
+                        period_start=period.start,
+                        period_end=period.end,
+                        due_on=period.end + timedelta(days=source.review_grace_days),
+                        reviewer_id=source.reviewer_id,
+                    )
+                    for period in missing
+                ],
+                ignore_conflicts=True,
+            )
+        verb = "would schedule" if dry_run else "scheduled"
+        lines.append(
+            f"{source.organization.slug}: {source.name}: {verb} {len(missing)} review(s), "
+            f"{missing[0].start} – {missing[-1].end}"
+        )
+    return lines
+
+
+@daily_chore("activity.reviews")
+def reviews_chore(today: date, dry_run: bool) -> list[str]:
+    return reviews_create_due(today, dry_run=dry_run)

@@ -1,5 +1,10 @@
 """Activity review pages: reviews (under /o/<org_slug>/activity/)."""
 
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from safeguard.activity import views_reviews as views
+
+urlpatterns: list[URLPattern] = [
+    path("reviews/", views.review_list, name="review_list"),
+    path("reviews/<uuid:review_id>/", views.review_detail, name="review_detail"),
+]

@@ -1,0 +1,164 @@
+"""Reads the review pages, the API, the checks and the dashboard share: review states, a period's alerts and
+statistics, and the sources' days without events ("gaps")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.db.models import Count, F, Q, QuerySet
+from django.db.models.functions import TruncDate
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from safeguard.activity.models import OPEN_ALERT_STATUSES, ActivityReview, Alert, AlertStatus, LogSource
+from safeguard.core.models import Organization
+
+GAP_DAYS = 30
+
+
+class ReviewState(StrEnum):
+    SIGNED = "signed"  # on time
+    LATE = "late"
+    DUE = "due"
+    MISSED = "missed"  # past due, not signed
+
+
+STATE_LABELS = {
+    ReviewState.SIGNED: "Signed on time",
+    ReviewState.LATE: "Signed late",
+    ReviewState.DUE: "Due",
+    ReviewState.MISSED: "Overdue (missed)",
+}
+
+
+def review_state(review: ActivityReview, today: date) -> ReviewState:
+    if review.signed_at is not None:
+        return ReviewState.SIGNED if review.signed_on_time else ReviewState.LATE
+    return ReviewState.MISSED if today > review.due_on else ReviewState.DUE
+
+
+def reviews(organization: Organization) -> QuerySet[ActivityReview]:
+    return ActivityReview.objects.filter(organization=organization).select_related("source", "reviewer", "signed_by")
+
+
+def filter_reviews(found: QuerySet[ActivityReview], state: str, today: date) -> QuerySet[ActivityReview]:
+    unsigned = Q(signed_at__isnull=True)
+    if state == ReviewState.DUE:
+        return found.filter(unsigned, due_on__gte=today)
+    if state == ReviewState.MISSED:
+        return found.filter(unsigned, due_on__lt=today)
+    if state in (ReviewState.SIGNED, ReviewState.LATE):
+        on_time = Q(signed_day__lte=F("due_on"))
+        signed = found.filter(signed_at__isnull=False).annotate(
+            signed_day=TruncDate("signed_at", tzinfo=timezone.get_current_timezone())
+        )
+        return signed.filter(on_time) if state == ReviewState.SIGNED else signed.exclude(on_time)
+    return found
+
+
+def period_bounds(review: ActivityReview) -> tuple[datetime, datetime]:
+    """The period as instants: from the first day's local midnight to the midnight after the last day."""
+    zone = ZoneInfo(review.source.time_zone)
+    start = datetime.combine(review.period_start, time.min, tzinfo=zone)
+    end = datetime.combine(review.period_end + timedelta(days=1), time.min, tzinfo=zone)
+    return start, end
+
+
+def period_alerts(review: ActivityReview) -> QuerySet[Alert]:
+    start, end = period_bounds(review)
+    return Alert.objects.filter(
+        organization_id=review.organization_id, source_id=review.source_id, first_seen__gte=start, first_seen__lt=end
+    )
+
+
+def alert_breakdown(alerts: QuerySet[Alert]) -> list[dict[str, Any]]:
+    """Counts by rule, severity and status: one query."""
+    rows = (
+        alerts.values("rule__name", "rule__title", "severity", "status")
+        .annotate(count=Count("pk"))
+        .order_by("rule__name", "severity", "status")
+    )
+    return [dict(row) for row in rows]
+
+
+def alert_counts(alerts: QuerySet[Alert]) -> dict[str, int]:
+    return alerts.aggregate(
+        total=Count("pk"),
+        open=Count("pk", filter=Q(status__in=OPEN_ALERT_STATUSES)),
+        new=Count("pk", filter=Q(status=AlertStatus.NEW)),
+    )
+
+
+def period_summary(review: ActivityReview) -> dict[str, Any]:
+    """The event store's statistics of the period (live: what signing will freeze)."""
+    from safeguard.activity.store import store_for
+
+    start, end = period_bounds(review)
+    return store_for(review.organization_id).summary(review.source_id, start, end)
+
+
+def summary_sections(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """The store's summary laid out for a page whatever its keys: figures, tables of counts, and lists."""
+    sections = []
+    for key, value in summary.items():
+        label = key.replace("_", " ").capitalize()
+        if isinstance(value, dict):
+            sections.append({"label": label, "kind": "table", "rows": sorted(value.items(), key=lambda kv: str(kv[0]))})
+        elif isinstance(value, list) and value and all(isinstance(item, dict) for item in value):
+            columns = list(value[0].keys())
+            rows = [[item.get(column) for column in columns] for item in value]
+            sections.append({"label": label, "kind": "records", "columns": columns, "rows": rows})
+        elif isinstance(value, list):
+            sections.append({"label": label, "kind": "list", "items": [str(item) for item in value]})
+        else:
+            sections.append({"label": label, "kind": "figure", "value": value})
+    return sections
+
+
+def alert_url(org_slug: str, public_id: object) -> str:
+    """The alert's page, once the alert pages are mounted."""
+    try:
+        return reverse("activity:alert_detail", args=[org_slug, public_id])
+    except NoReverseMatch:
+        return ""
+
+
+def source_url(org_slug: str, public_id: object) -> str:
+    try:
+        return reverse("activity:source_detail", args=[org_slug, public_id])
+    except NoReverseMatch:
+        return ""
+
+
+@dataclass(frozen=True)
+class SourceGap:
+    source: LogSource
+    days_without: list[str]  # YYYY-MM-DD (UTC days)
+    days_checked: int
+
+
+def source_gaps(organization: Organization, today: date, days: int = GAP_DAYS) -> list[SourceGap]:
+    """Each active source's UTC days without events among the last `days` full days (from its creation day)."""
+    from safeguard.activity.store import store_for
+
+    sources = list(LogSource.objects.filter(organization=organization, is_active=True).order_by("name"))
+    if not sources:
+        return []
+    first = today - timedelta(days=days)
+    start = datetime.combine(first, time.min, tzinfo=ZoneInfo("UTC"))
+    end = datetime.combine(today, time.min, tzinfo=ZoneInfo("UTC"))
+    seen: dict[int, set[str]] = {}
+    for row in store_for(organization.pk).source_days(start, end):
+        if row.events:
+            seen.setdefault(row.source_id, set()).add(row.day)
+    found = []
+    for source in sources:
+        since = max(first, source.created_at.astimezone(ZoneInfo("UTC")).date())
+        checked = [since + timedelta(days=n) for n in range((today - since).days)]
+        missing = [day.isoformat() for day in checked if day.isoformat() not in seen.get(source.pk, set())]
+        found.append(SourceGap(source, missing, len(checked)))
+    return found

@@ -12,6 +12,8 @@ from safeguard.activity.parsers import parser_for
 from safeguard.activity.parsers.base import FormatError, SourceConfig
 from safeguard.activity.parsers.common import raw_uid
 from safeguard.activity.parsers.ehr_csv import EhrCsvParser
+from safeguard.activity.parsers.ehr_csv_fast import FastCsv, format_pattern
+from safeguard.activity.parsers.ehr_csv_mapping import CsvMapping
 
 SAMPLES = Path(__file__).parent / "samples" / "activity"
 EPIC_MAPPING = {
@@ -156,3 +158,75 @@ def test_small_chunks_lose_no_rows(tmp_path):
     assert [chunk.lines for chunk in chunks] == [2, 2, 2, 2, 1]
     assert seen == [3, 5, 7, 10, 11]
     assert [row["event_uid"] for c in chunks for row in c.table.to_pylist()] == [f"AL-10000{n}" for n in range(1, 10)]
+
+
+def fast_and_slow(path: Path, config: SourceConfig, chunk_rows: int = 3):
+    slow, fast = EhrCsvParser(), EhrCsvParser()
+    slow.chunk_rows = fast.chunk_rows = chunk_rows
+    slow.fast_path_min_lines, fast.fast_path_min_lines = 10**9, 0
+    return list(slow.parse(path, config)), list(fast.parse(path, config))
+
+
+def assert_same_chunks(slow_chunks, fast_chunks):
+    assert [chunk.table.to_pylist() for chunk in fast_chunks] == [chunk.table.to_pylist() for chunk in slow_chunks]
+    assert [chunk.rejects for chunk in fast_chunks] == [chunk.rejects for chunk in slow_chunks]
+    assert [chunk.lines for chunk in fast_chunks] == [chunk.lines for chunk in slow_chunks]
+
+
+def test_fast_path_takes_the_cerner_sample_and_gives_the_same_events_and_rejects():
+    config = source(CERNER_MAPPING, "America/Chicago")
+    mapping = CsvMapping.from_source(config)
+    header = (SAMPLES / "ehr_cerner_access.csv").read_text().splitlines()[0].split(",")
+    positions = mapping.check_header(header)
+    taken = FastCsv(mapping, positions, max(positions.values()) + 1, "America/Chicago").read(
+        SAMPLES / "ehr_cerner_access.csv", len(header)
+    )
+    assert taken is not None
+    events, refused = taken
+    assert events.num_rows == 4 and refused.column("line_no").to_pylist() == [6, 7, 8, 9]
+    assert_same_chunks(*fast_and_slow(SAMPLES / "ehr_cerner_access.csv", config))
+
+
+def test_fast_path_falls_back_when_a_quoted_value_spans_lines():
+    slow_chunks, fast_chunks = fast_and_slow(SAMPLES / "ehr_epic_access.csv", source(EPIC_MAPPING))
+    assert_same_chunks(slow_chunks, fast_chunks)
+    assert fast_chunks[2].table.column("raw_offset").to_pylist() == [8, 9, 11]  # row 8 spans lines 9–10
+
+
+def test_fast_path_matches_row_reader_on_zones_offsets_blanks_and_odd_values(tmp_path):
+    rows = [
+        "WHEN,WHO,WHAT,MRN,N,ID",
+        "2024-11-03 01:30:00,amy,View,P1,,",  # the repeated hour: zoneinfo's first (CDT) reading
+        "2024-03-10 02:30:00,amy,View,P1,,",  # the skipped hour
+        "2024-03-10T12:00:00.250+02:00,amy,Export,P2,7,e-3",
+        "2024-03-10T12:00:00Z, bob ,login failed,,,",
+        ",,,,,",  # blank: skipped, no reject
+        "2024-03-10 12:00,amy,View,P1,,",  # a shape the SQL leaves to Python (which reads it)
+        "2024-03-10 12:00:00,amy,Peek,P1,,",
+        "2024-03-10 12:00:00,amy,View,P1,0,",
+        "2024-03-10 12:00:00,amy\t,View,P1,,",  # a tab str.strip() removes
+        "2024-03-10 12:00:00,amy\u00a0,View,P1,,",  # and a no-break space
+        "2024-03-10 12:00:00,,View,P1,,",
+        "2024-03-10 12:00:00,amy",
+        "2024-02-30 12:00:00,amy,View,P1,,",
+    ]
+    path = tmp_path / "log.csv"
+    path.write_text("\n".join(rows) + "\n")
+    mapping = {"time": "WHEN", "user_name": "WHO", "action": "WHAT", "patient_id": "MRN", "record_count": "N"}
+    mapping["event_id"] = "ID"
+    slow_chunks, fast_chunks = fast_and_slow(path, source(mapping, "America/Chicago"), chunk_rows=4)
+    assert_same_chunks(slow_chunks, fast_chunks)
+    events = [row for chunk in fast_chunks for row in chunk.table.to_pylist()]
+    assert events[0]["time"] == datetime(2024, 11, 3, 6, 30, tzinfo=UTC)
+    assert events[1]["time"] == datetime(2024, 3, 10, 8, 30, tzinfo=UTC)
+    assert (events[2]["time"], events[2]["event_uid"]) == (datetime(2024, 3, 10, 10, 0, 0, 250000, tzinfo=UTC), "e-3")
+    assert (events[3]["user_name"], events[3]["outcome"]) == ("bob", "failure")
+    assert events[5]["user_name"] == "amy"
+    rejects = [(reject.line, reject.field) for chunk in fast_chunks for reject in chunk.rejects]
+    assert rejects == [(8, "WHAT"), (9, "N"), (12, "WHO"), (13, ""), (14, "WHEN")]
+
+
+def test_format_pattern_only_for_directives_read_alike():
+    assert format_pattern("%m/%d/%Y %I:%M:%S %p") is not None
+    assert format_pattern("%d %b %Y") is None
+    assert format_pattern("%Y-%m-%d %I:%M") is None  # %I without %p is read differently

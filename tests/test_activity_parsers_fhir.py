@@ -9,7 +9,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from safeguard.activity.parsers import parser_for
+from safeguard.activity.parsers import common, parser_for
 from safeguard.activity.parsers.base import FormatError, SourceConfig
 from safeguard.activity.parsers.fhir import FhirAuditParser
 
@@ -161,3 +161,36 @@ def test_wrong_file_is_refused_before_any_chunk(tmp_path, content, message):
     path.write_text(content)
     with pytest.raises(FormatError, match=message):
         FhirAuditParser().parse(path, SOURCE)
+
+
+def test_fast_path_equals_validated_path_on_blank_crlf_and_non_utf8_lines(tmp_path):
+    lines = (SAMPLES / "fhir_r4_audit.ndjson").read_bytes().splitlines()
+    content = b"\r\n".join(lines[:4]) + b"\r\n\r\n   \n" + b"\n".join(lines[4:7]) + b"\n\xff\xfe not utf-8\n" + lines[7]
+    path = tmp_path / "audit.ndjson"
+    path.write_bytes(content)
+    slow, fast = FhirAuditParser(), FhirAuditParser()
+    slow.chunk_rows = fast.chunk_rows = 3
+    slow.fast_path_min_lines, fast.fast_path_min_lines = 10**9, 0
+    slow_chunks, fast_chunks = list(slow.parse(path, SOURCE)), list(fast.parse(path, SOURCE))
+    assert [chunk.table.to_pylist() for chunk in fast_chunks] == [chunk.table.to_pylist() for chunk in slow_chunks]
+    assert [chunk.rejects for chunk in fast_chunks] == [chunk.rejects for chunk in slow_chunks]
+    assert [chunk.lines for chunk in fast_chunks] == [3, 3, 3, 2]
+    offsets = [row["raw_offset"] for chunk in fast_chunks for row in chunk.table.to_pylist()]
+    assert offsets == [1, 2, 3, 4, 7, 8, 9, 11]
+    assert fast_chunks[0].table.column("raw").to_pylist()[0] == lines[0].decode()  # no \r kept
+    assert [(reject.line, reject.reason[:9]) for chunk in fast_chunks for reject in chunk.rejects] == [
+        (10, "is not UT")
+    ]
+
+
+def test_line_blocks_cut_exact_sizes_across_reads(tmp_path, monkeypatch):
+    monkeypatch.setattr(common, "BLOCK_READ_BYTES", 7)
+    path = tmp_path / "lines.txt"
+    path.write_bytes(b"one\ntwo\r\n\nfour\nfive\xff\nsix")
+    blocks = list(common.line_blocks(path, 2))
+    assert [(block.first, block.lines.to_pylist()) for block in blocks] == [
+        (1, ["one", "two"]),
+        (3, ["", "four"]),
+        (5, ["", "six"]),
+    ]
+    assert blocks[2].undecodable == {5: b"five\xff"}

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+from array import array
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from safeguard.activity.schema import EVENT_FIELDS
 
@@ -82,6 +85,19 @@ def count_lines(path: Path) -> int:
     return count + (last != b"\n")
 
 
+def has_more_lines(path: Path, limit: int) -> bool:
+    """Whether the file has more than `limit` lines (counted as count_lines does), reading no further than needed."""
+    count = 0
+    last = b"\n"
+    with path.open("rb") as handle:
+        while block := handle.read(READ_BLOCK_BYTES):
+            count += block.count(b"\n")
+            last = block[-1:]
+            if count > limit:
+                return True
+    return count + (last != b"\n") > limit
+
+
 def line_batches(path: Path, size: int) -> Iterator[list[tuple[int, bytes]]]:
     """A file's lines numbered from 1, without their line endings, in lists of `size`."""
     batch: list[tuple[int, bytes]] = []
@@ -93,3 +109,92 @@ def line_batches(path: Path, size: int) -> Iterator[list[tuple[int, bytes]]]:
                 batch = []
     if batch:
         yield batch
+
+
+BLOCK_READ_BYTES = 32 << 20
+
+
+@dataclass
+class LineBlock:
+    """Lines as one Arrow column (no Python object per line), without their line endings."""
+
+    first: int  # the number of the first line
+    lines: pa.ChunkedArray  # an undecodable line is "" here
+    undecodable: dict[int, bytes]  # line number → its bytes, for lines that are not UTF-8
+
+
+def line_blocks(path: Path, size: int) -> Iterator[LineBlock]:
+    """The file in blocks of `size` lines (the last may be shorter), numbered from 1 as line_batches numbers them."""
+    pending: list[pa.StringArray] = []
+    pending_count = 0
+    undecodable: dict[int, bytes] = {}
+    first = number = 1
+    carry = b""
+    with path.open("rb") as handle:
+        while True:
+            data = handle.read(BLOCK_READ_BYTES)
+            buffer, carry = _whole_lines(carry + data if carry else data, at_end=not data)
+            if buffer:
+                lines, bad = text_lines(buffer)
+                undecodable.update((number + index, line) for index, line in bad)
+                number += len(lines)
+                pending.append(lines)
+                pending_count += len(lines)
+            while pending_count >= size or (not data and pending_count):
+                column = pa.chunked_array(pending, pa.string())
+                taken = min(size, pending_count)
+                taken_bad = {n: undecodable.pop(n) for n in range(first, first + taken) if n in undecodable}
+                yield LineBlock(first, column.slice(0, taken), taken_bad)
+                rest = column.slice(taken)
+                pending, pending_count, first = list(rest.chunks), pending_count - taken, first + taken
+            if not data:
+                return
+
+
+def text_lines(buffer: bytes) -> tuple[pa.StringArray, list[tuple[int, bytes]]]:
+    """Whole lines as an Arrow array sharing the buffer, then trimmed of their endings; lines that are not UTF-8
+    become "" and are listed with their index and bytes."""
+    if len(buffer) >= 2**31:
+        raise ValueError("A block of lines must be smaller than 2 GB.")
+    offsets = array("i", [0])
+    position = buffer.find(b"\n")
+    while position >= 0:
+        offsets.append(position + 1)
+        position = buffer.find(b"\n", position + 1)
+    if not buffer.endswith(b"\n"):
+        offsets.append(len(buffer))
+    lines = pa.StringArray.from_buffers(len(offsets) - 1, pa.py_buffer(offsets), pa.py_buffer(buffer))
+    bad: list[tuple[int, bytes]] = []
+    try:
+        lines.validate(full=True)
+    except pa.ArrowInvalid:
+        lines, bad = _decoded_lines(buffer)
+    trimmed: pa.StringArray = pc.ascii_rtrim(lines, characters="\r\n")
+    return trimmed, bad
+
+
+def _decoded_lines(buffer: bytes) -> tuple[pa.StringArray, list[tuple[int, bytes]]]:
+    texts: list[str] = []
+    bad: list[tuple[int, bytes]] = []
+    for index, line in enumerate(_split_lines(buffer)):
+        try:
+            texts.append(line.decode())
+        except UnicodeDecodeError:
+            texts.append("")
+            bad.append((index, line.rstrip(b"\r\n")))
+    return pa.array(texts, pa.string()), bad
+
+
+def _split_lines(buffer: bytes) -> list[bytes]:
+    lines = buffer.split(b"\n")
+    if buffer.endswith(b"\n"):
+        lines.pop()
+    return lines
+
+
+def _whole_lines(buffer: bytes, *, at_end: bool) -> tuple[bytes, bytes]:
+    """The buffer up to its last newline, and what follows it (all of it at the end of the file)."""
+    if at_end:
+        return buffer, b""
+    cut = buffer.rfind(b"\n") + 1
+    return buffer[:cut], buffer[cut:]

@@ -14,9 +14,13 @@ from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from safeguard.activity.parsers.base import Chunk, FormatError, ProgressCallback, Reject, SourceConfig
-from safeguard.activity.parsers.common import TimeError, events_table, excerpt, parse_time, raw_uid
+from safeguard.activity.parsers.common import TimeError, events_table, excerpt, has_more_lines, parse_time, raw_uid
 from safeguard.activity.parsers.ehr_csv_actions import FAILED_ACTIONS, OUTCOMES
+from safeguard.activity.parsers.ehr_csv_fast import FastCsv, line_range
 from safeguard.activity.parsers.ehr_csv_mapping import CsvMapping
 from safeguard.activity.schema import Activity, EventClass, Outcome
 
@@ -41,13 +45,43 @@ class EhrCsvParser:
     version = "1.0"
     chunk_rows = 50_000
 
+    fast_path_min_lines = 20_000
+
     def parse(self, path: Path, source: SourceConfig, progress: ProgressCallback | None = None) -> Iterator[Chunk]:
         mapping = CsvMapping.from_source(source)
         _check_format(path)
         with _open(path) as handle:
             header = next(csv.reader(handle), [])
         reader = RowReader(mapping, mapping.check_header(header), source.time_zone)
+        if has_more_lines(path, self.fast_path_min_lines):
+            fast = FastCsv(mapping, reader.positions, reader.width, source.time_zone).read(path, len(header))
+            if fast is not None:
+                return self._fast_chunks(*fast, reader, progress)
         return self._chunks(path, reader, progress)
+
+    def _fast_chunks(
+        self, events: pa.Table, refused: pa.Table, reader: RowReader, progress: ProgressCallback | None
+    ) -> Iterator[Chunk]:
+        """Rows are lines 2…n+1 here (no value spans lines), so chunks are ranges of line numbers."""
+        numbers, lines = refused.column("line_no").to_pylist(), refused.column("line").to_pylist()
+        refused_lines = dict(zip(numbers, lines, strict=True))
+        last = max(pc.max(events.column("raw_offset")).as_py() or 1, max(refused_lines, default=1))
+        for low in range(2, last + 1, self.chunk_rows):
+            high = min(low + self.chunk_rows, last + 1)
+            rows: list[dict[str, Any]] = []
+            rejects: list[Reject] = []
+            for number in range(low, high):
+                if number in refused_lines:
+                    raw = refused_lines[number]
+                    fields = next(csv.reader([raw]), [])
+                    if fields and any(value.strip() for value in fields):
+                        reader.read(fields, raw, number, rows, rejects, width=reader.width)
+            table = line_range(events, low, high)
+            if rows:
+                table = pa.concat_tables([table, events_table(rows)]).sort_by("raw_offset")
+            yield Chunk(table, rejects, high - low)
+            if progress:
+                progress(high - 1)
 
     def parse_records(self, records: list[Any], source: SourceConfig) -> Chunk:
         """Records are objects keyed by the file's headers (a row already split)."""

@@ -15,7 +15,14 @@ import orjson
 import pyarrow as pa
 
 from safeguard.activity.parsers.base import Chunk, ProgressCallback, Reject, SourceConfig
-from safeguard.activity.parsers.common import count_lines, events_table, excerpt, line_batches
+from safeguard.activity.parsers.common import (
+    LineBlock,
+    events_table,
+    excerpt,
+    has_more_lines,
+    line_batches,
+    line_blocks,
+)
 from safeguard.activity.parsers.fhir_fast import FastNormalizer
 from safeguard.activity.parsers.fhir_mapping import event_row
 from safeguard.activity.parsers.fhir_shape import Shape, file_shape
@@ -44,17 +51,25 @@ class FhirAuditParser:
         return Chunk(events_table(rows), rejects, len(records))
 
     def _ndjson(self, path: Path, progress: ProgressCallback | None) -> Iterator[Chunk]:
-        fast = FastNormalizer() if count_lines(path) > self.fast_path_min_lines else None
-        done = 0
+        if has_more_lines(path, self.fast_path_min_lines):
+            return self._ndjson_fast(path, progress)
+        return self._ndjson_validated(path, progress)
+
+    def _ndjson_fast(self, path: Path, progress: ProgressCallback | None) -> Iterator[Chunk]:
+        fast = FastNormalizer()
         try:
-            for batch in line_batches(path, self.chunk_rows):
-                yield _ndjson_chunk(batch, fast)
-                done += len(batch)
+            for block in line_blocks(path, self.chunk_rows):
+                yield _fast_chunk(block, fast)
                 if progress:
-                    progress(done)
+                    progress(block.first + len(block.lines) - 1)
         finally:
-            if fast:
-                fast.close()
+            fast.close()
+
+    def _ndjson_validated(self, path: Path, progress: ProgressCallback | None) -> Iterator[Chunk]:
+        for batch in line_batches(path, self.chunk_rows):
+            yield _ndjson_chunk(batch)
+            if progress:
+                progress(batch[-1][0])
 
     def _document(self, path: Path, progress: ProgressCallback | None) -> Iterator[Chunk]:
         document = orjson.loads(path.read_bytes())
@@ -82,29 +97,44 @@ def read_record(record: Any, raw: str, number: int, rows: list[Row], rejects: li
         rejects.append(Reject(number, problem[0], problem[1], excerpt(raw)))
 
 
-def _ndjson_chunk(batch: list[tuple[int, bytes]], fast: FastNormalizer | None) -> Chunk:
+def _fast_chunk(block: LineBlock, fast: FastNormalizer) -> Chunk:
+    """Lines the SQL accepts become events without a Python object each; the others are read one by one, which
+    words their reject (or finds them valid after all)."""
+    table, refused = fast.normalize(block.first, block.lines)
     rows: list[Row] = []
     rejects: list[Reject] = []
-    lines: dict[int, str] = {}
+    for number in refused:
+        if number in block.undecodable:
+            rejects.append(_not_utf8(number, block.undecodable[number]))
+            continue
+        text = block.lines[number - block.first].as_py()
+        if text.strip():
+            _read_line(number, text, rows, rejects)
+    if rows:
+        table = pa.concat_tables([table, events_table(rows)]).sort_by("raw_offset")
+    return Chunk(table, rejects, len(block.lines))
+
+
+def _not_utf8(number: int, data: bytes) -> Reject:
+    try:
+        data.decode()
+    except UnicodeDecodeError as error:
+        return Reject(number, "", f"is not UTF-8 ({error.reason} at byte {error.start})", excerpt(data))
+    raise ValueError(f"Line {number} is UTF-8.")
+
+
+def _ndjson_chunk(batch: list[tuple[int, bytes]]) -> Chunk:
+    rows: list[Row] = []
+    rejects: list[Reject] = []
     for number, data in batch:
         try:
             text = data.decode()
-        except UnicodeDecodeError as error:
-            rejects.append(Reject(number, "", f"is not UTF-8 ({error.reason} at byte {error.start})", excerpt(data)))
+        except UnicodeDecodeError:
+            rejects.append(_not_utf8(number, data))
             continue
         if text.strip():
-            lines[number] = text
-    tables = []
-    slow = list(lines)
-    if fast is not None and lines:
-        table, slow = fast.normalize(list(lines), list(lines.values()))
-        tables.append(table)
-    for number in slow:
-        _read_line(number, lines[number], rows, rejects)
-    tables.append(events_table(rows))
-    table = pa.concat_tables(tables).sort_by("raw_offset") if len(tables) > 1 else tables[0]
-    rejects.sort(key=lambda reject: reject.line)
-    return Chunk(table, rejects, len(batch))
+            _read_line(number, text, rows, rejects)
+    return Chunk(events_table(rows), rejects, len(batch))
 
 
 def _read_line(number: int, text: str, rows: list[Row], rejects: list[Reject]) -> None:

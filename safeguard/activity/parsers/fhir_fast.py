@@ -58,8 +58,7 @@ MACROS = (
 # Built from this module's constants only; the lines arrive as a registered table.
 _SQL = f"""
 WITH parsed AS (
-  SELECT line_no, line,
-         CASE WHEN json_valid(line) AND json_type(line) = 'OBJECT' THEN from_json(line, '{STRUCTURE}') END AS j
+  SELECT line_no, line, PARSE AS j
   FROM input_lines
 ), coded AS (
   SELECT *,
@@ -127,7 +126,7 @@ WITH parsed AS (
                THEN j.code IS NOT NULL ELSE j.type IS NOT NULL END AS ok
   FROM patient_ref
 )
-SELECT line_no, coalesce(ok, false) AS ok,
+SELECT coalesce(ok, false) AS ok,
   coalesce(j.id, 'sha256:' || sha256(line)) AS event_uid,
   CASE WHEN ok THEN CAST(coalesce(j.occurredDateTime, j.recorded) AS TIMESTAMPTZ) END AS time,
   CASE WHEN list_contains(all_codes, '{USER_AUTHENTICATION}') THEN 'authentication'
@@ -148,15 +147,16 @@ SELECT line_no, coalesce(ok, false) AS ok,
   greatest(1, len(patient_entities))::INTEGER AS record_count,
   purposes[1] AS purpose_of_use,
   coalesce(sub_codes[1], type_codes[1]) AS action_name,
-  line AS raw,
   line_no AS raw_offset
 FROM mapped
-ORDER BY line_no
 """  # noqa: S608
+# Malformed JSON makes from_json fail the whole query; only a block that has such a line pays for the check.
+_SQL_TRUSTING = _SQL.replace("PARSE", f"from_json(line, '{STRUCTURE}')")
+_SQL_CHECKING = _SQL.replace("PARSE", f"CASE WHEN json_valid(line) THEN from_json(line, '{STRUCTURE}') END")
 
 
 class FastNormalizer:
-    """One DuckDB connection for a file's chunks."""
+    """One DuckDB connection for a file's blocks of lines."""
 
     def __init__(self) -> None:
         self.connection = duckdb.connect()
@@ -164,17 +164,29 @@ class FastNormalizer:
         for macro in MACROS:
             self.connection.execute(macro)
 
-    def normalize(self, line_numbers: list[int], lines: list[str]) -> tuple[pa.Table, list[int]]:
-        """The events of the lines that pass the SQL checks, and the line numbers of those that do not."""
-        input_lines = pa.table({"line_no": pa.array(line_numbers, pa.int64()), "line": pa.array(lines, pa.string())})
+    def normalize(self, first: int, lines: pa.StringArray) -> tuple[pa.Table, list[int]]:
+        """The events of the lines (numbered from `first`) that pass the SQL checks, in line order, and the numbers
+        of those that do not."""
+        numbers = pa.array(range(first, first + len(lines)), pa.int64())
+        input_lines = pa.table({"line_no": numbers, "line": lines})
         self.connection.register("input_lines", input_lines)
         try:
-            result: pa.Table = self.connection.sql(_SQL).to_arrow_table()
+            try:
+                result = self.connection.sql(_SQL_TRUSTING).to_arrow_table()
+            except duckdb.Error:
+                result = self.connection.sql(_SQL_CHECKING).to_arrow_table()
         finally:
             self.connection.unregister("input_lines")
+        offsets = result.column("raw_offset")
+        if len(offsets) > 1 and not pc.all(pc.greater(offsets[1:], offsets[:-1])).as_py():
+            result = result.sort_by("raw_offset")
         ok = result.column("ok")
-        refused = result.filter(pc.invert(ok)).column("line_no").to_pylist()
-        return _with_schema(result.filter(ok)), refused
+        if pc.all(ok).as_py():
+            return _with_schema(result.append_column("raw", lines)), []
+        refused = result.filter(pc.invert(ok)).column("raw_offset").to_pylist()
+        accepted = result.filter(ok)
+        raw = pc.take(lines, pc.subtract(accepted.column("raw_offset"), first))
+        return _with_schema(accepted.append_column("raw", raw)), refused
 
     def close(self) -> None:
         self.connection.close()

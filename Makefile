@@ -29,11 +29,12 @@ migrate: install
 demo: migrate
 	DEBUG=1 $(BIN)/python manage.py demo_seed
 
-# Web app on http://127.0.0.1:8000/ plus its background worker and scheduler; Ctrl-C stops all three.
+# Web app on http://127.0.0.1:8000/ plus its background worker and scheduler (a pass every 5 minutes, so activity
+# review evaluates new events as they arrive); Ctrl-C stops all three.
 run: demo
 	@trap 'kill 0' INT TERM EXIT; \
 	DEBUG=1 $(BIN)/python manage.py db_worker & \
-	DEBUG=1 $(BIN)/python manage.py scheduler_run --loop & \
+	DEBUG=1 $(BIN)/python manage.py scheduler_run --loop --interval 300 & \
 	DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:8000 --noreload
 
 lint: install

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from safeguard.activity.breakglass_link import breakglass_uses_record
 from safeguard.activity.engine.types import AlertCandidate
 from safeguard.activity.models import Alert, AlertNote, AlertStatus, DetectionRule, RuleRun, Suppression
 from safeguard.activity.services.escalation import level_one_minutes
@@ -176,6 +177,8 @@ def record_candidates(
         )
         if changed:
             Alert.objects.bulk_update(list(changed.values()), UPDATED_FIELDS)
+        if new_alerts:
+            breakglass_uses_record(organization, new_alerts, now=now)
         if new_alerts or changed or suppressed:
             audit_record(
                 actor=Actor.system("activity.evaluation"),

@@ -1,5 +1,13 @@
 """Activity review API routes: rules (under /api/v1/orgs/<org_slug>/, api namespace)."""
 
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from safeguard.activity.api import rules
+
+urlpatterns: list[URLPattern] = [
+    path("activity/rules/", rules.RuleListView.as_view(), name="activity_rules"),
+    path("activity/rules/validate/", rules.RuleValidateView.as_view(), name="activity_rules_validate"),
+    path("activity/rules/test/", rules.RuleTestView.as_view(), name="activity_rules_test"),
+    path("activity/rules/pack/", rules.RulePackView.as_view(), name="activity_rules_pack"),
+    path("activity/rules/<uuid:rule_id>/", rules.RuleDetailView.as_view(), name="activity_rule"),
+]

@@ -231,3 +231,11 @@ def test_export_gives_one_json_line_per_event_with_decoded_names_and_raw(store):
     ]
     assert (decoded[1]["user_name"], decoded[1]["src_ip"], decoded[1]["raw"]) == ("alice", "10.0.0.1", "line one")
     assert decoded[0]["patient_id"] == "P9"
+
+
+def test_a_store_opens_in_a_folder_that_does_not_exist_yet(settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from safeguard.activity.store import store_for
+
+    settings.ACTIVITY_STORE_DIR = tmp_path / "not" / "yet"
+    assert store_for(4242).count() == 0
+    assert (tmp_path / "not" / "yet").is_dir()

@@ -41,3 +41,4 @@ def append(
 
 def temp_store(folder: Path) -> DuckDBEventStore:
     return DuckDBEventStore(folder / "org-1.duckdb")
+

@@ -45,6 +45,8 @@ def _holder(path: Path) -> _Holder[object]:
 
 
 def _flock(lock_path: Path, deadline: float, timeout: float) -> int:
+    # The lock is taken before the database is opened, so it may be the first thing in a new store folder.
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
     descriptor = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
     while True:
         try:

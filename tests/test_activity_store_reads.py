@@ -4,6 +4,7 @@ summaries, purging and evidence export, with hand-computed expectations."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -233,7 +234,7 @@ def test_export_gives_one_json_line_per_event_with_decoded_names_and_raw(store):
     assert decoded[0]["patient_id"] == "P9"
 
 
-def test_a_store_opens_in_a_folder_that_does_not_exist_yet(settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_store_opens_in_a_folder_that_does_not_exist_yet(settings: Any, tmp_path: Path) -> None:
     from safeguard.activity.store import store_for
 
     settings.ACTIVITY_STORE_DIR = tmp_path / "not" / "yet"

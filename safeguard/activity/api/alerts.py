@@ -80,7 +80,7 @@ class BulkTriageSerializer(AlertChangeSerializer):
     alerts = serializers.ListField(child=serializers.UUIDField(), min_length=1, max_length=BULK_MAX)
 
 
-class BulkResultSerializer(serializers.Serializer):
+class AlertBulkResultSerializer(serializers.Serializer):
     updated = serializers.IntegerField()
     alerts = AlertSerializer(many=True, help_text="The alerts as they now are.")
 
@@ -280,7 +280,7 @@ class AlertBulkView(ApiView):
         summary="Triage several alerts at once",
         description="The same change to every listed alert, all or nothing; the error names the alert refused.",
         request=BulkTriageSerializer,
-        responses={200: BulkResultSerializer, **error_responses(400, 403, 404)},
+        responses={200: AlertBulkResultSerializer, **error_responses(400, 403, 404)},
         tags=TAGS,
     )
     def post(self, request: Request, org_slug: str) -> Response:

@@ -41,4 +41,3 @@ def append(
 
 def temp_store(folder: Path) -> DuckDBEventStore:
     return DuckDBEventStore(folder / "org-1.duckdb")
-

@@ -51,7 +51,7 @@ def test_wrong_format_exits_1(cast: Cast, fakes: Fakes, tmp_path, capsys) -> Non
     make_source(cast.org)
     fakes.parser.wrong_format = True
     assert _run("--source", "EHR", "--org", "clinic", str(write_lines(tmp_path / "a", [{}]))) == 1
-    assert "Refused, nothing stored: This is not a fake file" in capsys.readouterr().err
+    assert "Refused: This is not a fake file: the first line is not JSON. (nothing stored)" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

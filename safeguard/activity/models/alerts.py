@@ -34,8 +34,15 @@ class Alert(models.Model):
     group_text = models.CharField(max_length=500, help_text="The group key as one line, for display and search.")
     person = models.ForeignKey("workforce.Person", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     source = models.ForeignKey(
-        "activity.LogSource", null=True, blank=True, on_delete=models.PROTECT, related_name="alerts"
+        "activity.LogSource",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="alerts",
+        help_text="The source of all the evidence, when there is one.",
     )
+    # Every source with evidence: a review of a source looks at the alerts its events contributed to.
+    sources = models.ManyToManyField("activity.LogSource", blank=True, related_name="alerts_contributed")
     bucket_start = models.DateTimeField(help_text="Start of the suppression period the alert stands for.")
     first_seen = models.DateTimeField(help_text="The first anchor: the event that completed the first match.")
     last_seen = models.DateTimeField()

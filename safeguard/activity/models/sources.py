@@ -118,7 +118,8 @@ class IngestBatch(models.Model):
         QUEUED = "queued", "Queued"
         RUNNING = "running", "Reading"
         DONE = "done", "Done"
-        FAILED = "failed", "Failed: nothing stored"
+        # Events stored before a failure stay stored (a retry counts them as duplicates): see `accepted`.
+        FAILED = "failed", "Failed"
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     organization = models.ForeignKey("core.Organization", on_delete=models.PROTECT, related_name="+")

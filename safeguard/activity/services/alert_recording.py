@@ -19,8 +19,17 @@ from django.utils import timezone
 
 from safeguard.activity.breakglass_link import breakglass_uses_record
 from safeguard.activity.engine.types import AlertCandidate
-from safeguard.activity.models import Alert, AlertNote, AlertStatus, DetectionRule, RuleRun, Suppression
+from safeguard.activity.models import (
+    ActivitySettings,
+    Alert,
+    AlertNote,
+    AlertStatus,
+    DetectionRule,
+    RuleRun,
+    Suppression,
+)
 from safeguard.activity.services.escalation import level_one_minutes
+from safeguard.activity.services.settings import activity_settings
 from safeguard.core.audit import Actor, audit_record
 from safeguard.core.models import Organization
 
@@ -127,6 +136,21 @@ def _suppressed(suppressions: set[tuple[int, str]], rule: DetectionRule, text: s
     return (rule.pk, "") in suppressions or (rule.pk, text) in suppressions
 
 
+def _link_sources(candidates: Sequence[AlertCandidate], alerts: dict[str, Alert]) -> None:
+    """Every source with evidence of an alert, so each source's review finds it (one insert, duplicates skipped)."""
+    through = Alert.sources.through
+    links = {
+        (alerts[candidate.uid].pk, source_id)
+        for candidate in candidates
+        if candidate.uid in alerts
+        for source_id in candidate.source_ids
+    }
+    through.objects.bulk_create(
+        [through(alert_id=alert_id, logsource_id=source_id) for alert_id, source_id in sorted(links)],
+        ignore_conflicts=True,
+    )
+
+
 def record_candidates(
     organization: Organization,
     candidates: Sequence[AlertCandidate],
@@ -142,7 +166,11 @@ def record_candidates(
     for candidate in candidates:
         if candidate.rule_name not in rules:
             raise ValueError(f"No rule named {candidate.rule_name!r} was given for candidate {candidate.uid}.")
+    activity_settings(organization)
     with transaction.atomic():
+        # One recording per organization at a time: two evaluations (an upload's and the micro-batch) finding the
+        # same uid would otherwise both insert it, and the second would fail on the unique uid.
+        ActivitySettings.objects.select_for_update().get(organization=organization)
         existing = {
             alert.uid: alert
             for alert in Alert.objects.filter(organization=organization, uid__in={c.uid for c in candidates})
@@ -177,6 +205,7 @@ def record_candidates(
         )
         if changed:
             Alert.objects.bulk_update(list(changed.values()), UPDATED_FIELDS)
+        _link_sources(candidates, {**existing, **{alert.uid: alert for alert in new_alerts}})
         if new_alerts:
             breakglass_uses_record(organization, new_alerts, now=now)
         if new_alerts or changed or suppressed:

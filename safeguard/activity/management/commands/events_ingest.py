@@ -54,10 +54,10 @@ class Command(BaseCommand):
                 evaluate=not options["no_evaluate"],
             )
         except IngestionFailed as failed:
-            self.stderr.write(f"Failed: {failed.batch.failure}")
+            self.stderr.write(f"Failed: {failed.batch.failure}{self._kept(failed.batch)}")
             raise SystemExit(1) from None
         if batch.state == IngestBatch.State.FAILED:
-            self.stderr.write(f"Refused, nothing stored: {batch.failure}")
+            self.stderr.write(f"Refused: {batch.failure}{self._kept(batch)}")
             raise SystemExit(1)
         self.stdout.write(
             f"{source.name}: {batch.lines_read} lines read, {batch.accepted} events stored, "
@@ -94,3 +94,10 @@ class Command(BaseCommand):
             names = ", ".join(LogSource.objects.filter(organization=organization).values_list("name", flat=True))
             raise Usage(f"No log source named {name!r} in {organization.slug}: use one of: {names or 'none yet'}.")
         return source
+
+    @staticmethod
+    def _kept(batch: IngestBatch) -> str:
+        # Events stored before a failure stay stored; running the file again counts them as duplicates.
+        if batch.accepted:
+            return f" ({batch.accepted} events stored before it stopped stay stored; a re-run skips them)"
+        return " (nothing stored)"

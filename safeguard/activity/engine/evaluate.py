@@ -7,6 +7,7 @@ import hashlib
 import json
 import time
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -16,6 +17,10 @@ from safeguard.activity.engine.definitions import CompiledRule, CompiledRuleSet,
 from safeguard.activity.engine.types import AlertCandidate
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Batches up to this long run every rule on one connection of the store (opening one costs tens of milliseconds,
+# as much as a rule over five minutes of events); longer re-runs open one per rule, so the store's lock is
+# released between rules and pages are not kept waiting for the whole run.
+HELD_BATCH = timedelta(days=1)
 
 
 class EventQueries(Protocol):
@@ -71,7 +76,24 @@ SURROGATE_NAMES = {
 }
 
 
+def _held(store: EventQueries, start: datetime, end: datetime) -> AbstractContextManager[object]:
+    """The store's connection for the whole batch, when it offers one (DuckDBEventStore.connection: its own
+    queries re-use the connection while it is held)."""
+    connection = getattr(store, "connection", None)
+    if end - start > HELD_BATCH or not callable(connection):
+        return nullcontext()
+    held: AbstractContextManager[object] = connection()
+    return held
+
+
 def evaluate(
+    store: EventQueries, compiled: CompiledRuleSet, *, organization_id: int, start: datetime, end: datetime
+) -> EvaluationResult:
+    with _held(store, start, end):
+        return _evaluate(store, compiled, organization_id=organization_id, start=start, end=end)
+
+
+def _evaluate(
     store: EventQueries, compiled: CompiledRuleSet, *, organization_id: int, start: datetime, end: datetime
 ) -> EvaluationResult:
     candidates: list[AlertCandidate] = []

@@ -20,6 +20,7 @@ DECODED = {
     "src_ip": ("di", "LEFT JOIN dict_ip di ON di.id = e.src_ip_id"),
 }
 PERSON = "coalesce(ids.person_id, idg.person_id)"
+IN_RANGE = "{e}time >= CAST($read_start AS TIMESTAMPTZ) AND {e}time < CAST($end AS TIMESTAMPTZ)"
 JOINS = {
     "sources": "LEFT JOIN (SELECT source_id, min(name) AS name, min(kind) AS kind FROM ref_sources GROUP BY ALL) rs "
     "ON rs.source_id = e.source_id",
@@ -38,8 +39,11 @@ JOINS = {
     "WHERE source_id IS NOT NULL GROUP BY ALL) acs ON acs.user_id = e.user_id AND acs.source_id = e.source_id "
     "LEFT JOIN (SELECT user_id, min(account_type) AS account_type FROM ref_accounts WHERE source_id IS NULL "
     "GROUP BY ALL) acg ON acg.user_id = e.user_id",
+    # Only the patients of the read range are collapsed: the flags table has every patient of the organization,
+    # and collapsing all of it cost more than a five-minute batch's rule.
     "patients": "LEFT JOIN (SELECT patient_key, min(last_name) AS last_name, bool_or(vip) AS vip, "
     "bool_or(restricted) AS restricted, min(employee_person_id) AS employee_person_id FROM ref_patients "
+    f"WHERE patient_key IN (SELECT patient_key FROM events WHERE {IN_RANGE.format(e='')}) "
     "GROUP BY ALL) rp ON rp.patient_key = e.patient_key",
     "workstations": "LEFT JOIN (SELECT src_host_id, min(site) AS site, min(department) AS department "
     "FROM ref_workstations GROUP BY ALL) ws ON ws.src_host_id = e.src_host_id",
@@ -103,7 +107,4 @@ def enriched_events_sql(fields: Iterable[str]) -> str:
         else:
             raise ValueError(f"no column for rule field {name!r}")
     clauses = [*decoded, *(JOINS[name] for name in JOIN_ORDER if name in joins)]
-    return (
-        f"SELECT {', '.join(columns)} FROM events e {' '.join(clauses)} "
-        "WHERE e.time >= CAST($read_start AS TIMESTAMPTZ) AND e.time < CAST($end AS TIMESTAMPTZ)"
-    )
+    return f"SELECT {', '.join(columns)} FROM events e {' '.join(clauses)} WHERE {IN_RANGE.format(e='e.')}"

@@ -29,13 +29,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-
-import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -63,23 +59,6 @@ def _setup_django() -> None:
     import django
 
     django.setup()
-
-
-@contextmanager
-def _flat_concat() -> Iterator[None]:
-    """pyarrow returns pa.array(numpy strings) chunked past a few million rows, and the generator's
-    pa.concat_arrays refuses chunked pieces: flatten them while it runs (a fix belongs in the generator)."""
-    concat = pa.concat_arrays
-
-    def flat(arrays: list[Any], *args: Any, **kwargs: Any) -> Any:
-        pieces = [a.combine_chunks() if isinstance(a, pa.ChunkedArray) else a for a in arrays]
-        return concat(pieces, *args, **kwargs)
-
-    pa.concat_arrays = flat
-    try:
-        yield
-    finally:
-        pa.concat_arrays = concat
 
 
 def _load() -> str:
@@ -346,8 +325,7 @@ def main() -> None:
 
     print(_load())
     began = time.perf_counter()
-    with _flat_concat():
-        generated = generate(events, seed=args.seed)
+    generated = generate(events, seed=args.seed)
     print(f"generated {generated.table.num_rows:,} events in {time.perf_counter() - began:.1f} s; {generated.injected}")
     injected = scenarios(generated, events)
     results: dict[str, float] = {}

@@ -78,6 +78,11 @@ def _take(dictionary: pa.Array, indices: np.ndarray, valid: np.ndarray | None = 
     return encoded.cast(pa.string())
 
 
+def _flat(array: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """pa.array() of a few million numpy strings comes back chunked; concat_arrays takes plain arrays only."""
+    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+
+
 def _times(rng: np.random.Generator, count: int, start: datetime, days: int) -> np.ndarray:
     """Microseconds since the epoch: a random day, and a daytime (07–19) or night-time second."""
     day = rng.integers(0, days, count)
@@ -262,7 +267,8 @@ def generate(
     injected["snooping_sprees"] = count
 
     table = pa.table(
-        {name: pa.concat_arrays(chunks) for name, chunks in columns.items()}, schema=EVENTS_SCHEMA
+        {name: pa.concat_arrays([_flat(chunk) for chunk in chunks]) for name, chunks in columns.items()},
+        schema=EVENTS_SCHEMA,
     ).append_column("source_id", pa.array(np.concatenate(sources), pa.int32()))
     return Generated(
         table=table.sort_by("time"),

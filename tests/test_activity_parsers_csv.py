@@ -122,8 +122,8 @@ def test_mapping_missing_columns_lists_each_and_the_header(tmp_path):
 @pytest.mark.parametrize(
     ("mapping", "message"),
     [
-        ({"time": "T", "user_name": "U"}, "names no column for: action"),
-        ({"time": "T", "user_name": "U", "action": "A", "colour": "C"}, "unknown fields: colour"),
+        ({"time": "T", "user_name": "U"}, "needs the column for action"),
+        ({"time": "T", "user_name": "U", "action": "A", "colour": "C"}, "does not read: colour"),
         ({"time": "T", "user_name": "U", "action": "A", "actions": {"Peek": "peek"}}, "not an activity"),
     ],
 )

@@ -52,8 +52,12 @@ def test_create_audits_and_raises_the_reference_version(cast: Cast) -> None:
     [
         ({"time_zone": "Mars/Olympus"}, "time_zone", "'Mars/Olympus' is not a time zone: use an IANA name"),
         ({"mapping": {"time": "T"}}, "mapping", "A CSV source needs the column for user_name, action"),
-        ({"mapping": {**CSV_MAP, "colour": "C"}}, "mapping", "'colour' is not a field"),
-        ({"mapping": {**CSV_MAP, "patient_id": "USER_ID"}}, "mapping", "The column 'USER_ID' is mapped to two fields."),
+        ({"mapping": {**CSV_MAP, "colour": "C"}}, "mapping", "keys the CSV parser does not read: colour."),
+        (
+            {"mapping": {**CSV_MAP, "patient_id": "USER_ID"}},
+            "mapping",
+            "The column 'USER_ID' is mapped to two fields: user_name, patient_id.",
+        ),
         ({"name": "  "}, "name", "Name the source"),
         ({"kind": "fax"}, "kind", "Choose the kind"),
     ],

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from safeguard.activity.access import get_batch, get_source
 from safeguard.activity.forms_sources import SourceForm, TokenForm, UploadForm
 from safeguard.activity.models import IngestBatch, IngestToken, LogSource
+from safeguard.activity.parsers import ehr_csv_mapping as csv_mapping
 from safeguard.activity.services import sources as services
 from safeguard.core.access import one_in_org
 from safeguard.core.audit import Actor
@@ -75,6 +76,7 @@ def source_detail(request: OrgRequest, source_id: UUID) -> HttpResponse:
     context = {
         "source": source,
         "row": source_status(source, timezone.now()),
+        "columns": [(key, value) for key, value in (source.mapping or {}).items() if key not in csv_mapping.SETTINGS],
         "batches": list(source.batches.order_by("-created_at", "-pk")[:BATCHES_SHOWN]),
         "tokens": list(source.ingest_tokens.order_by("-created_at", "-pk")) if can_manage else [],
         "can_manage": can_manage,

@@ -127,7 +127,9 @@ class IngestEventsView(APIView):
             f"source), at most {MAX_LINES:,} lines and {MAX_BYTES // 2**20} MB per request. Authenticate with "
             "that source's ingestion token (made on the source's page), not a personal API token. Read at once: "
             "lines that cannot be read are rejected with their line number and the others are stored. Posting "
-            "the same events again stores nothing twice."
+            "the same events again stores nothing twice. Rules are not evaluated per request: the scheduled "
+            "micro-batch evaluation takes these events within minutes, so a shipper posting every few seconds "
+            "queues no rule run of its own."
         ),
         request={CONTENT_TYPE: OpenApiTypes.STR},
         responses={
@@ -168,7 +170,13 @@ class IngestEventsView(APIView):
         actor = Actor(user=None, ip=request.META.get("REMOTE_ADDR"), label=f"ingest-token:{token.prefix}")
         try:
             batch = ingest_records(
-                source, records, channel=IngestBatch.Channel.HTTP, actor=actor, rejects=rejects, line_numbers=numbers
+                source,
+                records,
+                channel=IngestBatch.Channel.HTTP,
+                actor=actor,
+                rejects=rejects,
+                line_numbers=numbers,
+                evaluate=False,  # the micro-batch schedule evaluates; a run per shipper request would pile up
             )
         except IngestionFailed as failed:
             return _error(status.HTTP_500_INTERNAL_SERVER_ERROR, "ingestion_failed", failed.batch.failure)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
@@ -15,6 +15,7 @@ from rest_framework.response import Response
 
 from safeguard.activity.access import get_batch, get_source
 from safeguard.activity.models import IngestBatch, IngestToken, LogSource, SourceFormat, SourceKind
+from safeguard.activity.parsers import ehr_csv_mapping as csv_mapping
 from safeguard.activity.services import sources as services
 from safeguard.core.access import one_in_org
 from safeguard.core.api.base import ApiView
@@ -26,6 +27,32 @@ from safeguard.core.services.errors import ServiceError
 from safeguard.risk.models import Asset
 
 TAGS = ["activity sources"]
+MAPPING_HELP = (
+    "CSV sources (other formats keep {}): our field → the export's column header, at least "
+    f"{', '.join(csv_mapping.REQUIRED)}; aliases "
+    f"{', '.join(f'{alias} = {field}' for alias, field in csv_mapping.ALIASES.items())} are kept under the field's "
+    'name. "actions": the export\'s own action names → activity ("*" takes every name no table knows); '
+    '"time_format": a strptime format for times that are not ISO 8601. Example: {"time": "Event Date/Time", '
+    '"user_name": "Prsnl Username", "action": "Event Name", "actions": {"Chart Copy Requested": "export", '
+    '"*": "other"}, "time_format": "%m/%d/%Y %I:%M:%S %p"}.'
+)
+MAPPING_SCHEMA = {
+    "type": "object",
+    "properties": {
+        **{name: {"type": "string"} for name in (*csv_mapping.COLUMN_FIELDS, *csv_mapping.ALIASES)},
+        "actions": {
+            "type": "object",
+            "additionalProperties": {"type": "string", "enum": list(csv_mapping.ACTIVITIES)},
+        },
+        "time_format": {"type": "string"},
+    },
+    "additionalProperties": False,
+}
+
+
+@extend_schema_field(MAPPING_SCHEMA)
+class CsvMappingField(serializers.JSONField):
+    """Checked by the service with the parser's own rules (parsers/ehr_csv_mapping.py)."""
 
 
 class SourceSerializer(serializers.Serializer):
@@ -36,7 +63,7 @@ class SourceSerializer(serializers.Serializer):
     asset = serializers.UUIDField(source="asset.public_id", allow_null=True, default=None)
     contains_ephi = serializers.BooleanField()
     time_zone = serializers.CharField()
-    mapping = serializers.DictField(child=serializers.CharField(), help_text="CSV: our field → the column header.")
+    mapping = CsvMappingField(help_text=MAPPING_HELP)
     expected_daily_events = serializers.IntegerField(allow_null=True)
     silent_after_hours = serializers.IntegerField()
     review_every_days = serializers.IntegerField(allow_null=True)
@@ -56,9 +83,7 @@ class SourceWriteSerializer(serializers.Serializer):
     asset = serializers.UUIDField(required=False, allow_null=True, help_text="An asset of the inventory.")
     contains_ephi = serializers.BooleanField(required=False)
     time_zone = serializers.CharField(required=False, max_length=64, help_text="IANA name, e.g. America/Chicago.")
-    mapping = serializers.JSONField(
-        required=False, help_text='CSV sources: {"time": "ACCESS_TIME", "user_name": "USER_ID", "action": "…"}.'
-    )
+    mapping = CsvMappingField(required=False, help_text=MAPPING_HELP)
     expected_daily_events = serializers.IntegerField(required=False, allow_null=True, min_value=0)
     silent_after_hours = serializers.IntegerField(required=False)
     review_every_days = serializers.IntegerField(required=False, allow_null=True)
@@ -152,7 +177,8 @@ class SourceListView(ApiView):
     @extend_schema(
         summary="Create a log source",
         description="Names are unique (case ignored); the zone is an IANA name; a CSV source maps at least time, "
-        "user_name and action to its columns. Needs the manage-activity permission.",
+        "user_name and action to its columns, and may name its own action names and time format (see mapping); "
+        "a key the CSV parser does not read is refused by name. Needs the manage-activity permission.",
         request=SourceWriteSerializer,
         responses={201: SourceSerializer, **error_responses(400, 403, 404)},
         tags=TAGS,

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from safeguard.activity.enrichment import reference_changed
 from safeguard.activity.models import IngestBatch, IngestToken, LogSource, SourceFormat, SourceKind
-from safeguard.activity.schema import EVENT_FIELD_NAMES
+from safeguard.activity.parsers import ehr_csv_mapping as csv_mapping
 from safeguard.activity.services.ingestion import batch_create
 from safeguard.core.audit import Actor, audit_record, field_changes, snapshot
 from safeguard.core.models import Membership, Organization, User
@@ -28,9 +28,6 @@ from safeguard.core.services.errors import ServiceError
 from safeguard.risk.models import Asset
 
 NAME_MAX = 100
-CSV_REQUIRED = ("time", "user_name", "action")
-# What a CSV column may feed: the event's fields, and `action`, the export's verb the parser turns into activity.
-MAPPING_FIELDS = ("action", *(name for name in EVENT_FIELD_NAMES if name not in ("raw", "raw_offset")))
 EDITABLE = (
     "name",
     "kind",
@@ -64,31 +61,14 @@ def check_time_zone(name: str) -> str:
     return name
 
 
-def check_mapping(source_format: str, mapping: Any) -> dict[str, str]:
-    """A CSV source's mapping (our field → the export's header) with the fields every access log has."""
+def check_mapping(source_format: str, mapping: Any) -> dict[str, Any]:
+    """A CSV source's mapping as the parser reads it (ehr_csv_mapping.check_mapping); other formats keep none."""
     if source_format != SourceFormat.EHR_CSV:
         return {}
-    if not isinstance(mapping, dict):
-        raise ServiceError("The mapping is an object: our field → the file's column header.", field="mapping")
-    cleaned: dict[str, str] = {}
-    for name, header in mapping.items():
-        if name not in MAPPING_FIELDS:
-            raise ServiceError(f"{name!r} is not a field: map one of {', '.join(MAPPING_FIELDS)}.", field="mapping")
-        if not isinstance(header, str):
-            raise ServiceError(f"The column for {name} must be a header name (text).", field="mapping")
-        if header.strip():
-            cleaned[name] = header.strip()
-    missing = [name for name in CSV_REQUIRED if name not in cleaned]
-    if missing:
-        raise ServiceError(
-            f"A CSV source needs the column for {', '.join(missing)} (required: {', '.join(CSV_REQUIRED)}).",
-            field="mapping",
-        )
-    headers = list(cleaned.values())
-    repeated = sorted({header for header in headers if headers.count(header) > 1})
-    if repeated:
-        raise ServiceError(f"The column {repeated[0]!r} is mapped to two fields.", field="mapping")
-    return cleaned
+    try:
+        return csv_mapping.check_mapping(mapping)
+    except csv_mapping.MappingError as error:
+        raise ServiceError(error.message, field="mapping") from None
 
 
 def _check(organization: Organization, values: dict[str, Any], but: LogSource | None = None) -> dict[str, Any]:

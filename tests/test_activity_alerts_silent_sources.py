@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime, timedelta
 
-from safeguard.activity.chores_alerts import alert_uid, silent_sources_run
+from safeguard.activity.chores_alerts import silent_sources_run
+from safeguard.activity.engine.evaluate import alert_uid
 from safeguard.activity.models import Alert, DetectionRule, LogSource
 from tests.activity_factories import make_source
 
@@ -28,6 +30,9 @@ def test_a_source_silent_too_long_raises_one_alert_per_day(cast):
     assert alert.metric_value == 33.0  # the later run the same day updates the same alert
     assert alert.evidence_uids == []
     assert alert.uid == alert_uid(cast.org.pk, "silent_source", {"source": "EHR"}, datetime(2026, 3, 2, tzinfo=UTC))
+    # The engine's convention, fields joined by the unit separator (not "|").
+    text = f'{cast.org.pk}\x1fsilent_source\x1f{{"source": "EHR"}}\x1f2026-03-02T00:00:00+00:00'
+    assert alert.uid == hashlib.sha256(text.encode()).hexdigest()
 
     silent_sources_run(now=NOW + timedelta(days=1))  # by now Okta is silent too (26 hours)
     assert Alert.objects.filter(source=quiet).count() == 2

@@ -90,10 +90,12 @@ def test_list_makes_the_same_number_of_queries_for_few_and_many_events(cast, dja
     store = DuckDBEventStore.for_organization(cast.org.pk)
     client = client_for(cast.owner)
     append(store, [event("one", "2024-01-01 00:00")], source_id=source.pk)
-    with django_assert_max_num_queries(10):
+    client.get(LIST)  # the organization's first audit event also makes its chain head
+    # Ten for the page, five for the search's audit event.
+    with django_assert_max_num_queries(15):
         client.get(LIST)
     append(store, [event(f"m{n}", f"2024-01-02 00:00:{n:02}") for n in range(50)], source_id=source.pk, batch_id=2)
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(15):
         assert len(client.get(LIST).context["events"]) == 50
 
 

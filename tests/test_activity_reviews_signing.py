@@ -29,7 +29,8 @@ def summaries(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, datetime, date
     asked: list[tuple[int, datetime, datetime]] = []
 
     class FakeStore:
-        def summary(self, source_id: int, start: datetime, end: datetime) -> dict[str, Any]:
+        def summary(self, source_id: int, start: datetime, end: datetime, **hours: int) -> dict[str, Any]:
+            assert hours == {"business_start_hour": 7, "business_end_hour": 19}  # the defaults
             asked.append((source_id, start, end))
             return dict(SUMMARY)
 
@@ -62,7 +63,10 @@ def test_signing_freezes_statistics_and_signs_them(cast: Any, summaries: list[An
     )
 
     assert summaries == [(review.source.pk, datetime(2026, 1, 5, 5, tzinfo=UTC), datetime(2026, 1, 12, 5, tzinfo=UTC))]
-    assert signed.statistics["events"] == SUMMARY
+    assert signed.statistics["events"] == {
+        **SUMMARY,
+        "after_hours_window": "outside 07–19 local time, every day of the week",
+    }
     assert signed.statistics["alerts"]["total"] == 3
     assert signed.statistics["alerts"]["open"] == 2
     assert signed.statistics["alerts"]["new_at_signing"] == 2

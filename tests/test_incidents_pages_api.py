@@ -1,4 +1,4 @@
-"""Incident pages and API: program viewers read, triagers and program managers change, other organizations'
+"""Incident pages and API: activity viewers read, triagers and program managers change, other organizations'
 incidents are not found, list query counts stay flat."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ def incident(cast: Cast, title: str = "VIP chart snooping", org: Organization | 
 
 
 @pytest.mark.parametrize(("who", "expected"), [("owner", 200), ("auditor", 200), ("workforce", 403), ("outsider", 404)])
-def test_program_viewers_read_incidents(cast: Cast, who: str, expected: int):
+def test_activity_viewers_read_incidents(cast: Cast, who: str, expected: int):
     one = incident(cast)
     api = client_as(cast, who)
     assert api.get("/api/v1/orgs/clinic/incidents/").status_code == expected

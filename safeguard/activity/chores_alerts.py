@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from datetime import UTC, date, datetime
 
 from django.db import transaction
 from django.utils import timezone
 
+from safeguard.activity.engine.evaluate import alert_uid
 from safeguard.activity.engine.types import AlertCandidate
 from safeguard.activity.models import DetectionRule, LogSource, Severity
 from safeguard.activity.services.alert_recording import record_candidates
@@ -19,13 +18,6 @@ from safeguard.core.models import Organization
 
 SILENT_RULE = "silent_source"
 SILENT_METRIC = "hours silent"
-
-
-def alert_uid(organization_id: int, rule_name: str, group_key: dict[str, str], bucket_start: datetime) -> str:
-    """The engine's convention, so a silent-source alert is found again however often the chore runs."""
-    key = json.dumps(group_key, sort_keys=True, separators=(",", ":"))
-    text = f"{organization_id}|{rule_name}|{key}|{bucket_start.astimezone(UTC).isoformat()}"
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def silent_rule(organization: Organization) -> DetectionRule:
@@ -54,6 +46,7 @@ def silent_candidate(source: LogSource, now: datetime) -> AlertCandidate | None:
     group_key = {"source": source.name}
     return AlertCandidate(
         rule_name=SILENT_RULE,
+        # The engine's uid: one definition, so a later run the same day finds this alert again.
         uid=alert_uid(source.organization_id, SILENT_RULE, group_key, bucket),
         group_key=group_key,
         bucket_start=bucket,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol, cast
 from zoneinfo import ZoneInfo
 
 from django.db.models import Count, F, Q, QuerySet
@@ -15,9 +15,11 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from safeguard.activity.models import OPEN_ALERT_STATUSES, ActivityReview, Alert, AlertStatus, LogSource
+from safeguard.activity.services.settings import activity_settings
 from safeguard.core.models import Organization
 
 GAP_DAYS = 30
+AFTER_HOURS_WINDOW = "after_hours_window"
 
 
 class ReviewState(StrEnum):
@@ -93,12 +95,41 @@ def alert_counts(alerts: QuerySet[Alert]) -> dict[str, int]:
     )
 
 
+class SummaryByHours(Protocol):
+    """The store's summary with the organization's business hours (the EventStore protocol does not name them)."""
+
+    def summary(
+        self, source_id: int, start: datetime, end: datetime, *, business_start_hour: int, business_end_hour: int
+    ) -> dict[str, Any]: ...
+
+
+def after_hours_window(start_hour: int, end_hour: int) -> str:
+    # The store counts by local hour only: a weekend day inside business hours is not after hours.
+    return f"outside {start_hour:02}–{end_hour:02} local time, every day of the week"
+
+
 def period_summary(review: ActivityReview) -> dict[str, Any]:
-    """The event store's statistics of the period (live: what signing will freeze)."""
+    """The event store's statistics of the period (live: what signing will freeze), after hours counted against
+    the organization's business hours, which are named next to the count so a signed review keeps them."""
     from safeguard.activity.store import store_for
 
+    hours = activity_settings(review.organization)
     start, end = period_bounds(review)
-    return store_for(review.organization_id).summary(review.source_id, start, end)
+    found = cast(SummaryByHours, store_for(review.organization_id)).summary(
+        review.source_id,
+        start,
+        end,
+        business_start_hour=hours.business_start_hour,
+        business_end_hour=hours.business_end_hour,
+    )
+    window = after_hours_window(hours.business_start_hour, hours.business_end_hour)
+    summary: dict[str, Any] = {}
+    for key, value in found.items():
+        summary[key] = value
+        if key == "after_hours":
+            summary[AFTER_HOURS_WINDOW] = window
+    summary.setdefault(AFTER_HOURS_WINDOW, window)
+    return summary
 
 
 def summary_sections(summary: dict[str, Any]) -> list[dict[str, Any]]:

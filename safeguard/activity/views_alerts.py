@@ -2,7 +2,8 @@
 escalation into an incident and evidence; suppressions; escalation paths.
 
 Activity viewers read (auditors included); triagers act; evidence names patients, so it needs view-events;
-suppressions and escalation paths tune the program and need manage-activity.
+suppressions and escalation paths tune the program and need manage-activity. Showing or exporting evidence is
+written to the audit trail.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from safeguard.activity.models import Alert
 from safeguard.activity.schema import EVENT_FIELD_NAMES
 from safeguard.activity.services import alerts as triage
 from safeguard.activity.services import escalation, suppressions
+from safeguard.activity.services.event_reads import evidence_export_record, evidence_read_record
 from safeguard.core.audit import Actor
 from safeguard.core.forms import show_service_error
 from safeguard.core.org_views import OrgRequest, org_view
@@ -118,7 +120,11 @@ def alert_detail(request: OrgRequest, alert_id: UUID) -> HttpResponse:
 
 
 def _evidence_table(request: OrgRequest, alert: Alert) -> list[list[object]]:
-    return [[row.get(name) for name in EVIDENCE_COLUMNS] for row in queries.evidence_rows(request.org.pk, alert)]
+    """The evidence shown on the alert's page; showing any is a read of PHI, so it is audited."""
+    rows = queries.evidence_rows(request.org.pk, alert)
+    if rows:
+        evidence_read_record(request.org, Actor.from_request(request), alert=alert, rows=rows)
+    return [[row.get(name) for name in EVIDENCE_COLUMNS] for row in rows]
 
 
 def _triage_one(request: OrgRequest, alert: Alert, form: TriageForm) -> None:
@@ -217,6 +223,7 @@ def alert_evidence_ndjson(request: OrgRequest, alert_id: UUID) -> StreamingHttpR
     from safeguard.activity.store import store_for
 
     alert = _evidence_alert(request, alert_id)
+    evidence_export_record(request.org, Actor.from_request(request), alert=alert, file_format="ndjson")
     lines = store_for(request.org.pk).export(alert.evidence_uids) if alert.evidence_uids else iter(())
     response = StreamingHttpResponse(lines, content_type="application/x-ndjson")
     response["Content-Disposition"] = f'attachment; filename="alert-{alert.public_id}-evidence.ndjson"'
@@ -226,6 +233,7 @@ def alert_evidence_ndjson(request: OrgRequest, alert_id: UUID) -> StreamingHttpR
 @org_view(Perm.VIEW_EVENTS)
 def alert_evidence_csv(request: OrgRequest, alert_id: UUID) -> HttpResponse:
     alert = _evidence_alert(request, alert_id)
+    evidence_export_record(request.org, Actor.from_request(request), alert=alert, file_format="csv")
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=list(dict.fromkeys(CSV_COLUMNS)), extrasaction="ignore")
     writer.writeheader()

@@ -1,5 +1,6 @@
-"""Access to incidents: program viewers read; triagers and program managers change. The same 404 for another
-organization's incident as for a missing one."""
+"""Access to incidents: activity viewers read (escalation comments may name patients, so program viewers such as
+managers do not); triagers and program managers change. The same 404 for another organization's incident as for
+a missing one."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from safeguard.core.models import Membership
 from safeguard.core.roles import Perm
 from safeguard.incidents.models import Incident
 
+READ_INCIDENTS = Perm.VIEW_ACTIVITY
+
 
 def may_change_incidents(membership: Membership) -> bool:
     return membership.has(Perm.TRIAGE_ALERTS) or membership.has(Perm.MANAGE_PROGRAM)
@@ -23,7 +26,7 @@ def require_incident_write(membership: Membership) -> None:
 
 
 def get_incident(membership: Membership, public_id: str | UUID, *, write: bool = False) -> Incident:
-    require_perm(membership, Perm.VIEW_PROGRAM)
+    require_perm(membership, READ_INCIDENTS)
     if write:
         require_incident_write(membership)
     return one_in_org(Incident.objects.select_related("owner", "opened_by"), membership, public_id, "incident")

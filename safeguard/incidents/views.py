@@ -1,5 +1,6 @@
 """Incident pages: the list (open first), an incident with its linked alerts, and editing its status, owner and
-facts. Program viewers read; triagers and program managers change."""
+facts. Activity viewers read (not every program viewer: escalation comments may name patients); triagers and
+program managers change."""
 
 from __future__ import annotations
 
@@ -14,16 +15,15 @@ from django.shortcuts import redirect, render
 from safeguard.core.audit import Actor
 from safeguard.core.forms import show_service_error
 from safeguard.core.org_views import OrgRequest, org_view
-from safeguard.core.roles import Perm
 from safeguard.core.services.errors import ServiceError
 from safeguard.incidents import queries, services
-from safeguard.incidents.access import get_incident, may_change_incidents, require_incident_write
+from safeguard.incidents.access import READ_INCIDENTS, get_incident, may_change_incidents, require_incident_write
 from safeguard.incidents.forms import IncidentFilterForm, IncidentForm
 
 PAGE_SIZE = 50
 
 
-@org_view(Perm.VIEW_PROGRAM)
+@org_view(READ_INCIDENTS)
 def incident_list(request: OrgRequest) -> HttpResponse:
     form = IncidentFilterForm(request.GET)
     status = form.cleaned_data["status"] if form.is_valid() else ""
@@ -33,19 +33,15 @@ def incident_list(request: OrgRequest) -> HttpResponse:
     return render(request, "incidents/incident_list.html", {"page": page, "form": form})
 
 
-@org_view(Perm.VIEW_PROGRAM)
+@org_view(READ_INCIDENTS)
 def incident_detail(request: OrgRequest, incident_id: UUID) -> HttpResponse:
     incident = get_incident(request.membership, incident_id)
-    alerts = (
-        incident.alerts.select_related("rule").order_by("-first_seen")
-        if request.membership.has(Perm.VIEW_ACTIVITY)
-        else None
-    )
+    alerts = incident.alerts.select_related("rule").order_by("-first_seen")
     context = {"incident": incident, "alerts": alerts, "can_change": may_change_incidents(request.membership)}
     return render(request, "incidents/incident_detail.html", context)
 
 
-@org_view(Perm.VIEW_PROGRAM)
+@org_view(READ_INCIDENTS)
 def incident_edit(request: OrgRequest, incident_id: UUID) -> HttpResponse:
     require_incident_write(request.membership)
     incident = get_incident(request.membership, incident_id, write=True)

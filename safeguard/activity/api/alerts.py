@@ -18,6 +18,7 @@ from safeguard.activity.access_alerts import get_escalation_level, get_suppressi
 from safeguard.activity.models import Alert, AlertStatus, DetectionRule, Severity
 from safeguard.activity.services import alerts as triage
 from safeguard.activity.services import escalation, suppressions
+from safeguard.activity.services.event_reads import evidence_read_record
 from safeguard.core.api.base import ApiView
 from safeguard.core.api.permissions import api_actor, api_membership
 from safeguard.core.api.serializers import error_responses
@@ -230,14 +231,16 @@ class AlertEvidenceView(ApiView):
         summary="An alert's evidence events",
         description="The contributing events decoded from the event store (the first 1,000), oldest first, with "
         "every normalized and enriched field. They name patients: the view-events permission is required "
-        "(auditors do not hold it).",
+        "(auditors do not hold it). Each request is written to the audit trail.",
         responses={200: EvidenceEventSerializer(many=True), **error_responses(403, 404)},
         tags=TAGS,
     )
     def get(self, request: Request, org_slug: str, alert_id: UUID) -> Response:
         membership = api_membership(request, org_slug, Perm.VIEW_EVENTS)
         alert = get_alert(membership, alert_id, Perm.VIEW_EVENTS)
-        return self.paginated(queries.evidence_rows(membership.organization.pk, alert), EvidenceEventSerializer)
+        paginator, rows = self.paginate(queries.evidence_rows(membership.organization.pk, alert))
+        evidence_read_record(membership.organization, api_actor(request), alert=alert, rows=rows)
+        return paginator.get_paginated_response(EvidenceEventSerializer(rows, many=True).data)
 
 
 class AlertEscalateView(ApiView):

@@ -1,6 +1,7 @@
 """Stored audit-log events over the API: a filtered, paginated list (newest first) and one event by its uid with
 its raw line. Event contents are PHI: both need the view-events permission, as the events page does. The store
-is the organization's own, so another organization's uids are simply not there (404)."""
+is the organization's own, so another organization's uids are simply not there (404). Each request is written
+to the audit trail (services/event_reads.py)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ from rest_framework.response import Response
 
 from safeguard.activity.models import LogSource
 from safeguard.activity.queries_events import EventFilters, EventSearch, events_with_uid, expected_page
+from safeguard.activity.services.event_reads import event_read_record, event_search_record
 from safeguard.core.api.base import ApiView
-from safeguard.core.api.permissions import api_membership
+from safeguard.core.api.permissions import api_actor, api_membership
 from safeguard.core.api.serializers import error_responses
 from safeguard.core.api_pagination import Pagination
 from safeguard.core.models import Organization
@@ -114,7 +116,17 @@ class EventListView(ApiView):
         )
         per_page = Pagination().get_page_size(request) or Pagination.page_size
         expect = expected_page(request.query_params.get("page"), per_page)
-        return self.paginated(EventSearch(membership.organization, filters, expect=expect), EventSerializer)
+        paginator, rows = self.paginate(EventSearch(membership.organization, filters, expect=expect))
+        page = paginator.page  # None only if pagination were off: one page would hold every row
+        event_search_record(
+            membership.organization,
+            api_actor(request),
+            filters=filters,
+            page=page.number if page else 1,
+            rows=rows,
+            total=page.paginator.count if page else len(rows),
+        )
+        return paginator.get_paginated_response(EventSerializer(rows, many=True).data)
 
 
 class EventDetailView(ApiView):
@@ -134,4 +146,5 @@ class EventDetailView(ApiView):
         events = events_with_uid(membership.organization, event_uid, source)
         if not events:
             raise Http404("No such event.")
+        event_read_record(membership.organization, api_actor(request), uid=event_uid, rows=events[:1])
         return Response(EventDetailSerializer(events[0]).data)

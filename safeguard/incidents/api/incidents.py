@@ -1,5 +1,5 @@
-"""Incidents over the API: list (open first) and read for program viewers; change for triagers and program
-managers. The same access function and services as the pages."""
+"""Incidents over the API: list (open first) and read for activity viewers (escalation comments may name
+patients); change for triagers and program managers. The same access function and services as the pages."""
 
 from __future__ import annotations
 
@@ -16,10 +16,9 @@ from safeguard.core.api.base import ApiView
 from safeguard.core.api.permissions import api_actor, api_membership
 from safeguard.core.api.serializers import error_responses
 from safeguard.core.models import User
-from safeguard.core.roles import Perm
 from safeguard.core.services.errors import ServiceError
 from safeguard.incidents import queries, services
-from safeguard.incidents.access import get_incident
+from safeguard.incidents.access import READ_INCIDENTS, get_incident
 from safeguard.incidents.api.fields import OneOf
 from safeguard.incidents.models import Incident, IncidentSeverity, IncidentStatus
 
@@ -71,7 +70,7 @@ class IncidentListView(ApiView):
         tags=TAGS,
     )
     def get(self, request: Request, org_slug: str) -> Response:
-        membership = api_membership(request, org_slug, Perm.VIEW_PROGRAM)
+        membership = api_membership(request, org_slug, READ_INCIDENTS)
         values = IncidentFilterSerializer(data=request.query_params)
         values.is_valid(raise_exception=True)
         return self.paginated(
@@ -82,7 +81,7 @@ class IncidentListView(ApiView):
 class IncidentDetailView(ApiView):
     @extend_schema(summary="One incident", responses={200: IncidentSerializer, **error_responses(403, 404)}, tags=TAGS)
     def get(self, request: Request, org_slug: str, incident_id: UUID) -> Response:
-        membership = api_membership(request, org_slug, Perm.VIEW_PROGRAM)
+        membership = api_membership(request, org_slug, READ_INCIDENTS)
         return Response(IncidentSerializer(get_incident(membership, incident_id)).data)
 
     @extend_schema(
@@ -94,7 +93,7 @@ class IncidentDetailView(ApiView):
         tags=TAGS,
     )
     def patch(self, request: Request, org_slug: str, incident_id: UUID) -> Response:
-        membership = api_membership(request, org_slug, Perm.VIEW_PROGRAM)
+        membership = api_membership(request, org_slug, READ_INCIDENTS)
         incident = get_incident(membership, incident_id, write=True)
         values = IncidentChangeSerializer(data=request.data)
         values.is_valid(raise_exception=True)

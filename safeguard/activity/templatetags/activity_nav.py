@@ -1,0 +1,23 @@
+"""The activity review sub-navigation's permissions: the context processor names only view-activity, and the
+events and manage links must not lead auditors (or triagers) to a refusal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from safeguard.core.roles import Perm
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def activity_nav_perms(context: template.Context) -> dict[str, bool]:
+    """{% activity_nav_perms as nav %}: nav.view, nav.events and nav.manage for the current member."""
+    membership: Any = context.get("current_membership")
+
+    def has(perm: Perm) -> bool:
+        return bool(membership is not None and membership.has(perm))
+
+    return {"view": has(Perm.VIEW_ACTIVITY), "events": has(Perm.VIEW_EVENTS), "manage": has(Perm.MANAGE_ACTIVITY)}

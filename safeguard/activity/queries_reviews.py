@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
-from typing import Any, Protocol, cast
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import Count, F, Q, QuerySet
@@ -95,14 +95,6 @@ def alert_counts(alerts: QuerySet[Alert]) -> dict[str, int]:
     )
 
 
-class SummaryByHours(Protocol):
-    """The store's summary with the organization's business hours (the EventStore protocol does not name them)."""
-
-    def summary(
-        self, source_id: int, start: datetime, end: datetime, *, business_start_hour: int, business_end_hour: int
-    ) -> dict[str, Any]: ...
-
-
 def after_hours_window(start_hour: int, end_hour: int) -> str:
     # The store counts by local hour only: a weekend day inside business hours is not after hours.
     return f"outside {start_hour:02}–{end_hour:02} local time, every day of the week"
@@ -115,7 +107,7 @@ def period_summary(review: ActivityReview) -> dict[str, Any]:
 
     hours = activity_settings(review.organization)
     start, end = period_bounds(review)
-    found = cast(SummaryByHours, store_for(review.organization_id)).summary(
+    found = store_for(review.organization_id).summary(
         review.source_id,
         start,
         end,

@@ -92,7 +92,15 @@ class EventStore(Protocol):
 
     def source_days(self, start: datetime, end: datetime) -> list[SourceDay]: ...
 
-    def summary(self, source_id: int, start: datetime, end: datetime) -> dict[str, Any]:
+    def summary(
+        self,
+        source_id: int,
+        start: datetime,
+        end: datetime,
+        *,
+        business_start_hour: int = 7,
+        business_end_hour: int = 19,
+    ) -> dict[str, Any]:
         """Statistics for a review period: events by class, activity and outcome; distinct users and patients;
         events after hours; busiest users; days without events."""
         ...

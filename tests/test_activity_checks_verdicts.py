@@ -92,7 +92,7 @@ def test_review_check_not_met_for_a_high_alert_untriaged_past_deadline(cast: Any
     make_alert(cast.org, rule, severity="medium", ack_due_at=timezone.now() - timedelta(hours=1))
     result = activity_review_check(cast.org, today())
     assert result.status == Status.NOT_MET
-    assert "1 high or critical alert still new past the triage deadline" in result.reason
+    assert "1 high or critical alert untriaged past their deadline (rule titles: " in result.reason
 
 
 def test_review_check_partially_met_when_no_review_is_scheduled(cast: Any) -> None:

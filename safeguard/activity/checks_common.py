@@ -95,5 +95,6 @@ def review_ref(organization: Organization, review: ActivityReview) -> RecordRef:
 
 
 def alert_ref(organization: Organization, alert: Alert) -> RecordRef:
-    label = f"{alert.title}: {alert.group_text}"
+    """Labelled without the group text, which names the suspected user or a patient (see checks_review)."""
+    label = f"{alert.title} ({alert.severity}, raised {alert.created_at:%Y-%m-%d})"
     return RecordRef("activity.alert", str(alert.public_id), label, alert_url(organization.slug, alert.public_id))

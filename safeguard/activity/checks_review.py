@@ -63,9 +63,12 @@ def activity_review_check(organization: Organization, today: date) -> CheckResul
         actions.append(f"restore the log feed of {listed(s.name for s in silent)}")
         records += [source_ref(organization, s) for s in silent]
     if alerts:
+        # Rule titles only: the group text names the suspected user or a patient, and the tracker is read by
+        # roles that may not see activity review; the linked alert pages are behind VIEW_ACTIVITY.
+        titles = dict.fromkeys(a.title for a in alerts)
         parts.append(
-            f"{plural(len(alerts), 'high or critical alert')} still new past the triage deadline: "
-            f"{listed(f'{a.title} ({a.group_text})' for a in alerts)}"
+            f"{plural(len(alerts), 'high or critical alert')} untriaged past their deadline "
+            f"(rule titles: {listed(titles)})"
         )
         actions.append("triage the overdue high and critical alerts")
         records += [alert_ref(organization, a) for a in alerts[:10]]

@@ -1,7 +1,8 @@
 """The review schedule: every active source reviewed every N days gets one ActivityReview per period once the
-period has ended. Periods are consecutive runs of N local days from the source's creation day (from the Monday
-of that week when N is 7); dates only, so daylight saving changes cannot shift them. Idempotent: one row per
-source and period start (a database constraint), so running it again adds nothing."""
+period has ended in the source's time zone. Periods are consecutive runs of N local days from the source's
+creation day (from the Monday of that week when N is 7); dates only, so daylight saving changes cannot shift
+them. Idempotent: one row per source and period start (a database constraint), so running it again adds
+nothing."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
+from safeguard.activity.checks_common import as_of
 from safeguard.activity.models import ActivityReview, LogSource
 from safeguard.core.chores import daily_chore
 
@@ -26,8 +28,15 @@ def first_period_start(source: LogSource) -> date:
     return created
 
 
+def source_today(source: LogSource, today: date) -> date:
+    """The source's local date when the installation's date is `today`: now on the current day, the last instant
+    of `today` when acting as if it were another day. Periods end on facility-local days, so a source in
+    Honolulu is still on the 11th while a UTC installation is already on the 12th."""
+    return as_of(today).astimezone(ZoneInfo(source.time_zone)).date()
+
+
 def ended_periods(source: LogSource, today: date) -> list[Period]:
-    """Every period of the source that ended before `today`, oldest first."""
+    """Every period of the source that ended before `today`, the source's local date, oldest first."""
     length = source.review_every_days or 0
     if length <= 0:
         return []
@@ -44,7 +53,8 @@ def reviews_create_due(today: date, *, dry_run: bool = False) -> list[str]:
     sources = LogSource.objects.filter(is_active=True, review_every_days__gt=0).select_related("organization")
     for source in sources.order_by("organization__slug", "name"):
         existing = set(ActivityReview.objects.filter(source=source).values_list("period_start", flat=True))
-        missing = [period for period in ended_periods(source, today) if period.start not in existing]
+        ended = ended_periods(source, source_today(source, today))
+        missing = [period for period in ended if period.start not in existing]
         if not missing:
             continue
         if not dry_run:

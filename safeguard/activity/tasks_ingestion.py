@@ -1,5 +1,6 @@
-"""Background reading of uploaded log files. The task takes the batch's id and does nothing for a batch already
-read (a retried task), so running it twice stores nothing twice."""
+"""Background reading of uploaded log files. The task takes the batch's id and claims the batch (queued →
+running) before reading it; a retried or doubled task that loses the claim does nothing, so nothing is stored
+twice and the file stays until the reader is done with it."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from django.core.files.storage import default_storage
+from django.utils import timezone
 from django_tasks import task
 
 from safeguard.activity.models import IngestBatch
@@ -19,9 +21,9 @@ from safeguard.core.audit import Actor
 
 @task()
 def ingest_upload(batch_id: int) -> None:
-    batch = IngestBatch.objects.select_related("source__organization", "created_by").filter(pk=batch_id).first()
-    if batch is None or batch.state != IngestBatch.State.QUEUED or not batch.stored_name:
+    if not _claim(batch_id):
         return
+    batch = IngestBatch.objects.select_related("source__organization", "created_by").get(pk=batch_id)
     actor = Actor(user=batch.created_by) if batch.created_by else Actor.system("activity.ingest_upload")
     try:
         with _local_copy(batch.stored_name) as path:
@@ -33,14 +35,28 @@ def ingest_upload(batch_id: int) -> None:
         IngestBatch.objects.filter(pk=batch.pk).update(stored_name="")
 
 
+def _claim(batch_id: int) -> bool:
+    """Queued → running in one conditional UPDATE: of a retried or doubled task only one reads the file, and the
+    other must not delete it under the first."""
+    claimed = (
+        IngestBatch.objects.filter(pk=batch_id, state=IngestBatch.State.QUEUED)
+        .exclude(stored_name="")
+        .update(state=IngestBatch.State.RUNNING, started_at=timezone.now())
+    )
+    return claimed == 1
+
+
 @contextmanager
 def _local_copy(name: str) -> Iterator[Path]:
-    """The upload as a local file: parsers read paths, and remote storage has none."""
+    """The upload as a local file: parsers read paths, and remote storage has none. The yields stay outside the
+    `except NotImplementedError`, so an error raised while reading reaches the caller as itself."""
     try:
-        yield Path(default_storage.path(name))
-        return
+        local: Path | None = Path(default_storage.path(name))
     except NotImplementedError:
-        pass
+        local = None
+    if local is not None:
+        yield local
+        return
     with default_storage.open(name, "rb") as source, tempfile.NamedTemporaryFile(delete=False) as target:
         shutil.copyfileobj(source, target)
     try:

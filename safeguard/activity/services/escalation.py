@@ -189,6 +189,14 @@ class EscalationTally:
         ]
 
 
+def path_levels(organization_ids: set[int]) -> dict[tuple[int, str, int], EscalationLevel]:
+    """The organizations' path levels by (organization id, severity, level), as the run looks them up."""
+    return {
+        (step.organization_id, step.severity, step.level): step
+        for step in EscalationLevel.objects.filter(organization_id__in=organization_ids)
+    }
+
+
 def _step(levels: dict[tuple[int, str, int], EscalationLevel], alert: Alert, level: int) -> EscalationLevel | None:
     return levels.get((alert.organization_id, alert.severity, level))
 
@@ -219,33 +227,45 @@ def _due_action(
     return None
 
 
-def _act(alert: Alert, kind: str, step: EscalationLevel | None, now: datetime) -> None:
+def _act(alert: Alert, levels: dict[tuple[int, str, int], EscalationLevel], now: datetime) -> str | None:
+    """Decide again under the row lock and act on the locked row: two scheduler workers may both have found the
+    alert due, and only the first may email and write the note. The kind acted on, or None."""
     with transaction.atomic():
-        locked = Alert.objects.select_for_update().filter(pk=alert.pk, status=AlertStatus.NEW).first()
+        locked = (
+            Alert.objects.select_for_update(of=("self",))
+            .select_related("organization")
+            .filter(pk=alert.pk, status=AlertStatus.NEW)
+            .first()
+        )
         if locked is None:  # triaged meanwhile
-            return
+            return None
+        due = _due_action(locked, levels, now)
+        if due is None:  # another worker acted first
+            return None
+        kind, step = due
         if kind == "level_raised" and step is not None:
-            alert.escalation_level = step.level
-            alert.ack_due_at = now + timedelta(minutes=step.ack_minutes)
-            _note(alert, AlertNote.Action.LEVEL_RAISED, now, f"Not triaged in time: level {step.level} told.")
-            recipients = level_recipients(alert, step.level)
+            locked.escalation_level = step.level
+            locked.ack_due_at = now + timedelta(minutes=step.ack_minutes)
+            _note(locked, AlertNote.Action.LEVEL_RAISED, now, f"Not triaged in time: level {step.level} told.")
+            recipients = level_recipients(locked, step.level)
         elif kind == "reminder":
-            _note(alert, AlertNote.Action.REMINDED, now, f"Level {alert.escalation_level} reminded.")
-            recipients = level_recipients(alert, alert.escalation_level)
+            _note(locked, AlertNote.Action.REMINDED, now, f"Level {locked.escalation_level} reminded.")
+            recipients = level_recipients(locked, locked.escalation_level)
         else:
-            _note(alert, AlertNote.Action.REMINDED, now, "Past the last level: owners and security officials told.")
-            recipients = final_recipients(alert)
-        alert.last_notified_at = now
-        alert.updated_at = now
-        alert.save(update_fields=["escalation_level", "ack_due_at", "last_notified_at", "updated_at"])
+            _note(locked, AlertNote.Action.REMINDED, now, "Past the last level: owners and security officials told.")
+            recipients = final_recipients(locked)
+        locked.last_notified_at = now
+        locked.updated_at = now
+        locked.save(update_fields=["escalation_level", "ack_due_at", "last_notified_at", "updated_at"])
         audit_record(
             actor=Actor.system("activity.escalation"),
             action=f"activity.alert_{kind}",
-            organization=alert.organization,
-            target=alert,
-            changes={"level": alert.escalation_level, "recipients": len(recipients)},
+            organization=locked.organization,
+            target=locked,
+            changes={"level": locked.escalation_level, "recipients": len(recipients)},
         )
-    send_alert_email(alert, kind, recipients)  # type: ignore[arg-type]
+    send_alert_email(locked, kind, recipients)  # type: ignore[arg-type]
+    return kind
 
 
 def escalation_run(*, now: datetime, dry_run: bool = False) -> EscalationTally:
@@ -255,18 +275,16 @@ def escalation_run(*, now: datetime, dry_run: bool = False) -> EscalationTally:
         .select_related("organization")
         .order_by("ack_due_at", "pk")
     )
-    org_ids = {alert.organization_id for alert in alerts}
-    levels = {
-        (step.organization_id, step.severity, step.level): step
-        for step in EscalationLevel.objects.filter(organization_id__in=org_ids)
-    }
+    levels = path_levels({alert.organization_id for alert in alerts})
     tally = EscalationTally()
     for alert in alerts:
         due = _due_action(alert, levels, now)
         if due is None:
             continue
-        kind, step = due
-        if not dry_run:
-            _act(alert, kind, step, now)
-        tally.count(kind)
+        if dry_run:
+            tally.count(due[0])
+            continue
+        acted = _act(alert, levels, now)
+        if acted is not None:
+            tally.count(acted)
     return tally

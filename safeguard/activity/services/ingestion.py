@@ -173,7 +173,9 @@ def _run(
     tally = tally or Tally()
     store = store_for(source.organization_id)
     _sync_reference(source, store)
-    _save(batch, state=State.RUNNING, started_at=timezone.now(), parser=parser.name, parser_version=parser.version)
+    # An upload's task claims the batch (queued → running) before calling in; its start time stays.
+    started_at = batch.started_at or timezone.now()
+    _save(batch, state=State.RUNNING, started_at=started_at, parser=parser.name, parser_version=parser.version)
     try:
         for chunk in chunks():
             result = store.append(

@@ -4,6 +4,7 @@ whose hash covers them), with the audit event, in one transaction. A signed revi
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.utils import timezone
@@ -70,7 +71,8 @@ def review_sign(
             raise ServiceError("No such review.")
         if locked.signed_at is not None:
             raise ServiceError("This review is already signed.")
-        if locked.period_end >= timezone.localdate():
+        # Periods are the source's facility-local days, not the installation's.
+        if locked.period_end >= timezone.now().astimezone(ZoneInfo(locked.source.time_zone)).date():
             raise ServiceError("The period has not ended yet.")
         statistics = review_statistics(locked)
         statement = review_statement(locked)

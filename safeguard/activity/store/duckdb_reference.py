@@ -13,7 +13,7 @@ import duckdb
 import pyarrow as pa
 
 from safeguard.activity.store.base import ReferenceData
-from safeguard.activity.store.duckdb_append import add_new_words
+from safeguard.activity.store.duckdb_append_words import add_new_words
 
 _SCHEMAS = {
     "people": pa.schema(

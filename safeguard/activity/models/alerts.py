@@ -82,7 +82,8 @@ class Alert(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.title}: {self.group_text}"
+        # Not the group key: this text lands in the audit trail, which auditors read, and may name a suspect.
+        return f"{self.title} ({self.severity}, {self.first_seen:%Y-%m-%d})"
 
 
 class AlertNote(models.Model):
@@ -137,7 +138,7 @@ class Suppression(models.Model):
         indexes = [models.Index(fields=["organization", "rule"], name="suppression_org_rule")]
 
     def __str__(self) -> str:
-        return f"Suppression of {self.rule_id} {self.group_text or '(all)'}"
+        return f"Suppression of rule {self.rule_id} ({'one group key' if self.group_text else 'every group key'})"
 
 
 class EscalationLevel(models.Model):

@@ -21,6 +21,8 @@ from tests.test_activity_ingestion_fakes import Fakes, install_fakes, write_line
 
 @pytest.fixture
 def fakes(monkeypatch: pytest.MonkeyPatch) -> Fakes:
+    # One append per parsed chunk, so the bookkeeping after each append can be watched chunk by chunk.
+    monkeypatch.setattr("safeguard.activity.services.ingestion.APPEND_ROWS", 1)
     return install_fakes(monkeypatch)
 
 
@@ -166,3 +168,13 @@ def test_records_keep_request_line_numbers(cast: Cast, fakes: Fakes) -> None:
     batch.refresh_from_db()
     assert (batch.channel, batch.lines_read, batch.accepted, batch.rejected) == ("http", 4, 2, 2)
     assert [(sample["line"], sample["field"]) for sample in batch.rejects] == [(2, ""), (3, "time")]
+
+
+def test_small_parsed_chunks_are_appended_together(cast: Cast, fakes: Fakes, tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr("safeguard.activity.services.ingestion.APPEND_ROWS", 500_000)
+    source = make_source(cast.org)
+    records = [{"uid": str(n), "time": T1} for n in range(5)]
+    batch = _ingest(cast, source, write_lines(tmp_path / "in.ndjson", records))
+    batch.refresh_from_db()
+    assert [append["rows"] for append in fakes.store.appends] == [5]
+    assert (batch.lines_read, batch.accepted) == (5, 5)

@@ -28,9 +28,13 @@ from safeguard.activity.services.evaluation import request_evaluation
 from safeguard.activity.services.settings import activity_settings
 from safeguard.activity.store import store_for
 from safeguard.activity.store.base import AppendResult, EventStore
+from safeguard.activity.store.duckdb_append_chunks import coalesced
 from safeguard.core.audit import Actor, audit_record
 
 State = IngestBatch.State
+# Parsers yield chunks sized for parsing; the store appends about this many rows at a time (commits below a DuckDB
+# row group cost about three times as much: store/duckdb_append_chunks.py). Progress is saved after each append.
+APPEND_ROWS = 500_000
 ONE_MICROSECOND = timedelta(microseconds=1)
 HASH_CHUNK = 1024 * 1024
 
@@ -177,7 +181,7 @@ def _run(
     started_at = batch.started_at or timezone.now()
     _save(batch, state=State.RUNNING, started_at=started_at, parser=parser.name, parser_version=parser.version)
     try:
-        for chunk in chunks():
+        for chunk in coalesced(chunks(), rows=APPEND_ROWS):
             result = store.append(
                 source.pk,
                 batch.pk,

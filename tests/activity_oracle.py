@@ -189,8 +189,10 @@ class Oracle:
         rule = self.rules[name]
         suppression = rule.suppression or rule.timespan or 86_400
         buckets: dict[tuple[Any, ...], list[tuple[Event, float | None]]] = defaultdict(list)
+        # A candidate describes its whole bucket: anchors count from the start of the bucket `start` falls in.
+        since = datetime.fromtimestamp(start.timestamp() // suppression * suppression, UTC)
         for event, metric in self.anchors(name):
-            if start <= event["time"] < end:
+            if since <= event["time"] < end:
                 bucket = int(event["time"].timestamp()) // suppression * suppression
                 buckets[(_key(event, rule.group_by), bucket)].append((event, metric))
         leaf_events = {id(e): e for leaf in self.leaves(rule) for e, _ in self.anchors(leaf)}
@@ -204,7 +206,7 @@ class Oracle:
                 evidence = [event for event, _ in anchors]
             else:
                 evidence = [e for e in leaf_groups.get(key, []) if first - span <= e["time"] <= last]
-            evidence.sort(key=lambda event: (event["time"], event["event_uid"]))
+            evidence.sort(key=lambda event: (event["time"], event["source_id"], event["event_uid"]))
             group_key = {
                 field: value if value is not None else "" for field, value in zip(rule.group_by, key, strict=True)
             }
@@ -216,7 +218,7 @@ class Oracle:
                 "last_seen": last,
                 "anchor_count": len(anchors),
                 "metric_value": max(metrics) if metrics else None,
-                "evidence_uids": [event["event_uid"] for event in evidence[:1000]],
+                "evidence_uids": [f"{event['source_id']}:{event['event_uid']}" for event in evidence[:1000]],
                 "evidence_count": len(evidence),
                 "source_ids": sorted({event["source_id"] for event in evidence}),
             }

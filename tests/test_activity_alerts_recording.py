@@ -87,27 +87,36 @@ def test_re_recording_the_same_candidate_changes_nothing(cast, rule):
     assert AuditEvent.objects.filter(action="activity.alerts_raised").count() == 1
 
 
-def test_later_anchors_extend_the_alert_without_moving_the_deadline(cast, rule):
+def test_a_grown_bucket_replaces_the_alert_figures_without_moving_the_deadline(cast, rule):
     record_candidates(cast.org, [candidate()], rules={"vip_access": rule}, now=NOW)
     due = Alert.objects.get(uid="u1").ack_due_at
-    later = candidate(
-        first_seen=T0 + timedelta(minutes=20),
+    # The next batch's candidate describes the whole bucket so far: the earlier anchors and two more.
+    grown = candidate(
         last_seen=T0 + timedelta(minutes=25),
-        anchor_count=2,
+        anchor_count=5,
         metric_value=9.0,
-        evidence_uids=["e3", "e4"],
-        evidence_count=2,
+        evidence_uids=["e1", "e2", "e3", "e4", "e5"],
+        evidence_count=5,
     )
-    result = record_candidates(cast.org, [later], rules={"vip_access": rule}, now=NOW + timedelta(minutes=30))
+    result = record_candidates(cast.org, [grown], rules={"vip_access": rule}, now=NOW + timedelta(minutes=30))
     assert result.updated == 1
     alert = Alert.objects.get(uid="u1")
     assert alert.first_seen == T0
     assert alert.last_seen == T0 + timedelta(minutes=25)
     assert alert.anchor_count == 5
     assert alert.metric_value == 9.0
-    assert alert.evidence_uids == ["e1", "e2", "e3", "e4"]
+    assert alert.evidence_uids == ["e1", "e2", "e3", "e4", "e5"]
     assert alert.evidence_count == 5
     assert alert.ack_due_at == due
+
+
+def test_a_smaller_overlapping_candidate_changes_nothing(cast, rule):
+    grown = candidate(anchor_count=5, evidence_uids=["e1", "e2", "e3", "e4", "e5"], evidence_count=5)
+    record_candidates(cast.org, [grown], rules={"vip_access": rule}, now=NOW)
+    before = Alert.objects.values().get(uid="u1")
+    result = record_candidates(cast.org, [candidate()], rules={"vip_access": rule}, now=NOW + timedelta(minutes=5))
+    assert result.updated == 0
+    assert Alert.objects.values().get(uid="u1") == before
 
 
 def test_evidence_is_capped_at_a_thousand(cast, rule):
@@ -115,10 +124,9 @@ def test_evidence_is_capped_at_a_thousand(cast, rule):
         cast.org, [candidate(evidence_uids=[f"a{i}" for i in range(900)])], rules={"vip_access": rule}, now=NOW
     )
     more = candidate(
-        first_seen=T0 + timedelta(hours=1),
         last_seen=T0 + timedelta(hours=1),
-        evidence_uids=[f"b{i}" for i in range(300)],
-        evidence_count=300,
+        evidence_uids=[f"a{i}" for i in range(900)] + [f"b{i}" for i in range(300)],
+        evidence_count=1200,
     )
     record_candidates(cast.org, [more], rules={"vip_access": rule}, now=NOW)
     alert = Alert.objects.get(uid="u1")

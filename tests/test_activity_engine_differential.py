@@ -10,7 +10,7 @@ import pyarrow as pa
 import pytest
 
 from bench.activity_generator import generate
-from safeguard.activity.engine import RuleDocument, compile_rules, evaluate
+from safeguard.activity.engine import RuleDocument, collect_evidence, compile_rules, evaluate
 from tests.activity_engine_rules import BUILDING_BLOCKS, ORACLE, SIGMA
 from tests.activity_engine_store import EngineTestStore, event, events_table
 from tests.activity_oracle import Oracle, enrich
@@ -51,7 +51,9 @@ def engine_candidates(store: EngineTestStore, start: datetime, end: datetime) ->
     documents = [
         RuleDocument(name=name, yaml=text, enabled=name not in BUILDING_BLOCKS) for name, text in SIGMA.items()
     ]
-    result = evaluate(store, compile_rules(documents), organization_id=ORG, start=start, end=end)
+    compiled = compile_rules(documents)
+    result = evaluate(store, compiled, organization_id=ORG, start=start, end=end)
+    collect_evidence(store, compiled, organization_id=ORG, start=start, end=end, candidates=result.candidates)
     found: dict[str, dict[str, dict[str, Any]]] = {name: {} for name in SIGMA if name not in BUILDING_BLOCKS}
     for candidate in result.candidates:
         found[candidate.rule_name][candidate.uid] = {

@@ -9,7 +9,7 @@ import pyarrow as pa
 import pytest
 
 from bench.activity_generator import generate
-from safeguard.activity.engine import RuleDocument, compile_rules, evaluate
+from safeguard.activity.engine import RuleDocument, collect_evidence, compile_rules, evaluate
 from tests.activity_engine_rules import BUILDING_BLOCKS, SIGMA
 from tests.activity_engine_store import EngineTestStore, at, event, events_table
 
@@ -23,7 +23,10 @@ def run(rows, documents):
     start, end = at(0), at(23, day=2)
     store = EngineTestStore()
     store.append(events_table(rows))
-    return evaluate(store, compile_rules(documents), organization_id=1, start=start, end=end)
+    compiled = compile_rules(documents)
+    result = evaluate(store, compiled, organization_id=1, start=start, end=end)
+    collect_evidence(store, compiled, organization_id=1, start=start, end=end, candidates=result.candidates)
+    return result
 
 
 def blocks(*names):
@@ -49,9 +52,9 @@ def test_window_is_inclusive_of_its_start_and_slides():
     # next ten-minute bucket; 10:21 sees one.
     first, second = result.candidates
     assert (first.bucket_start, first.anchor_count, first.metric_value) == (at(10), 1, 5.0)
-    assert first.evidence_uids == ["w0", "w2", "w4", "w6", "w8"]
+    assert first.evidence_uids == ["1:w0", "1:w2", "1:w4", "1:w6", "1:w8"]
     assert (second.bucket_start, second.anchor_count, second.metric_value) == (at(10, 10), 1, 6.0)
-    assert second.evidence_uids == ["w0", "w2", "w4", "w6", "w8", "w10"]
+    assert second.evidence_uids == ["1:w0", "1:w2", "1:w4", "1:w6", "1:w8", "1:w10"]
 
 
 def test_ordered_burst_straddling_a_bucket_boundary_alerts_once():
@@ -68,7 +71,7 @@ def test_ordered_burst_straddling_a_bucket_boundary_alerts_once():
     (candidate,) = result.candidates
     assert candidate.bucket_start == at(10, 10)
     assert candidate.first_seen == candidate.last_seen == at(10, 12)
-    assert candidate.evidence_uids == ["f0", "f1", "f2", "f3", "f4", "ok"]
+    assert candidate.evidence_uids == ["1:f0", "1:f1", "1:f2", "1:f3", "1:f4", "1:ok"]
 
 
 def test_success_before_the_failures_is_not_a_sequence():
@@ -123,22 +126,26 @@ def candidates(table, *, start, end, compiled=None, batches=1):
     found = []
     step = (end - start) / batches
     for index in range(batches):
-        found += evaluate(
-            store, compiled, organization_id=1, start=start + step * index, end=start + step * (index + 1)
-        ).candidates
+        batch_start, batch_end = start + step * index, start + step * (index + 1)
+        result = evaluate(store, compiled, organization_id=1, start=batch_start, end=batch_end)
+        collect_evidence(
+            store, compiled, organization_id=1, start=batch_start, end=batch_end, candidates=result.candidates
+        )
+        found += result.candidates
     return found
 
 
 def merged(found):
-    """What alert recording keeps per uid: the union of anchors seen across runs."""
+    """What alert recording keeps per uid: each candidate describes its whole bucket so far, so the larger values."""
     alerts: dict[str, tuple[Any, ...]] = {}
     for c in found:
-        first, last, anchors, metric = alerts.get(c.uid, (c.first_seen, c.last_seen, 0, c.metric_value))
+        first, last, anchors, metric, evidence = alerts.get(c.uid, (c.first_seen, c.last_seen, 0, c.metric_value, 0))
         alerts[c.uid] = (
             min(first, c.first_seen),
             max(last, c.last_seen),
-            anchors + c.anchor_count,
+            max(anchors, c.anchor_count),
             max(metric, c.metric_value) if metric is not None else None,
+            max(evidence, c.evidence_count),
         )
     return alerts
 

@@ -38,6 +38,7 @@ class Fakes:
     candidates: list[AlertCandidate] = field(default_factory=list)
     reference_loaded: list[int] = field(default_factory=list)
     compile_error: Exception | None = None
+    evidence_for: list[str] = field(default_factory=list)
 
 
 @pytest.fixture
@@ -58,12 +59,17 @@ def fakes(monkeypatch: pytest.MonkeyPatch) -> Fakes:
         assert (compiled, start, end) == ("compiled", START, END)
         return EvaluationResult(found.candidates, found.stats)
 
+    def collect_evidence(store_: Any, compiled: Any, *, candidates: list[AlertCandidate], **bounds: Any) -> None:
+        assert compiled == "compiled"
+        found.evidence_for.extend(c.uid for c in candidates)
+
     def record(org: Any, candidates: list[AlertCandidate], *, rules: dict[str, Any], run: Any = None) -> RecordResult:
         found.recorded.append(([c.rule_name for c in candidates], sorted(rules)))
         return RecordResult(created=len(candidates), updated=2, suppressed=1)
 
     monkeypatch.setattr(engine, "compile_rules", compile_rules)
     monkeypatch.setattr(engine, "evaluate", evaluate)
+    monkeypatch.setattr(engine, "collect_evidence", collect_evidence)
     monkeypatch.setattr(store, "store_for", lambda organization_id: FakeStore())
     monkeypatch.setattr(enrichment, "reference_data", lambda organization: ReferenceData(version=7))
     monkeypatch.setattr(alert_recording, "record_candidates", record)

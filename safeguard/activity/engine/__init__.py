@@ -15,6 +15,7 @@ from safeguard.activity.engine.definitions import (
     RuleStats,
 )
 from safeguard.activity.engine.evaluate import evaluate
+from safeguard.activity.engine.evidence import collect_evidence
 
 __all__ = [
     "CompiledRule",
@@ -24,6 +25,7 @@ __all__ = [
     "RuleError",
     "RuleProblem",
     "RuleStats",
+    "collect_evidence",
     "compile_rules",
     "evaluate",
     "parse_rules",

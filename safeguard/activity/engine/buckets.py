@@ -1,7 +1,7 @@
-"""From a rule's anchors to alert candidates, in the same query: one row per (group key, suppression bucket),
-bucket = floor(epoch(anchor) / S) × S in UTC, with the bucket's first and last anchor, the largest metric and the
-evidence (single-event rules: the anchors; correlations: the group's base-rule events from the first anchor's
-window start to the last anchor), capped at EVIDENCE_CAP uids, oldest first."""
+"""From a rule's anchors to alert candidates: one row per (group key, suppression bucket), bucket =
+floor(epoch(anchor) / S) × S in UTC, with the bucket's first and last anchor, the largest metric and the anchors'
+sources. Evidence is a separate query (evidence_sql) run only for the candidates that need it: building up to
+EVIDENCE_CAP uids for every candidate cost far more than the window maths."""
 
 # ruff: noqa: S608  # SQL is assembled from checked field names and quote()d literals; times are parameters
 
@@ -11,6 +11,7 @@ from safeguard.activity.engine.correlation import DECODED_NAMES, CteBuilder, Nod
 from safeguard.activity.engine.view import enriched_events_sql
 
 EVIDENCE_CAP = 1000
+WANTED_TABLE = "_evidence_wanted"
 DICTIONARIES = {
     "user_id": "dict_user",
     "patient_key": "dict_patient",
@@ -41,7 +42,7 @@ def rule_fields(node: Node) -> set[str]:
     return fields
 
 
-def candidate_sql(node: Node, suppression_seconds: int, *, evidence: bool) -> str:
+def _bucket_ctes(node: Node, suppression_seconds: int) -> tuple[list[tuple[str, str]], list[str], list[str]]:
     builder = CteBuilder()
     source = builder.add(node)
     group = group_columns(node)
@@ -50,47 +51,75 @@ def candidate_sql(node: Node, suppression_seconds: int, *, evidence: bool) -> st
     metric = "_m" if node.correlation is not None else "CAST(NULL AS DOUBLE)"
     selected = [f"{column} AS {key}" for column, key in zip(group, keys, strict=True)]
     anchors = (
-        f"SELECT {', '.join([*selected, 'time', 'source_id', 'event_uid'])}, {metric} AS _m, {person} AS _p, "
+        f"SELECT {', '.join([*selected, 'time', 'source_id'])}, {metric} AS _m, {person} AS _p, "
         f"epoch_us(time) // {suppression_seconds * 1_000_000} AS _bucket "
         f"FROM {source} WHERE time >= CAST($start AS TIMESTAMPTZ)"
     )
     by = ", ".join([*keys, "_bucket"])
-    own_evidence = (
-        f", list(event_uid ORDER BY time, event_uid)[1:{EVIDENCE_CAP}] AS _uids, count(*) AS _evidence, "
-        "list_sort(list_distinct(list(source_id))) AS _sources"
-    )
     buckets = (
         f"SELECT {by}, min(time) AS _first, max(time) AS _last, max(_m) AS _metric, count(*) AS _anchors, "
-        f"max(_p) AS _person{own_evidence if evidence and node.correlation is None else ''} "
-        f"FROM anchors GROUP BY {by}"
+        "count(*) FILTER (WHERE time >= CAST($since AS TIMESTAMPTZ)) AS _fresh, max(_p) AS _person, "
+        f"list_sort(list_distinct(list(source_id))) AS _sources FROM anchors GROUP BY {by}"
     )
     ctes = [("ev", enriched_events_sql(rule_fields(node))), *builder.ctes, ("anchors", anchors), ("buckets", buckets)]
-    if not evidence:
-        body = "SELECT count(*) AS candidates, coalesce(sum(_anchors), 0) AS anchors FROM buckets"
-        return _with(ctes) + body
-    if node.correlation is None:
-        return _with(ctes) + _final(keys, group, "b._uids, b._evidence, b._sources", "")
-    leaves = " UNION ".join(f"SELECT * FROM {builder.names[leaf.name]}" for leaf in node.leaves())
+    return ctes, keys, group
+
+
+def candidate_sql(node: Node, suppression_seconds: int) -> str:
+    """One row per candidate; parameters $read_start, $start (anchors from), $since (anchors new to this batch)
+    and $end."""
+    ctes, keys, group = _bucket_ctes(node, suppression_seconds)
+    return _with(ctes) + _final(keys, group)
+
+
+def shadow_sql(node: Node, suppression_seconds: int) -> str:
+    """Counts only: candidates and anchors (a shadow rule raises nothing). Same parameters as candidate_sql."""
+    ctes, _, _ = _bucket_ctes(node, suppression_seconds)
+    return _with(ctes) + "SELECT count(*) AS candidates, coalesce(sum(_anchors), 0) AS anchors FROM buckets"
+
+
+def evidence_sql(node: Node, suppression_seconds: int) -> str:
+    """Evidence of the candidates in WANTED_TABLE (_i, _b bucket index, g0.. group values, _first/_last anchor
+    epoch microseconds): the group's events of the rule's detection rules in [_first − span, _last], span being
+    the chain's total window (0 for a single-event rule, whose evidence is then its anchors). Each wanted row is
+    joined on its group key and the few buckets its span reaches back over, so the range test only meets the
+    group's nearby events. Parameters $read_start and $end bound the events read."""
+    builder = CteBuilder()
+    for leaf in node.leaves():
+        builder.add(leaf)
+    group = group_columns(node)
+    keys = [f"g{index}" for index in range(len(group))]
+    bucket_us = suppression_seconds * 1_000_000
+    span_us = node.span_seconds * 1_000_000
+    reach = -(-node.span_seconds // suppression_seconds)
+    # UNION (not ALL): an event that matches two of the detection rules is one piece of evidence.
+    union = " UNION ".join(f"SELECT * FROM {builder.names[leaf.name]}" for leaf in node.leaves())
+    selected = [f"{column} AS {key}" for column, key in zip(group, keys, strict=True)]
+    leaves = (
+        f"SELECT {', '.join(selected)}{', ' if selected else ''}time, source_id, event_uid, "
+        f"epoch_us(time) AS _us, epoch_us(time) // {bucket_us} AS _eb FROM ({union})"
+    )
+    wanted = f"SELECT *, unnest(range(_b - {reach}, _b + 1)) AS _eb FROM {WANTED_TABLE}"
     matches = " AND ".join(
-        [f"l.{column} = b.{key}" for column, key in zip(group, keys, strict=True)]
-        + [f"l.time >= b._first - INTERVAL '{node.span_seconds} seconds'", "l.time <= b._last"]
+        [f"l.{key} IS NOT DISTINCT FROM w.{key}" for key in keys]
+        + ["l._eb = w._eb", f"l._us >= w._first - {span_us}", "l._us <= w._last"]
     )
-    evidence_cte = (
-        f"SELECT {', '.join(f'b.{key}' for key in [*keys, '_bucket'])}, "
-        f"list(l.event_uid ORDER BY l.time, l.event_uid)[1:{EVIDENCE_CAP}] AS _uids, count(*) AS _evidence, "
-        f"list_sort(list_distinct(list(l.source_id))) AS _sources FROM buckets b JOIN ({leaves}) l ON {matches} "
-        f"GROUP BY {', '.join(f'b.{key}' for key in [*keys, '_bucket'])}"
+    ctes = [("ev", enriched_events_sql(rule_fields(node))), *builder.ctes, ("leaves", leaves), ("wanted", wanted)]
+    body = (
+        # Evidence keys name their source: event uids are only unique within one.
+        "SELECT w._i AS i, list(CAST(l.source_id AS VARCHAR) || ':' || l.event_uid "
+        f"ORDER BY l.time, l.source_id, l.event_uid)[1:{EVIDENCE_CAP}] AS uids, count(*) AS evidence, "
+        "list_sort(list_distinct(list(l.source_id))) AS sources "
+        f"FROM wanted w JOIN leaves l ON {matches} GROUP BY w._i"
     )
-    ctes.append(("evidence", evidence_cte))
-    joined = " AND ".join(f"x.{key} IS NOT DISTINCT FROM b.{key}" for key in [*keys, "_bucket"])
-    return _with(ctes) + _final(keys, group, "x._uids, x._evidence, x._sources", f"LEFT JOIN evidence x ON {joined}")
+    return _with(ctes) + body
 
 
 def _with(ctes: list[tuple[str, str]]) -> str:
     return "WITH " + ",\n".join(f"{name} AS ({body})" for name, body in ctes) + "\n"
 
 
-def _final(keys: list[str], group: list[str], evidence: str, join: str) -> str:
+def _final(keys: list[str], group: list[str]) -> str:
     decoded: list[str] = []
     lookups: list[str] = []
     for index, (key, column) in enumerate(zip(keys, group, strict=True)):
@@ -101,13 +130,15 @@ def _final(keys: list[str], group: list[str], evidence: str, join: str) -> str:
             decoded.append(f"CAST(b.{key} AS VARCHAR) AS k{index}")
     columns = [
         *decoded,
+        *(f"b.{key} AS {key}" for key in keys),
         "b._bucket AS bucket",
         "epoch_us(b._first) AS first_us",
         "epoch_us(b._last) AS last_us",
         "b._metric AS metric",
         "b._anchors AS anchors",
+        "b._fresh AS fresh",
         "b._person AS person_id",
-        evidence,
+        "b._sources AS sources",
     ]
     order = ", ".join(["b._bucket", *(f"k{index}" for index in range(len(keys)))])
-    return f"SELECT {', '.join(columns)} FROM buckets b {join} {' '.join(lookups)} ORDER BY {order}"
+    return f"SELECT {', '.join(columns)} FROM buckets b {' '.join(lookups)} ORDER BY {order}"

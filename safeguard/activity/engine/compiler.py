@@ -12,7 +12,7 @@ from sigma.correlations import SigmaCorrelationTimespan
 from sigma.exceptions import SigmaError
 
 from safeguard.activity.engine.backend import PredicateCompiler, UnsupportedCondition, quote
-from safeguard.activity.engine.buckets import candidate_sql
+from safeguard.activity.engine.buckets import candidate_sql, evidence_sql, shadow_sql
 from safeguard.activity.engine.correlation import Node
 from safeguard.activity.engine.definitions import CompiledRule, CompiledRuleSet, RuleDocument, RuleError, RuleProblem
 from safeguard.activity.engine.sigma_rules import CATEGORY_CLASSES, SigmaDocument, read_documents
@@ -201,9 +201,10 @@ def compile_rules(documents: Sequence[RuleDocument]) -> CompiledRuleSet:
                 window_seconds=window,
                 suppression_seconds=suppression,
                 group_by=list(group),
-                sql=candidate_sql(node, suppression, evidence=True),
+                sql=candidate_sql(node, suppression),
                 alerting=stored.alerting,
-                shadow_sql=candidate_sql(node, suppression, evidence=False),
+                shadow_sql=shadow_sql(node, suppression),
+                evidence_sql=evidence_sql(node, suppression),
                 metric_name=metric_name(node),
                 lookback_seconds=node.span_seconds,
             )

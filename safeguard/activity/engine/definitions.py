@@ -48,9 +48,10 @@ class CompiledRule:
     window_seconds: int  # 0 for single-event rules
     suppression_seconds: int  # the dedup bucket
     group_by: list[str]
-    sql: str  # one row per candidate, evidence included; parameters $read_start, $start, $end (ISO text)
+    sql: str  # one row per candidate; parameters $read_start, $start, $since, $end (ISO text)
     alerting: bool
-    shadow_sql: str = ""  # the same buckets without evidence, for shadow rules
+    shadow_sql: str = ""  # the same buckets counted, for shadow rules
+    evidence_sql: str = ""  # evidence of wanted candidates (buckets.evidence_sql)
     metric_name: str = ""
     lookback_seconds: int = 0  # how far before a batch's start this rule reads (its chain of windows)
 

@@ -1,5 +1,10 @@
 """Running compiled rules over a batch of event time: one query per rule, candidates built from its rows with
-deterministic uids, so overlapping runs over the same events name the same alerts."""
+deterministic uids, so overlapping runs over the same events name the same alerts.
+
+Every candidate describes its whole bucket up to the batch's end: a rule's anchors are taken from the start of the
+bucket the batch starts in, so a micro-batch in the middle of a bucket still counts the bucket's earlier anchors
+and recording can simply keep the larger values. Evidence is left to collect_evidence (engine/evidence.py), which
+the caller runs for the few candidates that are new or grew."""
 
 from __future__ import annotations
 
@@ -61,10 +66,9 @@ def _candidate(rule: CompiledRule, organization_id: int, row: dict[str, Any]) ->
         window_seconds=rule.window_seconds,
         metric_name=rule.metric_name,
         metric_value=row["metric"],
-        evidence_uids=list(row["_uids"] or []),
-        evidence_count=int(row["_evidence"] or 0),
-        source_ids=[int(source) for source in row["_sources"] or []],
+        source_ids=[int(source) for source in row["sources"] or []],
         person_id=row["person_id"],
+        group_values=[row[f"g{index}"] for index in range(len(names))],
     )
 
 
@@ -74,6 +78,12 @@ SURROGATE_NAMES = {
     "src_host_id": "src_host",
     "src_ip_id": "src_ip",
 }
+
+
+def bucket_floor(moment: datetime, seconds: int) -> datetime:
+    """The start of the suppression bucket holding `moment` (buckets are counted from the epoch, in UTC)."""
+    micros = (moment - EPOCH) // timedelta(microseconds=1)
+    return from_micros(micros // (seconds * 1_000_000) * seconds * 1_000_000)
 
 
 def _held(store: EventQueries, start: datetime, end: datetime) -> AbstractContextManager[object]:
@@ -99,18 +109,22 @@ def _evaluate(
     candidates: list[AlertCandidate] = []
     stats: list[RuleStats] = []
     for rule in compiled.rules:
+        # Shadow rules count only the batch's own anchors: their counts are added up run after run.
+        since = bucket_floor(start, rule.suppression_seconds) if rule.alerting else start
         parameters = {
-            "read_start": _utc_text(start - timedelta(seconds=rule.lookback_seconds)),
-            "start": _utc_text(start),
+            "read_start": _utc_text(since - timedelta(seconds=rule.lookback_seconds)),
+            "start": _utc_text(since),
+            "since": _utc_text(start),
             "end": _utc_text(end),
         }
         began = time.perf_counter()
         if rule.alerting:
             rows = store.query(rule.sql, parameters).to_pylist()
             found = [_candidate(rule, organization_id, row) for row in rows]
-            anchors = sum(candidate.anchor_count for candidate in found)
             candidates.extend(found)
-            count = len(found)
+            # The statistics are the batch's own, like a shadow rule's: its anchors and the buckets they touched.
+            anchors = sum(int(row["fresh"]) for row in rows)
+            count = sum(1 for row in rows if row["fresh"])
         else:
             summary = store.query(rule.shadow_sql, parameters).to_pylist()[0]
             anchors, count = int(summary["anchors"]), int(summary["candidates"])

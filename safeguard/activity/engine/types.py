@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 
 @dataclass
@@ -18,7 +19,10 @@ class AlertCandidate:
     window_seconds: int  # 0 for single-event rules
     metric_name: str  # "count", "distinct user_name", "sum record_count", "" for single events
     metric_value: float | None  # the largest value reached
-    evidence_uids: list[str] = field(default_factory=list)  # event_uids that contributed (capped at 1000)
+    # "<source_id>:<event_uid>" of the contributing events, oldest first, capped at 1000; filled by
+    # engine.collect_evidence (evaluate leaves it empty)
+    evidence_uids: list[str] = field(default_factory=list)
     evidence_count: int = 0
-    source_ids: list[int] = field(default_factory=list)  # sources of the evidence
+    source_ids: list[int] = field(default_factory=list)  # the anchors' sources; the evidence's once collected
     person_id: int | None = None  # the roster person behind the group's user, if any
+    group_values: list[Any] = field(default_factory=list)  # the group key as stored (surrogate ids), for evidence

@@ -1,5 +1,7 @@
 """Turning the engine's candidates into alerts: new ones raised (unless suppressed), existing ones (same uid)
-updated with the later anchors and evidence. Idempotent: re-running a window changes nothing.
+updated. A candidate describes its whole bucket up to its batch's end, so an update keeps the larger values and
+the longer evidence: overlapping or repeated runs never count an anchor twice. Idempotent: re-running a window
+changes nothing.
 
 A call costs the same handful of queries whatever the number of candidates: suppressions, existing alerts and
 escalation deadlines are read once, new alerts and their notes are bulk-inserted, updates bulk-updated, and one
@@ -58,28 +60,13 @@ def group_text(group_key: dict[str, str]) -> str:
     return ", ".join(f"{name}={value}" for name, value in group_key.items())[:GROUP_TEXT_MAX]
 
 
-def _union(first: list[str], second: list[str]) -> list[str]:
-    return list(dict.fromkeys([*first, *second]))[:EVIDENCE_CAP]
-
-
-def _later_anchors(alert: Alert, candidate: AlertCandidate) -> bool:
-    """Anchors after everything recorded are new (the next micro-batch); overlapping ones are a re-run and must
-    not be counted twice."""
-    return candidate.first_seen > alert.last_seen
-
-
 def _merge(alert: Alert, candidate: AlertCandidate) -> bool:
     """Extend the alert with the candidate; whether anything changed. The status and deadline never move."""
     before = tuple(getattr(alert, name) for name in UPDATED_FIELDS[:-1])
-    later = _later_anchors(alert, candidate)
-    alert.evidence_uids = _union(alert.evidence_uids, candidate.evidence_uids)
-    if later:
-        alert.anchor_count += candidate.anchor_count
-        alert.evidence_count += candidate.evidence_count
-    else:
-        alert.anchor_count = max(alert.anchor_count, candidate.anchor_count)
-        alert.evidence_count = max(alert.evidence_count, candidate.evidence_count)
-    alert.evidence_count = max(alert.evidence_count, len(alert.evidence_uids))
+    if candidate.evidence_count > alert.evidence_count or len(candidate.evidence_uids) > len(alert.evidence_uids):
+        alert.evidence_uids = list(dict.fromkeys(candidate.evidence_uids))[:EVIDENCE_CAP]
+        alert.evidence_count = max(candidate.evidence_count, len(alert.evidence_uids))
+    alert.anchor_count = max(alert.anchor_count, candidate.anchor_count)
     alert.first_seen = min(alert.first_seen, candidate.first_seen)
     alert.last_seen = max(alert.last_seen, candidate.last_seen)
     if candidate.metric_value is not None:
@@ -124,7 +111,7 @@ def _new_alert(
     )
 
 
-def _active_suppressions(organization: Organization, now: datetime) -> set[tuple[int, str]]:
+def active_suppressions(organization: Organization, now: datetime) -> set[tuple[int, str]]:
     """(rule id, group text) pairs; a blank group text silences the whole rule."""
     rows = Suppression.objects.filter(organization=organization, revoked_at__isnull=True, starts_at__lte=now).filter(
         Q(ends_at__isnull=True) | Q(ends_at__gt=now)
@@ -132,8 +119,55 @@ def _active_suppressions(organization: Organization, now: datetime) -> set[tuple
     return set(rows.values_list("rule_id", "group_text"))
 
 
-def _suppressed(suppressions: set[tuple[int, str]], rule: DetectionRule, text: str) -> bool:
+def is_suppressed(suppressions: set[tuple[int, str]], rule: DetectionRule, text: str) -> bool:
     return (rule.pk, "") in suppressions or (rule.pk, text) in suppressions
+
+
+def _grew(recorded: tuple[datetime, int, float | None], candidate: AlertCandidate) -> bool:
+    last_seen, anchor_count, metric_value = recorded
+    return (
+        candidate.last_seen > last_seen
+        or candidate.anchor_count > anchor_count
+        or (candidate.metric_value is not None and (metric_value is None or candidate.metric_value > metric_value))
+    )
+
+
+def candidates_to_record(
+    organization: Organization,
+    candidates: Sequence[AlertCandidate],
+    *,
+    rules: dict[str, DetectionRule],
+    now: datetime | None = None,
+) -> tuple[list[AlertCandidate], list[AlertCandidate]]:
+    """(to record, needing evidence): the candidates that are new or grew since their alert was recorded, and of
+    those the ones recording will keep (a new suppressed one is only counted). Everything else is a bucket already
+    recorded as it stands, so an evaluation collects evidence only for what changed. Two queries: the alerts of
+    the candidates' rules and buckets, and the active suppressions."""
+    if not candidates:
+        return [], []
+    now = now or timezone.now()
+    recorded = {
+        uid: (last_seen, anchors, metric)
+        for uid, last_seen, anchors, metric in Alert.objects.filter(
+            organization=organization,
+            rule__in=[rules[name] for name in {c.rule_name for c in candidates}],
+            bucket_start__gte=min(c.bucket_start for c in candidates),
+            bucket_start__lte=max(c.bucket_start for c in candidates),
+        ).values_list("uid", "last_seen", "anchor_count", "metric_value")
+    }
+    suppressions = active_suppressions(organization, now)
+    chosen: list[AlertCandidate] = []
+    wanted: list[AlertCandidate] = []
+    for candidate in candidates:
+        if candidate.uid in recorded:
+            if _grew(recorded[candidate.uid], candidate):
+                chosen.append(candidate)
+                wanted.append(candidate)
+            continue
+        chosen.append(candidate)
+        if not is_suppressed(suppressions, rules[candidate.rule_name], group_text(candidate.group_key)):
+            wanted.append(candidate)
+    return chosen, wanted
 
 
 def _link_sources(candidates: Sequence[AlertCandidate], alerts: dict[str, Alert]) -> None:
@@ -175,7 +209,7 @@ def record_candidates(
             alert.uid: alert
             for alert in Alert.objects.filter(organization=organization, uid__in={c.uid for c in candidates})
         }
-        suppressions = _active_suppressions(organization, now)
+        suppressions = active_suppressions(organization, now)
         minutes = level_one_minutes(organization) if len(existing) < len({c.uid for c in candidates}) else {}
         created: dict[str, Alert] = {}
         changed: dict[str, Alert] = {}
@@ -188,7 +222,7 @@ def record_candidates(
                     changed[candidate.uid] = existing[candidate.uid]
             elif candidate.uid in created:
                 _merge(created[candidate.uid], candidate)
-            elif _suppressed(suppressions, rule, group_text(candidate.group_key)):
+            elif is_suppressed(suppressions, rule, group_text(candidate.group_key)):
                 suppressed += 1
             else:
                 created[candidate.uid] = _new_alert(organization, candidate, rule, run, minutes.get(rule.level), now)

@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from django.db import transaction
@@ -24,6 +24,9 @@ from safeguard.core.audit import Actor, audit_record
 from safeguard.core.models import Organization, User
 from safeguard.core.services.errors import ServiceError
 from safeguard.core.transactions import on_commit_once
+
+if TYPE_CHECKING:
+    from safeguard.activity.engine.types import AlertCandidate
 
 logger = logging.getLogger(__name__)
 
@@ -154,9 +157,9 @@ def _elapsed_ms(started: float) -> int:
 
 
 def _evaluate(run: RuleRun, started: float) -> None:
-    from safeguard.activity.engine import RuleDocument, compile_rules, evaluate
+    from safeguard.activity.engine import RuleDocument, collect_evidence, compile_rules, evaluate
     from safeguard.activity.enrichment import reference_data
-    from safeguard.activity.services.alert_recording import record_candidates
+    from safeguard.activity.services.alert_recording import candidates_to_record, record_candidates
     from safeguard.activity.store import store_for
 
     organization = run.organization
@@ -165,7 +168,7 @@ def _evaluate(run: RuleRun, started: float) -> None:
     alerting = {rule.name for rule in rules if rule.mode == DetectionRule.Mode.ENABLED}
     counted = {rule.name for rule in rules if rule.mode != DetectionRule.Mode.DISABLED}
     stats: list[dict[str, Any]] = []
-    candidates = []
+    candidates: list[AlertCandidate] = []
     if counted:
         documents = [
             RuleDocument(
@@ -181,7 +184,17 @@ def _evaluate(run: RuleRun, started: float) -> None:
         store = store_for(organization.pk)
         store.load_reference(reference_data(organization))
         result = evaluate(store, compiled, organization_id=organization.pk, start=run.window_start, end=run.window_end)
-        candidates = [candidate for candidate in result.candidates if candidate.rule_name in alerting]
+        found = [candidate for candidate in result.candidates if candidate.rule_name in alerting]
+        # Evidence only for what recording will raise or extend: most of a run's buckets are already recorded.
+        candidates, wanted = candidates_to_record(organization, found, rules=by_name)
+        collect_evidence(
+            store,
+            compiled,
+            organization_id=organization.pk,
+            start=run.window_start,
+            end=run.window_end,
+            candidates=wanted,
+        )
         stats = [
             {
                 "rule": row.rule,

@@ -192,6 +192,7 @@ class DuckDBEventStore:
             return relation.to_arrow_table() if relation is not None else pa.table({})
 
     def events(self, uids: Sequence[str], *, limit: int = 1000) -> list[dict[str, Any]]:
+        """Evidence keys "<source_id>:<event_uid>" (a bare uid matches every source's), oldest first."""
         with self.connection() as connection:
             return reads.decoded_events(connection, list(uids), limit=limit)
 
@@ -250,7 +251,8 @@ class DuckDBEventStore:
         return int(found[0][0])
 
     def export(self, uids: Sequence[str]) -> Iterator[bytes]:
-        """Decoded events with their raw line, one JSON object per line, oldest first."""
+        """Decoded events of evidence keys (as events()) with their raw line, one JSON object per line, oldest
+        first."""
         with self.connection() as connection:
             rows = reads.decoded_events(connection, list(uids), limit=max(len(uids), 1) * 4)
         for row in rows:

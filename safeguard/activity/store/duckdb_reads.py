@@ -31,6 +31,7 @@ LEFT JOIN dict_patient AS p ON p.id = e.patient_key
 LEFT JOIN (SELECT source_id, any_value(name) AS name FROM ref_sources GROUP BY source_id) AS s
     ON s.source_id = e.source_id
 """
+_WANTED = "WITH wanted AS (SELECT unnest(CAST($sources AS INTEGER[])) AS source_id, unnest($uids) AS event_uid)"
 
 
 def _rows(connection: duckdb.DuckDBPyConnection, sql: str, parameters: dict[str, Any]) -> list[dict[str, Any]]:
@@ -38,17 +39,33 @@ def _rows(connection: duckdb.DuckDBPyConnection, sql: str, parameters: dict[str,
     return rows
 
 
+def split_evidence_key(key: str) -> tuple[int | None, str]:
+    """(source id, event uid) of an evidence key "<source_id>:<event_uid>" (split at the first ":"). A key without
+    a numeric source part is a bare event uid, as alerts recorded before evidence named its source hold: it
+    matches that uid in every source."""
+    source, separator, uid = key.partition(":")
+    if separator and source.isdigit():
+        return int(source), uid
+    return None, key
+
+
 def decoded_events(
     connection: duckdb.DuckDBPyConnection, uids: Sequence[str], *, limit: int, raw: bool = True
 ) -> list[dict[str, Any]]:
+    """The events of the evidence keys (split_evidence_key), oldest first."""
     if not uids or limit <= 0:
         return []
+    keys = [split_evidence_key(key) for key in uids]
     columns = _COLUMNS.format(raw=", e.raw" if raw else "")
+    # Event uids are only unique within a source: a qualified key never shows another source's event.
     sql = (
-        f"SELECT {columns} {_JOINS.format(events='events')} WHERE e.event_uid IN (SELECT unnest($uids)) "
+        f"{_WANTED} SELECT {columns} {_JOINS.format(events='events')} "  # noqa: S608  # constants; keys are parameters
+        "WHERE e.event_uid IN (SELECT event_uid FROM wanted) AND EXISTS (SELECT 1 FROM wanted w "
+        "WHERE w.event_uid = e.event_uid AND (w.source_id IS NULL OR w.source_id = e.source_id)) "
         "ORDER BY e.time, e.source_id, e.event_uid LIMIT $limit"
     )
-    return _rows(connection, sql, {"uids": list(uids), "limit": limit})
+    parameters = {"sources": [source for source, _ in keys], "uids": [uid for _, uid in keys], "limit": limit}
+    return _rows(connection, sql, parameters)
 
 
 def _search_filter(source_id: int | None, user: str | None, patient: str | None) -> str:

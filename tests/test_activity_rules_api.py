@@ -147,6 +147,8 @@ def test_rule_test_runs_the_draft_on_a_sample_and_keeps_only_the_test(cast):
     assert result["rule"] == "test_brute_force"
     assert result["group_key"] == {"user_name": "jdoe"}
     assert result["anchors"] == 2  # the fifth and the sixth failure each complete five in ten minutes
+    # The evidence: all six failures of the window, each named with its (sample) source.
+    assert result["evidence_count"] == 6 and len(result["evidence_uids"]) == 6
     test = RuleTest.objects.get(public_id=body["public_id"])
     assert test.tested_by == cast.official and test.organization == cast.org
     assert not DetectionRule.objects.exists()

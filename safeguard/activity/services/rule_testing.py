@@ -13,7 +13,7 @@ from typing import Any
 
 from django.db import transaction
 
-from safeguard.activity.engine import RuleDocument, compile_rules, evaluate
+from safeguard.activity.engine import RuleDocument, collect_evidence, compile_rules, evaluate
 from safeguard.activity.engine.types import AlertCandidate
 from safeguard.activity.enrichment import reference_data
 from safeguard.activity.models import DetectionRule, LogSource, RuleTest, SourceFormat
@@ -164,6 +164,15 @@ def rule_test_run(
                 store, compiled, organization_id=organization.pk, start=first, end=last + timedelta(microseconds=1)
             )
             candidates = [c for c in result.candidates if c.rule_name in tested and c.rule_name not in blocks]
+            # Evaluation leaves evidence to be collected for the alerts that will be shown.
+            collect_evidence(
+                store,
+                compiled,
+                organization_id=organization.pk,
+                start=first,
+                end=last + timedelta(microseconds=1),
+                candidates=candidates[:RESULT_LIMIT],
+            )
     with transaction.atomic():
         test = RuleTest.objects.create(
             organization=organization,

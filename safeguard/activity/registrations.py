@@ -9,6 +9,7 @@ from safeguard.activity import (  # noqa: F401
     chores_reviews,
     demo,
     patient_flag_import,
+    portability,
     receivers,
     widgets,
 )

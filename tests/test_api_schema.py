@@ -281,7 +281,7 @@ def test_every_operation_has_a_summary_tag_and_error_envelope(schema: dict[str, 
             assert operation.get("summary"), where
             assert operation.get("tags"), where
             # Log shippers post events with their source's ingestion token, not a member's API token.
-            token = {"ingestToken": []} if path in INGESTION else {"apiToken": []}
+            token: dict[str, list[str]] = {"ingestToken": []} if path in INGESTION else {"apiToken": []}
             assert token in operation["security"], where
             assert operation["responses"]["401"]["content"]["application/json"]["schema"] == {
                 "$ref": "#/components/schemas/Error"

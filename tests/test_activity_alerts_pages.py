@@ -172,3 +172,14 @@ def test_list_shows_overdue_and_keeps_queries_flat(cast: Cast, django_assert_max
     with django_assert_max_num_queries(len(few.captured_queries)):
         page = client.get(f"{BASE}/alerts/").content.decode()
     assert page.count("overdue</strong>") == 29
+
+
+def test_evidence_csv_cells_are_never_read_as_formulas(cast: Cast, alert: Alert, monkeypatch) -> None:
+    class HostileStore(FakeStore):
+        def events(self, uids: list[str], *, limit: int = 1000) -> list[dict[str, Any]]:
+            return [{"event_uid": "e1", "user_name": '=HYPERLINK("http://x.test","go")', "activity": "-read"}]
+
+    monkeypatch.setattr("safeguard.activity.store.store_for", lambda organization_id: HostileStore())
+    csv_text = client_for(cast.owner).get(f"{BASE}/alerts/{alert.public_id}/evidence.csv").content.decode()
+    row = csv_text.splitlines()[1]
+    assert "'=HYPERLINK" in row and ",'-read," in row

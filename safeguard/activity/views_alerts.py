@@ -41,6 +41,7 @@ from safeguard.core.forms import show_service_error
 from safeguard.core.org_views import OrgRequest, org_view
 from safeguard.core.roles import Perm
 from safeguard.core.services.errors import ServiceError
+from safeguard.core.tabular import neutralise
 from safeguard.incidents.models import Incident
 from safeguard.incidents.services import OPEN_STATUSES
 
@@ -238,7 +239,8 @@ def alert_evidence_csv(request: OrgRequest, alert_id: UUID) -> HttpResponse:
     writer = csv.DictWriter(out, fieldnames=list(dict.fromkeys(CSV_COLUMNS)), extrasaction="ignore")
     writer.writeheader()
     for row in queries.evidence_rows(request.org.pk, alert):
-        writer.writerow(row)
+        # Log fields are attacker-controlled (a failed login's user name): no cell may be read as a formula.
+        writer.writerow({name: neutralise("" if value is None else str(value)) for name, value in row.items()})
     response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="alert-{alert.public_id}-evidence.csv"'
     return response

@@ -22,7 +22,7 @@ from safeguard.activity.services.event_reads import evidence_read_record
 from safeguard.core.api.base import ApiView
 from safeguard.core.api.permissions import api_actor, api_membership
 from safeguard.core.api.serializers import error_responses
-from safeguard.core.models import Organization, User
+from safeguard.core.models import Membership, Organization, User
 from safeguard.core.roles import Perm
 from safeguard.core.services.errors import ServiceError
 from safeguard.incidents.api.fields import OneOf
@@ -163,8 +163,21 @@ def _user(organization: Organization, email: str | None, field: str) -> User | N
     return user
 
 
-def _alert_out(alert: Alert) -> dict[str, Any]:
-    return dict(AlertSerializer(alert).data)
+class GroupHiddenAlertSerializer(AlertSerializer):
+    """For members who may not read events (auditors): the group key names a suspect or a patient."""
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        data = dict(super().to_representation(instance))
+        data["group_key"], data["group_text"] = {}, ""
+        return data
+
+
+def alert_serializer(membership: Membership) -> type[AlertSerializer]:
+    return AlertSerializer if membership.has(Perm.VIEW_EVENTS) else GroupHiddenAlertSerializer
+
+
+def _alert_out(alert: Alert, membership: Membership) -> dict[str, Any]:
+    return dict(alert_serializer(membership)(alert).data)
 
 
 def _change(organization: Organization, data: dict[str, Any]) -> triage.TriageChange:
@@ -195,7 +208,7 @@ class AlertListView(ApiView):
         values.is_valid(raise_exception=True)
         filters = queries.AlertFilters(**values.validated_data)
         rows = queries.filter_alerts(queries.alerts(membership.organization), filters, me=membership.user)
-        return self.paginated(queries.open_first(rows), AlertSerializer)
+        return self.paginated(queries.open_first(rows), alert_serializer(membership))
 
 
 class AlertDetailView(ApiView):
@@ -206,7 +219,7 @@ class AlertDetailView(ApiView):
     )
     def get(self, request: Request, org_slug: str, alert_id: UUID) -> Response:
         membership = api_membership(request, org_slug, Perm.VIEW_ACTIVITY)
-        return Response(_alert_out(get_alert(membership, alert_id)))
+        return Response(_alert_out(get_alert(membership, alert_id), membership))
 
     @extend_schema(
         summary="Triage an alert",
@@ -223,7 +236,7 @@ class AlertDetailView(ApiView):
         values.is_valid(raise_exception=True)
         change = _change(membership.organization, values.validated_data)
         triage.alerts_bulk_triage(membership.organization, api_actor(request), alerts=[alert], change=change)
-        return Response(_alert_out(get_alert(membership, alert_id)))
+        return Response(_alert_out(get_alert(membership, alert_id), membership))
 
 
 class AlertEvidenceView(ApiView):

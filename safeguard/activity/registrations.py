@@ -5,6 +5,7 @@ from safeguard.activity import (  # noqa: F401
     checks,
     chores_alerts,
     chores_evaluation,
+    chores_ingestion,
     chores_retention,
     chores_reviews,
     demo,

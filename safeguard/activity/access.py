@@ -11,21 +11,12 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 from safeguard.activity.models import ActivityReview, Alert, DetectionRule, IngestBatch, LogSource, RuleRun
-from safeguard.core.access import get_membership_for_user, one_in_org, require_perm
+from safeguard.core.access import one_in_org, require_perm
 from safeguard.core.models import Membership
 from safeguard.core.roles import Perm
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AnonymousUser
-
-    from safeguard.core.models import User
-
-
-def activity_membership(user: User | AnonymousUser, org_slug: str, perm: Perm = Perm.VIEW_ACTIVITY) -> Membership:
-    """The member's membership of the organization, refused (403) without the permission; 404 for non-members."""
-    membership = get_membership_for_user(user, org_slug)
-    require_perm(membership, perm)
-    return membership
+    pass
 
 
 def get_source(membership: Membership, public_id: str | UUID, perm: Perm = Perm.VIEW_ACTIVITY) -> LogSource:

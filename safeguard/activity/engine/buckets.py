@@ -7,7 +7,7 @@ EVIDENCE_CAP uids for every candidate cost far more than the window maths."""
 
 from __future__ import annotations
 
-from safeguard.activity.engine.correlation import DECODED_NAMES, CteBuilder, Node, column_for
+from safeguard.activity.engine.correlation import CteBuilder, Node, column_for
 from safeguard.activity.engine.view import enriched_events_sql
 
 EVIDENCE_CAP = 1000
@@ -24,11 +24,6 @@ USER_COLUMNS = ("user_id",)
 def group_columns(node: Node) -> list[str]:
     names = node.correlation.group_by if node.correlation is not None else node.document.group_by
     return [column_for(name) for name in names]
-
-
-def group_key_names(node: Node) -> list[str]:
-    """The group key as alerts show it: surrogates decoded back to the names people read."""
-    return [DECODED_NAMES.get(column, column) for column in group_columns(node)]
 
 
 def wants_person(node: Node) -> bool:

@@ -35,10 +35,6 @@ def events_table(rows: Iterable[Mapping[str, Any]]) -> pa.Table:
     return pa.table(columns, schema=EVENTS_SCHEMA)
 
 
-def empty_events_table() -> pa.Table:
-    return EVENTS_SCHEMA.empty_table()
-
-
 def raw_uid(raw: str | bytes) -> str:
     """An event's uid when the source gives none: the SHA-256 of its raw line, so a re-sent line is a duplicate."""
     data = raw.encode() if isinstance(raw, str) else raw

@@ -3,6 +3,7 @@ order, batch boundaries, re-runs and user names don't change the alerts; a highe
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pyarrow as pa
@@ -10,6 +11,7 @@ import pytest
 
 from bench.activity_generator import generate
 from safeguard.activity.engine import RuleDocument, collect_evidence, compile_rules, evaluate
+from safeguard.activity.engine.evaluate import group_key_text
 from tests.activity_engine_rules import BUILDING_BLOCKS, SIGMA
 from tests.activity_engine_store import EngineTestStore, at, event, events_table
 
@@ -55,6 +57,28 @@ def test_window_is_inclusive_of_its_start_and_slides():
     assert first.evidence_uids == ["1:w0", "1:w2", "1:w4", "1:w6", "1:w8"]
     assert (second.bucket_start, second.anchor_count, second.metric_value) == (at(10, 10), 1, 6.0)
     assert second.evidence_uids == ["1:w0", "1:w2", "1:w4", "1:w6", "1:w8", "1:w10"]
+
+
+def test_distinct_values_straddling_a_window_bucket_boundary_are_counted():
+    # r03 spray: ten distinct users from one IP in 10 minutes. The windows are 10 minutes, so the engine first
+    # counts per 10-minute bucket and runs the window only where two adjacent buckets could reach ten: here six
+    # users fall in [10:00, 10:10) and four in [10:10, 10:20), the last exactly ten minutes after the first.
+    minutes = [0, 1, 2, 3, 4, 5, 10, 10, 10, 10]
+    rows = [
+        event(at(10, minute), uid=f"s{index}", user=f"user{index}", src_ip="203.0.113.9")
+        for index, minute in enumerate(minutes)
+    ]
+    # Another IP with nine users over the same minutes never reaches ten: no candidate.
+    rows += [
+        event(at(10, minute), uid=f"o{index}", user=f"other{index}", src_ip="203.0.113.10")
+        for index, minute in enumerate(minutes[:9])
+    ]
+    result = run(rows, [*blocks("auth_failure"), RuleDocument(name="r03_spray", yaml=SIGMA["r03_spray"])])
+    (candidate,) = result.candidates
+    assert candidate.group_key == {"src_ip": "203.0.113.9"}
+    # The four simultaneous events at 10:10 each see all ten users in [10:00, 10:10].
+    assert (candidate.bucket_start, candidate.anchor_count, candidate.metric_value) == (at(10, 10), 4, 10.0)
+    assert len(candidate.evidence_uids) == 10
 
 
 def test_ordered_burst_straddling_a_bucket_boundary_alerts_once():
@@ -180,3 +204,13 @@ def test_raising_a_threshold_gives_a_subset(slice_table):
 
     low, high = anchors(3), anchors(12)
     assert high < low
+
+
+@pytest.mark.parametrize(
+    "group_key",
+    [{"user_name": "alice"}, {"src_ip": "", "user_name": 'é"\\\n\u2028😀'}, {"b": "1", "a": "2"}, {}],
+)
+def test_alert_uid_group_text_is_json_dumps_with_sorted_keys(group_key):
+    # Alert uids must never change between releases (a re-run would duplicate every alert): the fast encoder has
+    # to write exactly what json.dumps(sort_keys=True) writes.
+    assert group_key_text(group_key) == json.dumps(group_key, sort_keys=True)

@@ -15,6 +15,8 @@ from safeguard.activity.engine.sigma_rules import Correlation, SigmaDocument
 # Group-by and value fields that have an integer surrogate are computed on it: same groups, faster.
 SURROGATES = {"user_name": "user_id", "patient_id": "patient_key", "src_host": "src_host_id", "src_ip": "src_ip_id"}
 DECODED_NAMES = {surrogate: name for name, surrogate in SURROGATES.items()}
+# Counts only grow with more events, which is what lets the window be skipped where it cannot reach the bound.
+PRUNABLE = ("event_count", "value_count")
 OPERATORS = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "eq": "=", "neq": "<>"}
 
 
@@ -52,12 +54,20 @@ class Node:
     def all_fields(self) -> set[str]:
         fields = set(self.fields)
         if self.correlation is not None:
-            fields.update(self.correlation.group_by)
+            # Correlations group and count on the integer surrogates: decoding the names too would join every
+            # event to the dictionaries and carry the strings through the window's sort.
+            fields.update(column_for(name) for name in self.correlation.group_by)
             if self.correlation.field:
-                fields.add(self.correlation.field)
+                fields.add(column_for(self.correlation.field))
         for child in self.children:
             fields |= child.all_fields()
         return fields
+
+
+def lower_bound(correlation: Correlation) -> tuple[str, float] | None:
+    """The highest of the conditions' lower bounds on the metric (eq bounds it from below too), if any."""
+    floors = [(operator, bound) for operator, bound in correlation.conditions if operator in ("gt", "gte", "eq")]
+    return max(floors, key=lambda floor: (floor[1], floor[0] == "gt"), default=None)
 
 
 def condition_sql(conditions: list[tuple[str, float]], metric: str) -> str:
@@ -130,10 +140,55 @@ class CteBuilder:
             "value_sum": f"sum({value})",
             "value_avg": f"avg({value})",
         }[correlation.type]
+        floor = lower_bound(correlation)
+        if correlation.type in PRUNABLE and floor is not None:
+            return self.pruned(node, group, window, metric, floor)
         return (
             f"SELECT * FROM (SELECT *, CAST({metric} OVER w AS DOUBLE) AS _m "
             f"FROM ({self.union(node, tagged=False)}) WHERE {not_null(group)} WINDOW w AS {window}) "
             f"WHERE {condition_sql(correlation.conditions, '_m')}"
+        )
+
+    def pruned(self, node: Node, group: list[str], window: str, metric: str, floor: tuple[str, float]) -> str:
+        """The sliding window run only where it can reach the threshold. With buckets as long as the window, the
+        window of an event in bucket k lies within buckets k−1 and k, so its count (or distinct count) is at most
+        the two buckets' counts added: a bucket whose sum stays below the rule's lower bound holds no anchor, and
+        the window runs only over the events of the other buckets and of the bucket before each (the context their
+        windows read). Sliding count(DISTINCT) costs far more than these grouped counts, and few groups come near
+        a threshold."""
+        correlation = node.correlation
+        if correlation is None:
+            raise ValueError("not a correlation rule")
+        span_us = correlation.timespan_seconds * 1_000_000
+        keys = ", ".join([*group, "_bk"])
+        shared = " AND ".join([*(f"q.{column} = h.{column}" for column in group), "q._bk = h._bk - 1"])
+        events, per_bucket, kept = (f"p{len(self.ctes) + offset}" for offset in range(3))
+        self.ctes.append(
+            (
+                events,
+                f"SELECT *, epoch_us(time) // {span_us} AS _bk FROM ({self.union(node, tagged=False)}) "
+                f"WHERE {not_null(group)}",
+            )
+        )
+        self.ctes.append((per_bucket, f"SELECT {keys}, {metric} AS _c FROM {events} GROUP BY {keys}"))
+        operator, bound = floor
+        hot = (
+            f"SELECT {', '.join(f'h.{column}' for column in group)}{', ' if group else ''}h._bk "
+            f"FROM {per_bucket} h LEFT JOIN {per_bucket} q ON {shared} "
+            f"WHERE h._c + coalesce(q._c, 0) {'>' if operator == 'gt' else '>='} {bound}"
+        )
+        group_list = f"{', '.join(group)}, " if group else ""
+        self.ctes.append(
+            (
+                kept,
+                f"SELECT {keys}, bool_or(_hot) AS _hot FROM (SELECT {group_list}_bk, true AS _hot FROM ({hot}) "
+                f"UNION ALL SELECT {group_list}_bk - 1, false FROM ({hot})) GROUP BY {keys}",
+            )
+        )
+        return (
+            f"SELECT * EXCLUDE (_bk, _hot) FROM (SELECT *, CAST({metric} OVER w AS DOUBLE) AS _m "
+            f"FROM {events} JOIN {kept} USING ({keys}) WINDOW w AS {window}) "
+            f"WHERE _hot AND {condition_sql(correlation.conditions, '_m')}"
         )
 
     def ordered(self, node: Node, group: list[str], window: str) -> str:

@@ -13,6 +13,7 @@ from safeguard.activity.models import (
     IngestBatch,
     IngestToken,
     RuleRun,
+    RuleTest,
     Suppression,
     UserAlias,
     WorkShift,
@@ -39,6 +40,9 @@ def activity_records(organization: Organization, user: User) -> dict[str, str]:
     )
     batch = IngestBatch.objects.create(organization=organization, source=source, channel=IngestBatch.Channel.UPLOAD)
     rule = make_rule(organization, "sweep_rule")
+    rule_test = RuleTest.objects.create(
+        organization=organization, rule=rule, yaml=rule.yaml, source_format="normalized", tested_by=user, state="done"
+    )
     run = RuleRun.objects.create(
         organization=organization,
         trigger=RuleRun.Trigger.MANUAL,
@@ -83,6 +87,7 @@ def activity_records(organization: Organization, user: User) -> dict[str, str]:
         "activity_token_id": str(token.public_id),
         "activity_batch_id": str(batch.public_id),
         "activity_rule_id": str(rule.public_id),
+        "activity_test_id": str(rule_test.public_id),
         "activity_run_id": str(run.public_id),
         "activity_alert_id": str(alert.public_id),
         "activity_suppression_id": str(suppression.public_id),

@@ -1,5 +1,6 @@
-"""The rules API: list/detail/create/patch/delete, validate, test on a sample, install the pack; view-activity
-reads, manage-activity changes; other organizations' rules are 404; lists are a fixed number of queries."""
+"""The rules API: list/detail/create/patch/delete, validate, install the pack (testing on a sample:
+test_activity_rule_testing_api.py); view-activity reads, manage-activity changes; other organizations' rules are
+404; lists are a fixed number of queries."""
 
 from __future__ import annotations
 
@@ -132,37 +133,6 @@ def test_pack_install_reports_what_it_did(cast):
     assert DetectionRule.objects.filter(organization=cast.org).count() == 31
     again = post_json(client, url("activity_rules_pack"), {}).json()
     assert again["created"] == [] and len(again["unchanged"]) == 31
-
-
-def test_rule_test_runs_the_draft_on_a_sample_and_keeps_only_the_test(cast):
-    client = client_for(cast.official)
-    sample = SimpleUploadedFile("sample.ndjson", failures_ndjson(6) + b"not json\n")
-    response = client.post(
-        url("activity_rules_test"), {"yaml": BRUTE_FORCE_YAML, "format": "normalized", "file": sample}
-    )
-    assert response.status_code == 201, response.content
-    body = response.json()
-    assert (body["events_read"], body["rejected"], body["matches"]) == (6, 1, 1)
-    [result] = body["results"]
-    assert result["rule"] == "test_brute_force"
-    assert result["group_key"] == {"user_name": "jdoe"}
-    assert result["anchors"] == 2  # the fifth and the sixth failure each complete five in ten minutes
-    # The evidence: all six failures of the window, each named with its (sample) source.
-    assert result["evidence_count"] == 6 and len(result["evidence_uids"]) == 6
-    test = RuleTest.objects.get(public_id=body["public_id"])
-    assert test.tested_by == cast.official and test.organization == cast.org
-    assert not DetectionRule.objects.exists()
-    assert AuditEvent.objects.filter(action="activity.rule_tested").count() == 1
-
-
-def test_rule_test_on_a_near_miss_would_raise_nothing(cast):
-    client = client_for(cast.official)
-    sample = SimpleUploadedFile("sample.ndjson", failures_ndjson(4))
-    response = client.post(
-        url("activity_rules_test"), {"yaml": BRUTE_FORCE_YAML, "format": "normalized", "file": sample}
-    )
-    assert response.status_code == 201
-    assert (response.json()["events_read"], response.json()["matches"], response.json()["results"]) == (4, 0, [])
 
 
 @pytest.mark.parametrize("who", ["auditor", "workforce"])

@@ -1,9 +1,8 @@
 """Rule pages: the list and a rule for viewers; upload, edit, mode, tuning, delete, test and the pack for
-managers; other organizations' rules are 404, roles without the permission 403 and change nothing."""
+managers (a test's run and page: test_activity_rule_testing_pages.py); other organizations' rules are 404, roles
+without the permission 403 and change nothing."""
 
 from __future__ import annotations
-
-import json
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -19,21 +18,6 @@ pytestmark = pytest.mark.django_db
 
 def page(name, *args):
     return reverse(f"activity:{name}", args=["clinic", *args])
-
-
-def failure_lines(count):
-    rows = [
-        {
-            "time": f"2024-01-15T10:0{i}:00Z",
-            "event_class": "authentication",
-            "activity": "logon",
-            "outcome": "failure",
-            "user_name": "jdoe",
-            "event_uid": f"e{i}",
-        }
-        for i in range(count)
-    ]
-    return "\n".join(json.dumps(row) for row in rows).encode() + b"\n"
 
 
 def test_list_paginates_filters_and_keeps_a_fixed_query_count(cast, django_assert_max_num_queries):
@@ -103,27 +87,6 @@ def test_edit_mode_tuning_and_delete_go_through_the_services(cast):
     actions = set(AuditEvent.objects.filter(organization=cast.org).values_list("action", flat=True))
     assert {"activity.rule_edited", "activity.rule_mode_set", "activity.rule_overrides_set"} <= actions
     assert "activity.rule_deleted" in actions
-
-
-def test_testing_a_stored_rule_on_a_sample_shows_the_would_be_alerts(cast):
-    client = client_for(cast.official)
-    client.post(page("rule_upload"), {"yaml": BRUTE_FORCE_YAML})
-    brute = DetectionRule.objects.get(name="test_brute_force")
-    response = client.post(
-        page("rule_test"),
-        {
-            "rule": str(brute.public_id),
-            "yaml": brute.yaml,
-            "format": "normalized",
-            "file": SimpleUploadedFile("s.ndjson", failure_lines(5)),
-        },
-    )
-    assert response.status_code == 200
-    test = response.context["test"]
-    assert (test.events_read, test.matches, test.rule) == (5, 1, brute)
-    assert b"user_name=jdoe" in response.content
-    detail = client.get(page("rule_detail", brute.public_id))
-    assert [t.pk for t in detail.context["tests"]] == [test.pk]
 
 
 def test_pack_button_installs_the_pack(cast):

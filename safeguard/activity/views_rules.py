@@ -1,6 +1,7 @@
 """Rule pages: the list (filters by mode and kind), a rule (its YAML, citations, mode, tuning, tests and recent
-alerts), uploading new rules, editing one's YAML, testing YAML on a sample file, and installing the HIPAA pack.
-Activity viewers read; managers of activity review change rules and run tests."""
+alerts), uploading new rules, editing one's YAML, testing YAML on a sample file (run in the background: a test's
+page shows its progress, then its result), and installing the HIPAA pack. Activity viewers read; managers of
+activity review change rules and run tests."""
 
 from __future__ import annotations
 
@@ -23,11 +24,10 @@ from safeguard.activity.forms_rules import (
     RuleYamlForm,
 )
 from safeguard.activity.models import DetectionRule, RuleTest
-from safeguard.activity.rule_uploads import upload_on_disk
 from safeguard.activity.rules_queries import recent_tests, rule_with_counts, rules_listed
 from safeguard.activity.services import rules as services
 from safeguard.activity.services.rule_pack import rule_pack_install
-from safeguard.activity.services.rule_testing import rule_test_run
+from safeguard.activity.services.rule_testing import get_rule_test, rule_test_start
 from safeguard.core.audit import Actor
 from safeguard.core.forms import show_service_error
 from safeguard.core.org_views import OrgRequest, org_view
@@ -179,27 +179,36 @@ def rule_test(request: OrgRequest) -> HttpResponse:
         initial={"yaml": rule.yaml if rule else ""},
     )
     problems: list[object] = []
-    test: RuleTest | None = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            with upload_on_disk(data["file"]) as path:
-                test = rule_test_run(
-                    organization=request.org,
-                    actor=Actor.from_request(request),
-                    yaml_text=data["yaml"],
-                    source_format=data["format"],
-                    path=path,
-                    file_name=data["file"].name or "sample",
-                    rule=rule,
-                    source=data["source"],
-                )
+            test = rule_test_start(
+                organization=request.org,
+                actor=Actor.from_request(request),
+                yaml_text=data["yaml"],
+                source_format=data["format"],
+                upload=data["file"],
+                rule=rule,
+                source=data["source"],
+            )
         except RuleError as error:
             problems = list(error.problems)
         except ServiceError as error:
             show_service_error(form, error)
-    context = {"form": form, "rule": rule, "problems": problems, "test": test}
-    return render(request, "activity/rule_test.html", context)
+        else:
+            return redirect("activity:rule_test_detail", request.org.slug, test.public_id)
+    return render(request, "activity/rule_test.html", {"form": form, "rule": rule, "problems": problems})
+
+
+@org_view(Perm.VIEW_ACTIVITY)
+def rule_test_detail(request: OrgRequest, test_id: UUID) -> HttpResponse:
+    test = get_rule_test(request.membership, test_id)
+    context = {
+        "test": test,
+        "working": test.state in (RuleTest.State.QUEUED, RuleTest.State.RUNNING),
+        "can_manage": _can_manage(request),
+    }
+    return render(request, "activity/rule_test_detail.html", context)
 
 
 @require_POST

@@ -1,7 +1,8 @@
 """Detection rules over the API: list (filters by mode and kind), read, upload Sigma YAML (all or nothing),
 change the mode, overrides, suppression or YAML, delete custom rules; validate YAML without saving; test YAML on
-a sample file; install or update the HIPAA pack. View-activity reads; manage-activity changes. The same
-services and queries as the pages."""
+a sample file (in the background: 202 with the test's address, which answers its state, progress and result);
+install or update the HIPAA pack. View-activity reads; manage-activity changes. The same services and queries as
+the pages."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from typing import Any
 from uuid import UUID
 
 from django.db import transaction
-from drf_spectacular.utils import extend_schema
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
@@ -17,13 +19,12 @@ from rest_framework.response import Response
 
 from safeguard.activity.access import get_rule, get_source
 from safeguard.activity.engine import RuleError
-from safeguard.activity.models import DetectionRule, SourceFormat
-from safeguard.activity.rule_uploads import upload_on_disk
+from safeguard.activity.models import DetectionRule, RuleTest, SourceFormat
 from safeguard.activity.rules_queries import rule_with_counts, rules_listed
 from safeguard.activity.services import rules as services
 from safeguard.activity.services.rule_pack import rule_pack_install
-from safeguard.activity.services.rule_testing import rule_test_run
-from safeguard.core.api.base import ApiView
+from safeguard.activity.services.rule_testing import get_rule_test, rule_test_start
+from safeguard.core.api.base import ApiView, api_field_names
 from safeguard.core.api.permissions import api_actor, api_membership
 from safeguard.core.api.serializers import error_responses
 from safeguard.core.roles import Perm
@@ -92,9 +93,15 @@ class DetectionRuleTestUploadSerializer(serializers.Serializer):
 
 class DetectionRuleTestSerializer(serializers.Serializer):
     public_id = serializers.UUIDField()
+    url = serializers.SerializerMethodField(help_text="This test: poll it until the state is done or failed.")
+    rule_id = serializers.UUIDField(source="rule.public_id", allow_null=True, default=None)
+    source_id = serializers.UUIDField(source="source.public_id", allow_null=True, default=None)
+    state = serializers.ChoiceField(choices=RuleTest.State.choices)
     file_name = serializers.CharField()
     source_format = serializers.CharField()
     sha256 = serializers.CharField()
+    size_bytes = serializers.IntegerField()
+    lines_read = serializers.IntegerField(help_text="Progress: lines (or records) of the file read so far.")
     events_read = serializers.IntegerField()
     rejected = serializers.IntegerField()
     matches = serializers.IntegerField(help_text="Alerts the rule would raise (results holds the first 100).")
@@ -102,7 +109,14 @@ class DetectionRuleTestSerializer(serializers.Serializer):
     errors = serializers.ListField(  # type: ignore[assignment]  # the test's rejected lines, not the serializer's
         child=serializers.DictField(), help_text="Rejected lines (the first 50)."
     )
-    tested_at = serializers.DateTimeField()
+    failure = serializers.CharField(help_text="Why the test could not finish, when the state is failed.")
+    tested_at = serializers.DateTimeField(help_text="When the test was asked for.")
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+    @extend_schema_field(serializers.URLField())
+    def get_url(self, test: RuleTest) -> str:
+        return str(self.context["request"].build_absolute_uri(_test_path(self.context["org_slug"], test)))
 
 
 class RulePackRequestSerializer(serializers.Serializer):
@@ -130,6 +144,14 @@ def problems_response(error: RuleError) -> Response:
 
 def _out(rule: DetectionRule) -> dict[str, Any]:
     return dict(DetectionRuleSerializer(rule_with_counts(rule)).data)
+
+
+def _test_path(org_slug: str, test: RuleTest) -> str:
+    return reverse("api:activity_rule_test", kwargs={"org_slug": org_slug, "test_id": test.public_id})
+
+
+def _test_out(request: Request, org_slug: str, test: RuleTest) -> dict[str, Any]:
+    return dict(DetectionRuleTestSerializer(test, context={"request": request, "org_slug": org_slug}).data)
 
 
 class RuleListView(ApiView):
@@ -256,11 +278,13 @@ class RuleTestView(ApiView):
 
     @extend_schema(
         summary="Test Sigma YAML on a sample file",
-        description="The file is read in a throw-away store with the organization's enrichment; the alerts the "
-        "rule would raise over the file's time span are returned (the first 100) and kept as a rule test. "
-        "Needs the manage-activity permission.",
+        description="The request and the rule are checked at once (a problem answers 400 and keeps nothing); the "
+        "file is then read in the background into a throw-away store with the organization's enrichment. The 202 "
+        "answer is the queued test: follow its `url` (also the Location header) until its state is done, when "
+        "`results` holds the alerts the rule would raise over the file's time span (the first 100), or failed, "
+        "when `failure` says why. Needs the manage-activity permission.",
         request={"multipart/form-data": DetectionRuleTestUploadSerializer},
-        responses={201: DetectionRuleTestSerializer, **error_responses(400, 403, 404)},
+        responses={202: DetectionRuleTestSerializer, **error_responses(400, 403, 404)},
         tags=TAGS,
     )
     def post(self, request: Request, org_slug: str) -> Response:
@@ -271,20 +295,34 @@ class RuleTestView(ApiView):
         rule = get_rule(membership, data["rule_id"]) if "rule_id" in data else None
         source = get_source(membership, data["source_id"]) if "source_id" in data else None
         try:
-            with upload_on_disk(data["file"]) as path:
-                test = rule_test_run(
+            with api_field_names({"source": "source_id"}):
+                test = rule_test_start(
                     organization=membership.organization,
                     actor=api_actor(request),
                     yaml_text=data["yaml"],
                     source_format=data["format"],
-                    path=path,
-                    file_name=data["file"].name or "sample",
+                    upload=data["file"],
                     rule=rule,
                     source=source,
                 )
         except RuleError as error:
             return problems_response(error)
-        return Response(DetectionRuleTestSerializer(test).data, status=status.HTTP_201_CREATED)
+        test = get_rule_test(membership, test.public_id)
+        headers = {"Location": request.build_absolute_uri(_test_path(org_slug, test))}
+        return Response(_test_out(request, org_slug, test), status=status.HTTP_202_ACCEPTED, headers=headers)
+
+
+class RuleTestDetailView(ApiView):
+    @extend_schema(
+        summary="One rule test",
+        description="Its state (queued, running, done, failed), progress (lines read) and, once done, the alerts "
+        "the rule would raise on the sample.",
+        responses={200: DetectionRuleTestSerializer, **error_responses(403, 404)},
+        tags=TAGS,
+    )
+    def get(self, request: Request, org_slug: str, test_id: UUID) -> Response:
+        membership = api_membership(request, org_slug, Perm.VIEW_ACTIVITY)
+        return Response(_test_out(request, org_slug, get_rule_test(membership, test_id)))
 
 
 class RulePackView(ApiView):

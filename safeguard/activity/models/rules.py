@@ -129,22 +129,44 @@ class RuleRun(models.Model):
 
 
 class RuleTest(models.Model):
-    """A rule tried against a sample file before it is enabled: nothing is stored but this record."""
+    """A rule tried against a sample file before it is enabled: nothing is stored but this record. The file is
+    kept until a background task has read it (queued → running → done or failed)."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     organization = models.ForeignKey("core.Organization", on_delete=models.PROTECT, related_name="+")
     rule = models.ForeignKey(DetectionRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="tests")
     yaml = models.TextField(help_text="The rule as tested (it may differ from the saved one).")
     source_format = models.CharField(max_length=16)
+    source = models.ForeignKey(
+        "activity.LogSource",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The source whose mapping and time zone read the file; blank: the format's defaults.",
+    )
+    state = models.CharField(max_length=8, choices=State.choices, default=State.QUEUED)
     file_name = models.CharField(max_length=255)
+    stored_name = models.CharField(max_length=255, blank=True, help_text="The sample in storage until it is read.")
     sha256 = models.CharField(max_length=64)
+    size_bytes = models.BigIntegerField(default=0)
+    lines_read = models.BigIntegerField(default=0, help_text="Progress: lines (or records) read so far.")
     events_read = models.PositiveIntegerField(default=0)
     rejected = models.PositiveIntegerField(default=0)
     matches = models.PositiveIntegerField(default=0)
     results = models.JSONField(default=list, blank=True, help_text="The alerts it would raise (the first 100).")
     errors = models.JSONField(default=list, blank=True)
+    failure = models.TextField(blank=True)
     tested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    tested_at = models.DateTimeField(default=timezone.now)
+    tested_at = models.DateTimeField(default=timezone.now, help_text="When the test was asked for.")
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-tested_at"]

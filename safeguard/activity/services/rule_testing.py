@@ -1,34 +1,50 @@
-"""Trying a rule on a sample file before enabling it: the file is parsed into a throw-away store, enriched with
-the organization's reference data, and the rule (with the stored rules it counts) is evaluated over the file's
-whole time span. Only the RuleTest record is kept: the would-be alerts (the first 100) and the counts."""
+"""Trying a rule on a sample file before enabling it. A sample may be as large as an upload for ingestion, so the
+work is split as ingestion's is: `rule_test_start` answers at once (a wrong form or an invalid rule is refused
+then, nothing kept), keeps the file and records a queued RuleTest; the task (tasks_rule_tests.py) then calls
+`rule_test_run`, which parses the file into a throw-away store (saving the lines read as it goes), enriches it with
+the organization's reference data and evaluates the rule (with the stored rules it counts) over the file's whole
+time span. Only the RuleTest is kept: the would-be alerts (the first 100) and the counts, or why it failed."""
 
 from __future__ import annotations
 
 import hashlib
 import tempfile
-from dataclasses import replace
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.utils import timezone
 
-from safeguard.activity.engine import RuleDocument, collect_evidence, compile_rules, evaluate
+from safeguard.activity.engine import RuleDocument, RuleError, collect_evidence, compile_rules, evaluate
 from safeguard.activity.engine.types import AlertCandidate
 from safeguard.activity.enrichment import reference_data
 from safeguard.activity.models import DetectionRule, LogSource, RuleTest, SourceFormat
 from safeguard.activity.parsers import parser_for
-from safeguard.activity.parsers.base import FormatError, SourceConfig
+from safeguard.activity.parsers.base import Chunk, FormatError, SourceConfig
 from safeguard.activity.services.rules import referenced_names, referenced_rules, validate_rules_text
+from safeguard.activity.services.sources import UPLOAD_DIR
+from safeguard.activity.store.base import ReferenceData
 from safeguard.activity.store.duckdb import DuckDBEventStore
+from safeguard.activity.store.duckdb_append_chunks import coalesced
+from safeguard.core.access import one_in_org, require_perm
 from safeguard.core.audit import Actor, audit_record, jsonable
-from safeguard.core.models import Organization
+from safeguard.core.models import Membership, Organization, User
+from safeguard.core.roles import Perm
 from safeguard.core.services.errors import ServiceError
 from safeguard.workforce.models.people import default_time_zone
 
+State = RuleTest.State
 RESULT_LIMIT = 100
 EVIDENCE_SHOWN = 10
-MAX_SAMPLE_BYTES = 50 * 2**20
+ERRORS_KEPT = 50
 SAMPLE_SOURCE_ID = 0  # the sample's events, when no source of the organization is named
 _KIND_BY_FORMAT = {
     SourceFormat.FHIR_AUDIT: "ehr",
@@ -41,12 +57,88 @@ _KIND_BY_FORMAT = {
 }
 
 
-def _sha256(path: Path) -> str:
+def get_rule_test(membership: Membership, public_id: str | UUID, perm: Perm = Perm.VIEW_ACTIVITY) -> RuleTest:
+    """Tenant-scoped: the same 404 for a missing test and another organization's."""
+    require_perm(membership, perm)
+    queryset = RuleTest.objects.select_related("rule", "source", "tested_by")
+    return one_in_org(queryset, membership, public_id, "rule test")
+
+
+# ---- asking for a test (synchronous) --------------------------------------------------------------------------------
+
+
+def rule_test_start(
+    *,
+    organization: Organization,
+    actor: Actor,
+    yaml_text: str,
+    source_format: str,
+    upload: UploadedFile,
+    rule: DetectionRule | None = None,
+    source: LogSource | None = None,
+) -> RuleTest:
+    """Check the request and the rule text, keep the file and queue the test. Raises RuleError for an invalid rule,
+    ServiceError for a wrong request (nothing recorded or kept then)."""
+    from safeguard.activity.tasks_rule_tests import run_rule_test  # the task module imports this one
+
+    tester = _tester(actor)
+    _check_request(organization, source_format, upload, source)
+    _tested_rules(organization, yaml_text, rule)
     digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(2**20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    for block in upload.chunks():
+        digest.update(block)
+    upload.seek(0)
+    name = (upload.name or "sample").replace("\\", "/").rsplit("/", 1)[-1][:255]
+    # Kept where uploads for ingestion are kept, until the task has read it.
+    stored = default_storage.save(f"{UPLOAD_DIR}/{organization.public_id}/{uuid.uuid4().hex}", upload)
+    try:
+        with transaction.atomic():
+            test = RuleTest.objects.create(
+                organization=organization,
+                rule=rule,
+                yaml=yaml_text,
+                source_format=source_format,
+                source=source,
+                file_name=name,
+                stored_name=stored,
+                sha256=digest.hexdigest(),
+                size_bytes=upload.size or 0,
+                tested_by=tester,
+            )
+            audit_record(
+                actor=actor,
+                action="activity.rule_test_requested",
+                organization=organization,
+                target=test,
+                changes={"rule": [None, rule], "file": [None, name], "sha256": [None, test.sha256]},
+            )
+            test_id = test.pk
+            transaction.on_commit(lambda: run_rule_test.enqueue(test_id=test_id))
+    except BaseException:
+        default_storage.delete(stored)  # the test was never recorded: its file must not stay behind
+        raise
+    return test
+
+
+def _tester(actor: Actor) -> User:
+    if actor.user is None:
+        raise ServiceError("A rule test is recorded under the person who ran it.", field="actor")
+    return actor.user
+
+
+def _check_request(
+    organization: Organization, source_format: str, upload: UploadedFile, source: LogSource | None
+) -> None:
+    limit = settings.ACTIVITY_UPLOAD_MAX_BYTES
+    if source_format not in SourceFormat.values:
+        raise ServiceError(f"Choose the file's format: {', '.join(SourceFormat.values)}.", field="format")
+    if (upload.size or 0) > limit:
+        raise ServiceError(f"A sample file has at most {limit // 2**20} MB.", field="file")
+    if not upload.size:
+        raise ServiceError("The file is empty.", field="file")
+    if source is not None and source.organization_id != organization.pk:
+        raise ServiceError("No such source in this organization.", field="source")
+    _config(organization, source_format, source)
 
 
 def _config(organization: Organization, source_format: str, source: LogSource | None) -> SourceConfig:
@@ -57,6 +149,156 @@ def _config(organization: Organization, source_format: str, source: LogSource | 
     if source_format == SourceFormat.EHR_CSV:
         raise ServiceError("Choose the CSV source whose column mapping reads this file.", field="source")
     return SourceConfig(SAMPLE_SOURCE_ID, _KIND_BY_FORMAT[SourceFormat(source_format)], default_time_zone())
+
+
+def _tested_rules(organization: Organization, yaml_text: str, rule: DetectionRule | None) -> dict[str, str]:
+    """The text's rules by name; RuleError when it does not validate (the rule it drafts may keep its name)."""
+    replacing = [rule.name] if rule is not None else []
+    return {
+        document["name"]: document["yaml"]
+        for document in validate_rules_text(organization, yaml_text, replacing=replacing)
+    }
+
+
+# ---- running it (the task) ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Reading:
+    """What the parse has counted so far; each count is saved as it grows (`lines` is the progress shown)."""
+
+    lines: int = 0
+    events: int = 0
+    rejected: int = 0
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    first: datetime | None = None
+    last: datetime | None = None
+
+
+def rule_test_run(test: RuleTest, path: Path, *, actor: Actor) -> RuleTest:
+    """Run a test the task has claimed (running) on its file at `path`. What can go wrong with the request by now
+    (the rule no longer validates, a source changed, the file is not of its format) fails the test with the
+    reason; an unexpected error fails it too, naming the line reached, and is raised for the worker's log."""
+    reading = _Reading()
+    try:
+        candidates = _evaluated(test, path, reading)
+    except RuleError as error:
+        rule_test_fail(test, actor=actor, failure=f"The rule no longer validates: {error}")
+    except ServiceError as error:
+        rule_test_fail(test, actor=actor, failure=error.message)
+    except Exception as error:
+        rule_test_fail(test, actor=actor, failure=f"Stopped after line {reading.lines}: {error}")
+        raise
+    else:
+        _finish(test, actor, candidates)
+    return test
+
+
+def rule_test_fail(test: RuleTest, *, actor: Actor, failure: str) -> RuleTest:
+    """Record why a test could not finish (the counts reached stay); the task also calls it when its file is gone."""
+    with transaction.atomic():
+        previous = test.state
+        _save(test, state=State.FAILED, failure=failure, finished_at=timezone.now())
+        audit_record(
+            actor=actor,
+            action="activity.rule_test_failed",
+            organization=test.organization,
+            target=test,
+            changes={"state": [previous, State.FAILED], "failure": [None, failure], "lines_read": test.lines_read},
+        )
+    return test
+
+
+def _finish(test: RuleTest, actor: Actor, candidates: list[AlertCandidate]) -> None:
+    with transaction.atomic():
+        _save(
+            test,
+            state=State.DONE,
+            finished_at=timezone.now(),
+            matches=len(candidates),
+            results=[_result(candidate) for candidate in candidates[:RESULT_LIMIT]],
+        )
+        audit_record(
+            actor=actor,
+            action="activity.rule_tested",
+            organization=test.organization,
+            target=test,
+            changes={"rule": test.rule, "file": test.file_name, "sha256": test.sha256, "alerts": len(candidates)},
+        )
+
+
+def _save(test: RuleTest, **values: Any) -> None:
+    for name, value in values.items():
+        setattr(test, name, value)
+    RuleTest.objects.filter(pk=test.pk).update(**values)
+
+
+def _evaluated(test: RuleTest, path: Path, reading: _Reading) -> list[AlertCandidate]:
+    """The candidates the tested rules raise on the file (building blocks never alert, as in scheduled runs)."""
+    organization, rule = test.organization, test.rule
+    tested = _tested_rules(organization, test.yaml, rule)
+    context = referenced_rules(organization, test.yaml, replacing=[rule.name] if rule is not None else [])
+    blocks: set[str] = set().union(*(referenced_names(text) for text in tested.values()))
+    config = _config(organization, test.source_format, test.source)
+    with tempfile.TemporaryDirectory(prefix="rule-test-") as folder:
+        store = DuckDBEventStore(Path(folder) / "sample.duckdb")
+        _read(test, path, config, store, reading)
+        if reading.first is None or reading.last is None:
+            return []
+        store.load_reference(_reference(organization, config, named_source=test.source is not None))
+        compiled = compile_rules(_documents(context, tested, blocks, rule))
+        end = reading.last + timedelta(microseconds=1)
+        result = evaluate(store, compiled, organization_id=organization.pk, start=reading.first, end=end)
+        candidates = [c for c in result.candidates if c.rule_name in tested and c.rule_name not in blocks]
+        # Evaluation leaves evidence to be collected for the alerts that will be shown.
+        shown = candidates[:RESULT_LIMIT]
+        collect_evidence(
+            store, compiled, organization_id=organization.pk, start=reading.first, end=end, candidates=shown
+        )
+    return candidates
+
+
+def _reference(organization: Organization, config: SourceConfig, *, named_source: bool) -> ReferenceData:
+    """The organization's enrichment; without a source of its own, the sample's events join a stand-in one."""
+    reference = reference_data(organization)
+    if named_source:
+        return reference
+    sample = {"source_id": SAMPLE_SOURCE_ID, "name": "sample", "kind": config.kind, "time_zone": config.time_zone}
+    return replace(reference, sources=[*reference.sources, sample])
+
+
+def _read(test: RuleTest, path: Path, config: SourceConfig, store: DuckDBEventStore, reading: _Reading) -> None:
+    """Parse into the store; appends join the parser's chunks (store/duckdb_append_chunks.py), as ingestion does."""
+    parser = parser_for(test.source_format)
+    try:
+        for number, chunk in enumerate(coalesced(_counted(test, parser.parse(path, config), reading)), start=1):
+            if not chunk.table.num_rows:
+                continue
+            appended = store.append(
+                config.source_id,
+                number,
+                chunk.table,
+                time_zone=config.time_zone,
+                parser=parser.name,
+                parser_version=parser.version,
+            )
+            reading.events += appended.inserted
+            reading.first = min(filter(None, (reading.first, appended.first_event_at)), default=None)
+            reading.last = max(filter(None, (reading.last, appended.last_event_at)), default=None)
+            _save(test, events_read=reading.events)
+    except FormatError as error:
+        raise ServiceError(f"This file is not {SourceFormat(test.source_format).label}: {error}") from None
+
+
+def _counted(test: RuleTest, chunks: Iterable[Chunk], reading: _Reading) -> Iterator[Chunk]:
+    """Count each chunk as the parser yields it and save the lines read: progress needn't wait for the append."""
+    for chunk in chunks:
+        reading.lines += chunk.lines
+        reading.rejected += len(chunk.rejects)
+        room = max(ERRORS_KEPT - len(reading.errors), 0)
+        reading.errors += [{"line": r.line, "field": r.field, "reason": r.reason} for r in chunk.rejects[:room]]
+        _save(test, lines_read=reading.lines, rejected=reading.rejected, errors=list(reading.errors))
+        yield chunk
 
 
 def _result(candidate: AlertCandidate) -> dict[str, Any]:
@@ -91,108 +333,3 @@ def _documents(
             )
         )
     return documents
-
-
-def rule_test_run(
-    *,
-    organization: Organization,
-    actor: Actor,
-    yaml_text: str,
-    source_format: str,
-    path: Path,
-    file_name: str,
-    rule: DetectionRule | None = None,
-    source: LogSource | None = None,
-) -> RuleTest:
-    """Evaluate `yaml_text` on the sample at `path`. Raises RuleError for an invalid rule, ServiceError for a file
-    that is not of the format (nothing recorded then)."""
-    if actor.user is None:
-        raise ServiceError("A rule test is recorded under the person who ran it.", field="actor")
-    if source_format not in SourceFormat.values:
-        raise ServiceError(f"Choose the file's format: {', '.join(SourceFormat.values)}.", field="format")
-    if path.stat().st_size > MAX_SAMPLE_BYTES:
-        raise ServiceError(f"A sample file has at most {MAX_SAMPLE_BYTES // 2**20} MB.", field="file")
-    replacing = [rule.name] if rule is not None else []
-    tested = {
-        document["name"]: document["yaml"]
-        for document in validate_rules_text(organization, yaml_text, replacing=replacing)
-    }
-    context = referenced_rules(organization, yaml_text, replacing=replacing)
-    # Building blocks (the ones the tested text's correlations count) never alert, as in scheduled runs.
-    blocks: set[str] = set().union(*(referenced_names(text) for text in tested.values()))
-    config = _config(organization, source_format, source)
-    parser = parser_for(source_format)
-    read = rejected = 0
-    errors: list[dict[str, Any]] = []
-    first: datetime | None = None
-    last: datetime | None = None
-    candidates: list[AlertCandidate] = []
-    with tempfile.TemporaryDirectory(prefix="rule-test-") as folder:
-        store = DuckDBEventStore(Path(folder) / "sample.duckdb")
-        try:
-            for number, chunk in enumerate(parser.parse(path, config), start=1):
-                rejected += len(chunk.rejects)
-                errors += [{"line": r.line, "field": r.field, "reason": r.reason} for r in chunk.rejects][:50]
-                if not chunk.table.num_rows:
-                    continue
-                appended = store.append(
-                    config.source_id,
-                    number,
-                    chunk.table,
-                    time_zone=config.time_zone,
-                    parser=parser.name,
-                    parser_version=parser.version,
-                )
-                read += appended.inserted
-                first = min(filter(None, (first, appended.first_event_at)), default=None)
-                last = max(filter(None, (last, appended.last_event_at)), default=None)
-        except FormatError as error:
-            raise ServiceError(f"This file is not {SourceFormat(source_format).label}: {error}", field="file") from None
-        if first is not None and last is not None:
-            reference = reference_data(organization)
-            if source is None:
-                sample = {
-                    "source_id": SAMPLE_SOURCE_ID,
-                    "name": "sample",
-                    "kind": config.kind,
-                    "time_zone": config.time_zone,
-                }
-                reference = replace(reference, sources=[*reference.sources, sample])
-            store.load_reference(reference)
-            compiled = compile_rules(_documents(context, tested, blocks, rule))
-            result = evaluate(
-                store, compiled, organization_id=organization.pk, start=first, end=last + timedelta(microseconds=1)
-            )
-            candidates = [c for c in result.candidates if c.rule_name in tested and c.rule_name not in blocks]
-            # Evaluation leaves evidence to be collected for the alerts that will be shown.
-            collect_evidence(
-                store,
-                compiled,
-                organization_id=organization.pk,
-                start=first,
-                end=last + timedelta(microseconds=1),
-                candidates=candidates[:RESULT_LIMIT],
-            )
-    with transaction.atomic():
-        test = RuleTest.objects.create(
-            organization=organization,
-            rule=rule,
-            yaml=yaml_text,
-            source_format=source_format,
-            file_name=file_name[:255],
-            sha256=_sha256(path),
-            events_read=read,
-            rejected=rejected,
-            matches=len(candidates),
-            results=[_result(candidate) for candidate in candidates[:RESULT_LIMIT]],
-            errors=errors[:50],
-            tested_by=actor.user,
-        )
-        audit_record(
-            actor=actor,
-            action="activity.rule_tested",
-            organization=organization,
-            target=test,
-            changes={"rule": rule, "file": file_name, "sha256": test.sha256, "alerts": len(candidates)},
-        )
-    return test

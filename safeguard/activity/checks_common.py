@@ -1,31 +1,26 @@
-"""What the activity checks share: the moment they judge by, review timeliness over the last 90 days, and
-record references with links."""
+"""What the activity checks share: the moment they judge by (as_of, kept with the review states, which judge by it
+too), review timeliness over the last 90 days, and record references with links."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from django.db.models import QuerySet
 from django.urls import reverse
-from django.utils import timezone
 
 from safeguard.activity.models import ActivityReview, Alert, LogSource
-from safeguard.activity.queries_reviews import ReviewState, alert_url, review_state, source_url
+from safeguard.activity.queries_reviews import alert_url, facility_date, signed_on_time, source_url
+from safeguard.activity.queries_reviews import as_of as as_of  # the checks' moment; review states judge by it too
 from safeguard.core.models import Organization
 from safeguard.tracker.registry import RecordRef
 
 REVIEW_WINDOW_DAYS = 90
+# A facility's date is at most two days from the installation's (zones run from UTC-12 to UTC+14): reviews are read
+# this much wider, then kept by their own source's date.
+ZONE_SLACK_DAYS = 2
 NAMED = 10
-
-
-def as_of(today: date) -> datetime:
-    """Now on the current day; the last instant of `today` when judging another day."""
-    now = timezone.now()
-    if today == timezone.localdate(now):
-        return now
-    return timezone.make_aware(datetime.combine(today + timedelta(days=1), time.min)) - timedelta(microseconds=1)
 
 
 def plural(number: int, noun: str, nouns: str | None = None) -> str:
@@ -51,30 +46,36 @@ class ReviewTimeliness:
 
 
 def review_timeliness(organization: Organization, today: date, sources: QuerySet[LogSource]) -> ReviewTimeliness:
-    """Reviews of `sources` whose due date fell in the last 90 days (up to yesterday): which were signed late
-    and which were missed. Two queries."""
-    found = list(
-        ActivityReview.objects.filter(
-            organization=organization,
-            source__in=sources,
-            due_on__gte=today - timedelta(days=REVIEW_WINDOW_DAYS),
-            due_on__lt=today,
-        )
-        .select_related("source")
-        .order_by("due_on", "source__name")
+    """Reviews of `sources` whose due date fell in the last 90 days, up to the day before the source's own date
+    (due dates are on its calendar): which were signed late and which were missed. Two queries."""
+    moment = as_of(today)
+
+    def there(review: ActivityReview) -> date:
+        return facility_date(moment, review.source.time_zone)
+
+    slack = timedelta(days=ZONE_SLACK_DAYS)
+    nearby = ActivityReview.objects.filter(
+        organization=organization,
+        source__in=sources,
+        due_on__gte=today - timedelta(days=REVIEW_WINDOW_DAYS) - slack,
+        due_on__lt=today + slack,
     )
-    states = [(review, review_state(review, today)) for review in found]
-    upcoming = (
+    found = [
+        review
+        for review in nearby.select_related("source").order_by("due_on", "source__name")
+        if there(review) - timedelta(days=REVIEW_WINDOW_DAYS) <= review.due_on < there(review)
+    ]
+    unsigned = (
         ActivityReview.objects.filter(organization=organization, source__in=sources, signed_at__isnull=True)
-        .filter(due_on__gte=today)
+        .filter(due_on__gte=today - slack)
+        .select_related("source")
         .order_by("due_on")
-        .values_list("due_on", flat=True)
-        .first()
     )
+    upcoming = next((review.due_on for review in unsigned if review.due_on >= there(review)), None)
     return ReviewTimeliness(
         due=found,
-        late=[review for review, state in states if state == ReviewState.LATE],
-        missed=[review for review, state in states if state == ReviewState.MISSED],
+        late=[review for review in found if review.signed_at is not None and not signed_on_time(review)],
+        missed=[review for review in found if review.signed_at is None],  # unsigned, due before the source's date
         next_due_on=upcoming,
     )
 

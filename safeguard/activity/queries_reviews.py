@@ -1,16 +1,24 @@
 """Reads the review pages, the API, the checks and the dashboard share: review states, a period's alerts and
-statistics, and the sources' days without events ("gaps")."""
+statistics, and the sources' days without events ("gaps").
+
+A review's dates are the source's facility-local days: chores_reviews ends a period, and sets its due date, on the
+source's calendar, so whether it is due, missed, or was signed on time is judged on that calendar too, never on the
+installation's. A Honolulu review due on the 11th is not missed while a UTC installation is already on the 12th."""
 
 from __future__ import annotations
 
+import operator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from functools import reduce
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import TruncDate
+from django.db.models.lookups import GreaterThan, LessThanOrEqual
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
@@ -37,28 +45,61 @@ STATE_LABELS = {
 }
 
 
+def as_of(today: date) -> datetime:
+    """Now on the current day; the last instant of `today` when judging another day."""
+    now = timezone.now()
+    if today == timezone.localdate(now):
+        return now
+    return timezone.make_aware(datetime.combine(today + timedelta(days=1), time.min)) - timedelta(microseconds=1)
+
+
+def facility_date(moment: datetime, time_zone: str) -> date:
+    """The date at `moment` on a source's calendar (its IANA time zone)."""
+    return moment.astimezone(ZoneInfo(time_zone)).date()
+
+
+def signed_on_time(review: ActivityReview) -> bool:
+    """Signed on or before the due date, both on the source's calendar."""
+    signed_at = review.signed_at
+    return signed_at is not None and facility_date(signed_at, review.source.time_zone) <= review.due_on
+
+
 def review_state(review: ActivityReview, today: date) -> ReviewState:
+    """The state when the installation's date is `today`: judged at as_of(today), on the source's calendar."""
     if review.signed_at is not None:
-        return ReviewState.SIGNED if review.signed_on_time else ReviewState.LATE
-    return ReviewState.MISSED if today > review.due_on else ReviewState.DUE
+        return ReviewState.SIGNED if signed_on_time(review) else ReviewState.LATE
+    there = facility_date(as_of(today), review.source.time_zone)
+    return ReviewState.MISSED if there > review.due_on else ReviewState.DUE
 
 
 def reviews(organization: Organization) -> QuerySet[ActivityReview]:
     return ActivityReview.objects.filter(organization=organization).select_related("source", "reviewer", "signed_by")
 
 
+def _per_zone(zones: Iterable[str], condition: Callable[[str], Q]) -> Q:
+    """`condition(zone)` for the reviews of each zone's sources: the database cannot read a zone off each row on
+    every engine, so the zones are listed and each gets its own date."""
+    parts = [Q(source__time_zone=zone) & condition(zone) for zone in sorted(set(zones))]
+    return reduce(operator.or_, parts, Q(pk__in=[]))
+
+
+def _signed_day(zone: str) -> TruncDate:
+    return TruncDate("signed_at", tzinfo=ZoneInfo(zone))
+
+
 def filter_reviews(found: QuerySet[ActivityReview], state: str, today: date) -> QuerySet[ActivityReview]:
-    unsigned = Q(signed_at__isnull=True)
+    """The reviews whose review_state(…, today) is `state` (the same rule, as a query); filtering costs one more
+    query, for the sources' zones."""
+    zones = found.order_by().values_list("source__time_zone", flat=True).distinct()  # read when filtering
+    moment = as_of(today)
+    unsigned, signed = Q(signed_at__isnull=True), Q(signed_at__isnull=False)
     if state == ReviewState.DUE:
-        return found.filter(unsigned, due_on__gte=today)
+        return found.filter(unsigned, _per_zone(zones, lambda zone: Q(due_on__gte=facility_date(moment, zone))))
     if state == ReviewState.MISSED:
-        return found.filter(unsigned, due_on__lt=today)
+        return found.filter(unsigned, _per_zone(zones, lambda zone: Q(due_on__lt=facility_date(moment, zone))))
     if state in (ReviewState.SIGNED, ReviewState.LATE):
-        on_time = Q(signed_day__lte=F("due_on"))
-        signed = found.filter(signed_at__isnull=False).annotate(
-            signed_day=TruncDate("signed_at", tzinfo=timezone.get_current_timezone())
-        )
-        return signed.filter(on_time) if state == ReviewState.SIGNED else signed.exclude(on_time)
+        compare = LessThanOrEqual if state == ReviewState.SIGNED else GreaterThan
+        return found.filter(signed, _per_zone(zones, lambda zone: Q(compare(_signed_day(zone), F("due_on")))))
     return found
 
 

@@ -1,10 +1,12 @@
-"""Enrichment pages: user aliases, work shifts and workstations (listed together, each with its add form), and
-patient flags (the list and its CSV import). Activity viewers read; managers of activity review change them.
+"""Enrichment pages: user aliases, work shifts and workstations (listed together, each with its add form, and an
+edit page each), and patient flags (the list and its CSV import). Activity viewers read; managers of activity review
+change them.
 Patient flags name patients, so their list needs the view-events permission."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -89,6 +91,49 @@ def shift_create(request: OrgRequest) -> HttpResponse:
 @org_view(Perm.MANAGE_ACTIVITY)
 def workstation_create(request: OrgRequest) -> HttpResponse:
     return _create(request, WorkstationForm(request.POST), "workstation_form", services.workstation_create)
+
+
+def _edit(request: OrgRequest, form: Any, record: Model, what: str, write: Callable[..., Any]) -> HttpResponse:
+    """The edit page of one record: its form filled with the record, saved through the kind's update service."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            write(organization=request.org, actor=Actor.from_request(request), **form.cleaned_data)
+        except ServiceError as error:
+            show_service_error(form, error)
+        else:
+            messages.success(request, f"Saved the {what}.")
+            return redirect("activity:enrichment_overview", request.org.slug)
+    return render(request, "activity/enrichment_edit.html", {"form": form, "what": what, "record": record})
+
+
+def _posted(request: OrgRequest) -> Any:
+    return request.POST if request.method == "POST" else None
+
+
+@org_view(Perm.MANAGE_ACTIVITY)
+def alias_edit(request: OrgRequest, alias_id: UUID) -> HttpResponse:
+    alias = one_in_org(UserAlias.objects.select_related("person", "source"), request.membership, alias_id, "alias")
+    initial = {"person": alias.person, "alias": alias.alias, "source": alias.source}
+    form = AliasForm(_posted(request), organization=request.org, initial=initial)
+    return _edit(request, form, alias, "alias", partial(services.alias_update, user_alias=alias))
+
+
+@org_view(Perm.MANAGE_ACTIVITY)
+def shift_edit(request: OrgRequest, shift_id: UUID) -> HttpResponse:
+    shift = one_in_org(WorkShift.objects.select_related("person"), request.membership, shift_id, "shift")
+    fields = ("name", "person", "department", "job_role", "start_hour", "end_hour", "weekdays")
+    form = ShiftForm(
+        _posted(request), organization=request.org, initial={field: getattr(shift, field) for field in fields}
+    )
+    return _edit(request, form, shift, "shift", partial(services.shift_update, shift=shift))
+
+
+@org_view(Perm.MANAGE_ACTIVITY)
+def workstation_edit(request: OrgRequest, workstation_id: UUID) -> HttpResponse:
+    station = one_in_org(Workstation.objects.all(), request.membership, workstation_id, "workstation")
+    initial = {field: getattr(station, field) for field in ("host", "site", "department", "time_zone")}
+    form = WorkstationForm(_posted(request), initial=initial)
+    return _edit(request, form, station, "workstation", partial(services.workstation_update, workstation=station))
 
 
 def _delete(

@@ -107,3 +107,34 @@ def test_another_organizations_test_and_source_are_not_found(cast):
     refused = client.post(page("rule_test"), {**form, "file": sample(failures_ndjson(6))})
     assert refused.status_code == 200 and "source" in refused.context["form"].errors
     assert RuleTest.objects.filter(organization=cast.org).count() == 0 and kept_files(cast.org) == []
+
+
+def test_a_rules_recent_tests_link_to_their_pages_with_their_state_in_a_fixed_number_of_queries(
+    cast, django_assert_max_num_queries
+):
+    client = client_for(cast.official)
+    client.post(page("rule_upload"), {"yaml": BRUTE_FORCE_YAML})
+    brute = DetectionRule.objects.get(name="test_brute_force")
+
+    def tested(state, matches=0):
+        return RuleTest.objects.create(
+            organization=cast.org,
+            rule=brute,
+            yaml=brute.yaml,
+            source_format="normalized",
+            tested_by=cast.official,
+            state=state,
+            matches=matches,
+        )
+
+    first = tested("done", matches=3)
+    with django_assert_max_num_queries(30) as one:
+        client.get(page("rule_detail", brute.public_id))
+    others = [tested(state) for state in ("queued", "running", "failed", "done")]
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        response = client.get(page("rule_detail", brute.public_id))
+    for test in (first, *others):
+        assert f'href="{page("rule_test_detail", test.public_id)}"'.encode() in response.content
+    rows = response.content.split(b"<h2>Recent tests</h2>")[1].split(b"</table>")[0]
+    assert [state.encode() in rows for state in ("Queued", "Running", "Failed", "Done")] == [True] * 4
+    assert b"<td>3</td></tr>" in rows and rows.count(b"<td>\xe2\x80\x94</td></tr>") == 3  # no result until done

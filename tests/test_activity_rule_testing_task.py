@@ -132,6 +132,18 @@ def test_a_source_that_changed_format_fails_the_test(cast: Cast, django_capture_
     assert (test.state, test.failure) == ("failed", "The source EHR reads Okta System Log (JSON).")
 
 
+def test_a_test_that_cannot_be_recorded_leaves_no_file_behind(
+    cast: Cast, django_capture_on_commit_callbacks: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refused(**kwargs: Any) -> None:
+        raise RuntimeError("audit trail unavailable")
+
+    monkeypatch.setattr(rule_testing, "audit_record", refused)
+    with pytest.raises(RuntimeError, match="audit trail unavailable"):
+        queued(cast, failures_ndjson(6), django_capture_on_commit_callbacks)
+    assert not RuleTest.objects.exists() and kept_files(cast.org) == []
+
+
 def test_a_file_gone_from_storage_fails_the_test(cast: Cast, django_capture_on_commit_callbacks: Any) -> None:
     test = queued(cast, failures_ndjson(6), django_capture_on_commit_callbacks)
     default_storage.delete(test.stored_name)

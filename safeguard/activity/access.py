@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from safeguard.activity.models import ActivityReview, Alert, DetectionRule, IngestBatch, LogSource, RuleRun
+from safeguard.activity.models import ActivityReview, Alert, DetectionRule, IngestBatch, LogSource, RuleRun, RuleTest
 from safeguard.core.access import one_in_org, require_perm
 from safeguard.core.models import Membership
 from safeguard.core.roles import Perm
@@ -34,6 +34,13 @@ def get_batch(membership: Membership, public_id: str | UUID, perm: Perm = Perm.V
 def get_rule(membership: Membership, public_id: str | UUID, perm: Perm = Perm.VIEW_ACTIVITY) -> DetectionRule:
     require_perm(membership, perm)
     return one_in_org(DetectionRule.objects.all(), membership, public_id, "rule")
+
+
+def get_rule_test(membership: Membership, public_id: str | UUID, perm: Perm = Perm.VIEW_ACTIVITY) -> RuleTest:
+    require_perm(membership, perm)
+    return one_in_org(
+        RuleTest.objects.select_related("rule", "source", "tested_by"), membership, public_id, "rule test"
+    )
 
 
 def get_alert(membership: Membership, public_id: str | UUID, perm: Perm = Perm.VIEW_ACTIVITY) -> Alert:

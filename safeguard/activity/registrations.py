@@ -8,6 +8,7 @@ from safeguard.activity import (  # noqa: F401
     chores_ingestion,
     chores_retention,
     chores_reviews,
+    chores_rule_tests,
     demo,
     patient_flag_import,
     portability,

@@ -26,7 +26,7 @@ def ingest_upload(batch_id: int) -> None:
     batch = IngestBatch.objects.select_related("source__organization", "created_by").get(pk=batch_id)
     actor = Actor(user=batch.created_by) if batch.created_by else Actor.system("activity.ingest_upload")
     try:
-        with _local_copy(batch.stored_name) as path:
+        with local_copy(batch.stored_name) as path:
             ingest_batch_file(batch, path, actor=actor)
     except IngestionFailed:
         pass  # recorded on the batch, which the page shows
@@ -47,7 +47,7 @@ def _claim(batch_id: int) -> bool:
 
 
 @contextmanager
-def _local_copy(name: str) -> Iterator[Path]:
+def local_copy(name: str) -> Iterator[Path]:
     """The upload as a local file: parsers read paths, and remote storage has none. The yields stay outside the
     `except NotImplementedError`, so an error raised while reading reaches the caller as itself."""
     try:

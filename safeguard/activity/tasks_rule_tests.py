@@ -10,7 +10,7 @@ from django_tasks import task
 
 from safeguard.activity.models import RuleTest
 from safeguard.activity.services.rule_testing import rule_test_fail, rule_test_run
-from safeguard.activity.tasks_ingestion import _local_copy
+from safeguard.activity.tasks_ingestion import local_copy
 from safeguard.core.audit import Actor
 
 
@@ -24,7 +24,7 @@ def run_rule_test(test_id: int) -> None:
         if not default_storage.exists(test.stored_name):
             rule_test_fail(test, actor=actor, failure="The sample file is no longer in storage: run the test again.")
             return
-        with _local_copy(test.stored_name) as path:
+        with local_copy(test.stored_name) as path:
             rule_test_run(test, path, actor=actor)
     finally:
         default_storage.delete(test.stored_name)

@@ -13,7 +13,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from safeguard.activity.access import get_rule
+from safeguard.activity.access import get_rule, get_rule_test
 from safeguard.activity.engine import RuleError
 from safeguard.activity.forms_rules import (
     RuleEditForm,
@@ -27,7 +27,7 @@ from safeguard.activity.models import DetectionRule, RuleTest
 from safeguard.activity.rules_queries import recent_tests, rule_with_counts, rules_listed
 from safeguard.activity.services import rules as services
 from safeguard.activity.services.rule_pack import rule_pack_install
-from safeguard.activity.services.rule_testing import get_rule_test, rule_test_start
+from safeguard.activity.services.rule_testing import rule_test_start
 from safeguard.core.audit import Actor
 from safeguard.core.forms import show_service_error
 from safeguard.core.org_views import OrgRequest, org_view

@@ -17,13 +17,13 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from safeguard.activity.access import get_rule, get_source
+from safeguard.activity.access import get_rule, get_rule_test, get_source
 from safeguard.activity.engine import RuleError
 from safeguard.activity.models import DetectionRule, RuleTest, SourceFormat
 from safeguard.activity.rules_queries import rule_with_counts, rules_listed
 from safeguard.activity.services import rules as services
 from safeguard.activity.services.rule_pack import rule_pack_install
-from safeguard.activity.services.rule_testing import get_rule_test, rule_test_start
+from safeguard.activity.services.rule_testing import rule_test_start
 from safeguard.core.api.base import ApiView, api_field_names
 from safeguard.core.api.permissions import api_actor, api_membership
 from safeguard.core.api.serializers import error_responses

@@ -3,19 +3,17 @@ work is split as ingestion's is: `rule_test_start` answers at once (a wrong form
 then, nothing kept), keeps the file and records a queued RuleTest; the task (tasks_rule_tests.py) then calls
 `rule_test_run`, which parses the file into a throw-away store (saving the lines read as it goes), enriches it with
 the organization's reference data and evaluates the rule (with the stored rules it counts) over the file's whole
-time span. Only the RuleTest is kept: the would-be alerts (the first 100) and the counts, or why it failed."""
+time span. Only the RuleTest is kept: the would-be alerts (the first 100) and the counts, or why it failed. A
+test no worker finishes is failed by a daily chore (`rule_test_abandon`, called by chores_rule_tests.py)."""
 
 from __future__ import annotations
 
-import hashlib
 import tempfile
-import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from uuid import UUID
 
 from django.conf import settings
 from django.core.files.storage import default_storage
@@ -30,14 +28,12 @@ from safeguard.activity.models import DetectionRule, LogSource, RuleTest, Source
 from safeguard.activity.parsers import parser_for
 from safeguard.activity.parsers.base import Chunk, FormatError, SourceConfig
 from safeguard.activity.services.rules import referenced_names, referenced_rules, validate_rules_text
-from safeguard.activity.services.sources import UPLOAD_DIR
 from safeguard.activity.store.base import ReferenceData
 from safeguard.activity.store.duckdb import DuckDBEventStore
 from safeguard.activity.store.duckdb_append_chunks import coalesced
-from safeguard.core.access import one_in_org, require_perm
+from safeguard.activity.uploads import kept_upload
 from safeguard.core.audit import Actor, audit_record, jsonable
-from safeguard.core.models import Membership, Organization, User
-from safeguard.core.roles import Perm
+from safeguard.core.models import Organization, User
 from safeguard.core.services.errors import ServiceError
 from safeguard.workforce.models.people import default_time_zone
 
@@ -55,13 +51,6 @@ _KIND_BY_FORMAT = {
     SourceFormat.CLOUDTRAIL: "cloud",
     SourceFormat.NORMALIZED: "other",
 }
-
-
-def get_rule_test(membership: Membership, public_id: str | UUID, perm: Perm = Perm.VIEW_ACTIVITY) -> RuleTest:
-    """Tenant-scoped: the same 404 for a missing test and another organization's."""
-    require_perm(membership, perm)
-    queryset = RuleTest.objects.select_related("rule", "source", "tested_by")
-    return one_in_org(queryset, membership, public_id, "rule test")
 
 
 # ---- asking for a test (synchronous) --------------------------------------------------------------------------------
@@ -84,39 +73,29 @@ def rule_test_start(
     tester = _tester(actor)
     _check_request(organization, source_format, upload, source)
     _tested_rules(organization, yaml_text, rule)
-    digest = hashlib.sha256()
-    for block in upload.chunks():
-        digest.update(block)
-    upload.seek(0)
-    name = (upload.name or "sample").replace("\\", "/").rsplit("/", 1)[-1][:255]
     # Kept where uploads for ingestion are kept, until the task has read it.
-    stored = default_storage.save(f"{UPLOAD_DIR}/{organization.public_id}/{uuid.uuid4().hex}", upload)
-    try:
-        with transaction.atomic():
-            test = RuleTest.objects.create(
-                organization=organization,
-                rule=rule,
-                yaml=yaml_text,
-                source_format=source_format,
-                source=source,
-                file_name=name,
-                stored_name=stored,
-                sha256=digest.hexdigest(),
-                size_bytes=upload.size or 0,
-                tested_by=tester,
-            )
-            audit_record(
-                actor=actor,
-                action="activity.rule_test_requested",
-                organization=organization,
-                target=test,
-                changes={"rule": [None, rule], "file": [None, name], "sha256": [None, test.sha256]},
-            )
-            test_id = test.pk
-            transaction.on_commit(lambda: run_rule_test.enqueue(test_id=test_id))
-    except BaseException:
-        default_storage.delete(stored)  # the test was never recorded: its file must not stay behind
-        raise
+    with kept_upload(organization, upload, default_name="sample") as kept, transaction.atomic():
+        test = RuleTest.objects.create(
+            organization=organization,
+            rule=rule,
+            yaml=yaml_text,
+            source_format=source_format,
+            source=source,
+            file_name=kept.file_name,
+            stored_name=kept.stored_name,
+            sha256=kept.sha256,
+            size_bytes=kept.size_bytes,
+            tested_by=tester,
+        )
+        audit_record(
+            actor=actor,
+            action="activity.rule_test_requested",
+            organization=organization,
+            target=test,
+            changes={"rule": [None, rule], "file": [None, kept.file_name], "sha256": [None, test.sha256]},
+        )
+        test_id = test.pk
+        transaction.on_commit(lambda: run_rule_test.enqueue(test_id=test_id))
     return test
 
 
@@ -195,10 +174,12 @@ def rule_test_run(test: RuleTest, path: Path, *, actor: Actor) -> RuleTest:
 
 
 def rule_test_fail(test: RuleTest, *, actor: Actor, failure: str) -> RuleTest:
-    """Record why a test could not finish (the counts reached stay); the task also calls it when its file is gone."""
+    """Record why a running test could not finish (the counts reached stay); the task also calls it when its file is
+    gone."""
     with transaction.atomic():
         previous = test.state
-        _save(test, state=State.FAILED, failure=failure, finished_at=timezone.now())
+        if not _settle(test, state=State.FAILED, failure=failure, finished_at=timezone.now()):
+            return test
         audit_record(
             actor=actor,
             action="activity.rule_test_failed",
@@ -209,15 +190,42 @@ def rule_test_fail(test: RuleTest, *, actor: Actor, failure: str) -> RuleTest:
     return test
 
 
+def rule_test_abandon(test: RuleTest, *, actor: Actor, failure: str) -> bool:
+    """Fail a queued or running test no worker finished (chores_rule_tests.py) and delete its kept file. False, and
+    nothing changed, when the test moved on since it was read: a worker claimed or finished it meanwhile."""
+    previous, stored = test.state, test.stored_name
+    if previous not in (State.QUEUED, State.RUNNING):
+        return False
+    values = {"state": State.FAILED, "failure": failure, "finished_at": timezone.now(), "stored_name": ""}
+    with transaction.atomic():
+        if not RuleTest.objects.filter(pk=test.pk, state=previous).update(**values):
+            return False
+        for name, value in values.items():
+            setattr(test, name, value)
+        audit_record(
+            actor=actor,
+            action="activity.rule_test_abandoned",
+            organization=test.organization,
+            target=test,
+            changes={"state": [previous, State.FAILED], "failure": [None, failure], "lines_read": test.lines_read},
+        )
+        if stored:
+            # Once committed: a rolled-back abandon leaves the test pointing at its file, which must still be there.
+            transaction.on_commit(lambda: default_storage.delete(stored))
+    return True
+
+
 def _finish(test: RuleTest, actor: Actor, candidates: list[AlertCandidate]) -> None:
     with transaction.atomic():
-        _save(
+        finished = _settle(
             test,
             state=State.DONE,
             finished_at=timezone.now(),
             matches=len(candidates),
             results=[_result(candidate) for candidate in candidates[:RESULT_LIMIT]],
         )
+        if not finished:
+            return
         audit_record(
             actor=actor,
             action="activity.rule_tested",
@@ -231,6 +239,17 @@ def _save(test: RuleTest, **values: Any) -> None:
     for name, value in values.items():
         setattr(test, name, value)
     RuleTest.objects.filter(pk=test.pk).update(**values)
+
+
+def _settle(test: RuleTest, **values: Any) -> bool:
+    """Running → done or failed, only while the test is still running: a worker that outlived the limit must not
+    overwrite the failure the stale-test chore recorded. False (the test reloaded as it stands) when it was not."""
+    if not RuleTest.objects.filter(pk=test.pk, state=State.RUNNING).update(**values):
+        test.refresh_from_db()
+        return False
+    for name, value in values.items():
+        setattr(test, name, value)
+    return True
 
 
 def _evaluated(test: RuleTest, path: Path, reading: _Reading) -> list[AlertCandidate]:

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import uuid
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from django.conf import settings
-from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
@@ -22,6 +20,7 @@ from safeguard.activity.enrichment import reference_changed
 from safeguard.activity.models import IngestBatch, IngestToken, LogSource, SourceFormat, SourceKind
 from safeguard.activity.parsers import ehr_csv_mapping as csv_mapping
 from safeguard.activity.services.ingestion import batch_create
+from safeguard.activity.uploads import kept_upload
 from safeguard.core.audit import Actor, audit_record, field_changes, snapshot
 from safeguard.core.models import Membership, Organization, User
 from safeguard.core.services.errors import ServiceError
@@ -43,7 +42,6 @@ EDITABLE = (
     "reviewer",
 )
 TOKEN_PREFIX = "sgi_"  # noqa: S105  (a marker that makes leaked keys findable, not a secret)
-UPLOAD_DIR = "activity-uploads"
 
 
 # ---- validation ---------------------------------------------------------------------------------------------------
@@ -245,33 +243,27 @@ def upload_start(*, organization: Organization, actor: Actor, source: LogSource,
         raise ServiceError(f"The file is larger than the {limit // 2**20} MB an upload may be.", field="file")
     if not upload.size:
         raise ServiceError("The file is empty.", field="file")
-    digest = hashlib.sha256()
-    for block in upload.chunks():
-        digest.update(block)
-    upload.seek(0)
-    name = (upload.name or "upload").replace("\\", "/").rsplit("/", 1)[-1][:255]
-    stored = default_storage.save(f"{UPLOAD_DIR}/{organization.public_id}/{uuid.uuid4().hex}", upload)
-    try:
-        with transaction.atomic():
-            batch = batch_create(
-                source,
-                channel=IngestBatch.Channel.UPLOAD,
-                actor=actor,
-                file_name=name,
-                stored_name=stored,
-                sha256=digest.hexdigest(),
-                size_bytes=upload.size,
-            )
-            audit_record(
-                actor=actor,
-                action="activity.upload_received",
-                organization=organization,
-                target=batch,
-                changes={"source": [None, source.name], "file_name": [None, name], "sha256": [None, batch.sha256]},
-            )
-            batch_id = batch.pk
-            transaction.on_commit(lambda: ingest_upload.enqueue(batch_id=batch_id))
-    except BaseException:
-        default_storage.delete(stored)  # the batch never existed: its file must not stay behind
-        raise
+    with kept_upload(organization, upload, default_name="upload") as kept, transaction.atomic():
+        batch = batch_create(
+            source,
+            channel=IngestBatch.Channel.UPLOAD,
+            actor=actor,
+            file_name=kept.file_name,
+            stored_name=kept.stored_name,
+            sha256=kept.sha256,
+            size_bytes=kept.size_bytes,
+        )
+        audit_record(
+            actor=actor,
+            action="activity.upload_received",
+            organization=organization,
+            target=batch,
+            changes={
+                "source": [None, source.name],
+                "file_name": [None, kept.file_name],
+                "sha256": [None, batch.sha256],
+            },
+        )
+        batch_id = batch.pk
+        transaction.on_commit(lambda: ingest_upload.enqueue(batch_id=batch_id))
     return batch

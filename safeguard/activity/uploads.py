@@ -1,0 +1,43 @@
+"""Uploaded files kept for a background reader: log files for ingestion (services/sources.py) and rule-test
+samples (services/rule_testing.py) wait in one storage folder per organization until their task has read them;
+the task deletes them then (tasks_ingestion.py, tasks_rule_tests.py)."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
+
+from safeguard.core.models import Organization
+
+UPLOAD_DIR = "activity-uploads"
+
+
+@dataclass(frozen=True)
+class KeptUpload:
+    stored_name: str  # the file in storage, which the task reads and then deletes
+    file_name: str  # the uploader's name for it, without folders
+    sha256: str
+    size_bytes: int
+
+
+@contextmanager
+def kept_upload(organization: Organization, upload: UploadedFile, *, default_name: str) -> Iterator[KeptUpload]:
+    """Save the upload and yield what the record that queues its reading needs. Create that record inside the
+    block: when the block raises, the record was never made, so the file is deleted rather than left behind."""
+    digest = hashlib.sha256()
+    for block in upload.chunks():
+        digest.update(block)
+    upload.seek(0)
+    name = (upload.name or default_name).replace("\\", "/").rsplit("/", 1)[-1][:255]
+    stored = default_storage.save(f"{UPLOAD_DIR}/{organization.public_id}/{uuid.uuid4().hex}", upload)
+    try:
+        yield KeptUpload(stored_name=stored, file_name=name, sha256=digest.hexdigest(), size_bytes=upload.size or 0)
+    except BaseException:
+        default_storage.delete(stored)
+        raise

@@ -37,7 +37,7 @@ def rule_fields(node: Node) -> set[str]:
     return fields
 
 
-def _bucket_ctes(node: Node, suppression_seconds: int) -> tuple[list[tuple[str, str]], list[str], list[str]]:
+def _bucket_ctes(node: Node, suppression_seconds: int) -> tuple[list[tuple[str, str]], list[str], set[str]]:
     builder = CteBuilder()
     source = builder.add(node)
     group = group_columns(node)
@@ -57,20 +57,22 @@ def _bucket_ctes(node: Node, suppression_seconds: int) -> tuple[list[tuple[str, 
         f"list_sort(list_distinct(list(source_id))) AS _sources FROM anchors GROUP BY {by}"
     )
     ctes = [("ev", enriched_events_sql(rule_fields(node))), *builder.ctes, ("anchors", anchors), ("buckets", buckets)]
-    return ctes, keys, group
+    return ctes, keys, builder.materialized
 
 
 def candidate_sql(node: Node, suppression_seconds: int) -> str:
     """One row per candidate; parameters $read_start, $start (anchors from), $since (anchors new to this batch)
     and $end."""
-    ctes, keys, group = _bucket_ctes(node, suppression_seconds)
-    return _with(ctes) + _final(keys, group)
+    ctes, keys, materialized = _bucket_ctes(node, suppression_seconds)
+    return _with(ctes, materialized) + _final(keys, group_columns(node))
 
 
 def shadow_sql(node: Node, suppression_seconds: int) -> str:
     """Counts only: candidates and anchors (a shadow rule raises nothing). Same parameters as candidate_sql."""
-    ctes, _, _ = _bucket_ctes(node, suppression_seconds)
-    return _with(ctes) + "SELECT count(*) AS candidates, coalesce(sum(_anchors), 0) AS anchors FROM buckets"
+    ctes, _, materialized = _bucket_ctes(node, suppression_seconds)
+    return (
+        _with(ctes, materialized) + "SELECT count(*) AS candidates, coalesce(sum(_anchors), 0) AS anchors FROM buckets"
+    )
 
 
 def evidence_sql(node: Node, suppression_seconds: int) -> str:
@@ -110,8 +112,13 @@ def evidence_sql(node: Node, suppression_seconds: int) -> str:
     return _with(ctes) + body
 
 
-def _with(ctes: list[tuple[str, str]]) -> str:
-    return "WITH " + ",\n".join(f"{name} AS ({body})" for name, body in ctes) + "\n"
+def _with(ctes: list[tuple[str, str]], materialized: set[str] | None = None) -> str:
+    marked = materialized or set()
+    return (
+        "WITH "
+        + ",\n".join(f"{name} AS {'MATERIALIZED ' if name in marked else ''}({body})" for name, body in ctes)
+        + "\n"
+    )
 
 
 def _final(keys: list[str], group: list[str]) -> str:

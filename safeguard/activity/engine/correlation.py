@@ -89,6 +89,7 @@ class CteBuilder:
 
     ctes: list[tuple[str, str]] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict)
+    materialized: set[str] = field(default_factory=set)  # CTEs computed once though read twice
 
     def rows(self, node: Node) -> str:
         """A relation of the node's events with the enriched columns (no metric)."""
@@ -161,8 +162,10 @@ class CteBuilder:
             raise ValueError("not a correlation rule")
         span_us = correlation.timespan_seconds * 1_000_000
         keys = ", ".join([*group, "_bk"])
-        shared = " AND ".join([*(f"q.{column} = h.{column}" for column in group), "q._bk = h._bk - 1"])
+        partition = f"PARTITION BY {', '.join(group)} " if group else ""
+        group_list = f"{', '.join(group)}, " if group else ""
         events, per_bucket, kept = (f"p{len(self.ctes) + offset}" for offset in range(3))
+        # Materialized: read by both the counts and the window, and the enriched scan is the costly part.
         self.ctes.append(
             (
                 events,
@@ -170,19 +173,22 @@ class CteBuilder:
                 f"WHERE {not_null(group)}",
             )
         )
-        self.ctes.append((per_bucket, f"SELECT {keys}, {metric} AS _c FROM {events} GROUP BY {keys}"))
+        self.materialized.add(events)
         operator, bound = floor
-        hot = (
-            f"SELECT {', '.join(f'h.{column}' for column in group)}{', ' if group else ''}h._bk "
-            f"FROM {per_bucket} h LEFT JOIN {per_bucket} q ON {shared} "
-            f"WHERE h._c + coalesce(q._c, 0) {'>' if operator == 'gt' else '>='} {bound}"
+        self.ctes.append(
+            (
+                per_bucket,
+                f"SELECT {group_list}_bk FROM (SELECT {keys}, sum(_c) OVER w AS _s FROM "
+                f"(SELECT {keys}, {metric} AS _c FROM {events} GROUP BY {keys}) "
+                f"WINDOW w AS ({partition}ORDER BY _bk RANGE BETWEEN 1 PRECEDING AND CURRENT ROW)) "
+                f"WHERE _s {'>' if operator == 'gt' else '>='} {bound}",
+            )
         )
-        group_list = f"{', '.join(group)}, " if group else ""
         self.ctes.append(
             (
                 kept,
-                f"SELECT {keys}, bool_or(_hot) AS _hot FROM (SELECT {group_list}_bk, true AS _hot FROM ({hot}) "
-                f"UNION ALL SELECT {group_list}_bk - 1, false FROM ({hot})) GROUP BY {keys}",
+                f"SELECT {keys}, bool_or(_hot) AS _hot FROM (SELECT {group_list}unnest([_bk, _bk - 1]) AS _bk, "
+                f"unnest([true, false]) AS _hot FROM {per_bucket}) GROUP BY {keys}",
             )
         )
         return (

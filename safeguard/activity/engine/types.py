@@ -7,7 +7,8 @@ from datetime import datetime
 from typing import Any
 
 
-@dataclass
+# Slots: a month's backfill can hold over a million candidates, and a __dict__ each would double their memory.
+@dataclass(slots=True)
 class AlertCandidate:
     rule_name: str  # DetectionRule.name
     uid: str  # deterministic: sha256 of (organization id, rule name, group key, bucket start), hex

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from zoneinfo import ZoneInfo
 
-from safeguard.activity.checks_common import as_of
 from safeguard.activity.models import ActivityReview, LogSource
+from safeguard.activity.queries_reviews import as_of, facility_date
 from safeguard.core.chores import daily_chore
 
 
@@ -22,7 +21,7 @@ class Period:
 
 
 def first_period_start(source: LogSource) -> date:
-    created = source.created_at.astimezone(ZoneInfo(source.time_zone)).date()
+    created = facility_date(source.created_at, source.time_zone)
     if source.review_every_days == 7:
         return created - timedelta(days=created.isoweekday() - 1)
     return created
@@ -32,7 +31,7 @@ def source_today(source: LogSource, today: date) -> date:
     """The source's local date when the installation's date is `today`: now on the current day, the last instant
     of `today` when acting as if it were another day. Periods end on facility-local days, so a source in
     Honolulu is still on the 11th while a UTC installation is already on the 12th."""
-    return as_of(today).astimezone(ZoneInfo(source.time_zone)).date()
+    return facility_date(as_of(today), source.time_zone)
 
 
 def ended_periods(source: LogSource, today: date) -> list[Period]:

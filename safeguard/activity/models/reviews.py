@@ -44,7 +44,3 @@ class ActivityReview(models.Model):
 
     def __str__(self) -> str:
         return f"Review of {self.source_id} {self.period_start}–{self.period_end}"
-
-    @property
-    def signed_on_time(self) -> bool:
-        return self.signed_at is not None and timezone.localdate(self.signed_at) <= self.due_on

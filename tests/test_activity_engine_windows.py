@@ -3,7 +3,10 @@ order, batch boundaries, re-runs and user names don't change the alerts; a highe
 
 from __future__ import annotations
 
+import importlib
 import json
+from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
 import pyarrow as pa
@@ -15,6 +18,8 @@ from safeguard.activity.engine.evaluate import group_key_text
 from tests.activity_engine_rules import BUILDING_BLOCKS, SIGMA
 from tests.activity_engine_store import EngineTestStore, at, event, events_table
 
+# The module, not the function the engine package exports under the same name.
+engine_evaluate = importlib.import_module("safeguard.activity.engine.evaluate")
 FAILURE = SIGMA["auth_failure"]
 SUCCESS = SIGMA["auth_success"]
 BRUTE = SIGMA["r01_brute_force"]
@@ -214,3 +219,33 @@ def test_alert_uid_group_text_is_json_dumps_with_sorted_keys(group_key):
     # Alert uids must never change between releases (a re-run would duplicate every alert): the fast encoder has
     # to write exactly what json.dumps(sort_keys=True) writes.
     assert group_key_text(group_key) == json.dumps(group_key, sort_keys=True)
+
+
+class CountingStore:
+    """An engine store that counts how often evaluation takes its connection (and so the store's lock)."""
+
+    def __init__(self) -> None:
+        self.inner = EngineTestStore()
+        self.taken = 0
+
+    def query(self, sql, parameters=None):
+        return self.inner.query(sql, parameters)
+
+    @contextmanager
+    def connection(self):
+        self.taken += 1
+        yield self.inner.connection
+
+
+@pytest.mark.parametrize(
+    ("days", "hold_seconds", "taken"),
+    [(1, 2.0, 1), (30, 60.0, 1), (30, 0.0, 3)],
+    ids=["a micro-batch holds it throughout", "a long run holds it for a while", "then lets it go between rules"],
+)
+def test_a_long_evaluation_lets_the_store_go_between_rules(monkeypatch, days, hold_seconds, taken):
+    monkeypatch.setattr(engine_evaluate, "HOLD_SECONDS", hold_seconds)
+    store = CountingStore()
+    names = ("r01_brute_force", "r02_failures_per_ip", "r03_spray")
+    compiled = compile_rules([*blocks("auth_failure"), *(RuleDocument(name=name, yaml=SIGMA[name]) for name in names)])
+    evaluate(store, compiled, organization_id=1, start=at(0), end=at(0) + timedelta(days=days))
+    assert store.taken == taken

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import threading
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
@@ -249,3 +250,23 @@ def test_a_long_evaluation_lets_the_store_go_between_rules(monkeypatch, days, ho
     compiled = compile_rules([*blocks("auth_failure"), *(RuleDocument(name=name, yaml=SIGMA[name]) for name in names)])
     evaluate(store, compiled, organization_id=1, start=at(0), end=at(0) + timedelta(days=days))
     assert store.taken == taken
+
+
+class FailingStore(CountingStore):
+    """Its second query fails, as a store gone wrong part-way would."""
+
+    def query(self, sql, parameters=None):
+        self.queries = getattr(self, "queries", 0) + 1
+        if self.queries == 2:
+            raise RuntimeError("the store broke")
+        return super().query(sql, parameters)
+
+
+def test_a_query_failing_part_way_fails_the_evaluation_and_lets_the_store_go():
+    store = FailingStore()
+    names = ("r01_brute_force", "r02_failures_per_ip", "r03_spray")
+    compiled = compile_rules([*blocks("auth_failure"), *(RuleDocument(name=name, yaml=SIGMA[name]) for name in names)])
+    with pytest.raises(RuntimeError, match="the store broke"):
+        evaluate(store, compiled, organization_id=1, start=at(0), end=at(1))
+    assert store.queries == 2
+    assert not any(thread.name == "rule-queries" for thread in threading.enumerate())

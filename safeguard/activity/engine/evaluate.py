@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import queue
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager, suppress
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from json.encoder import encode_basestring_ascii
 from typing import Any, Protocol
@@ -180,50 +183,85 @@ class _Holding:
 def evaluate(
     store: EventQueries, compiled: CompiledRuleSet, *, organization_id: int, start: datetime, end: datetime
 ) -> EvaluationResult:
-    holding = _Holding(store, start, end)
-    try:
-        return _evaluate(store, compiled, holding, organization_id=organization_id, start=start, end=end)
-    finally:
-        holding.close()
-
-
-def _evaluate(
-    store: EventQueries,
-    compiled: CompiledRuleSet,
-    holding: _Holding,
-    *,
-    organization_id: int,
-    start: datetime,
-    end: datetime,
-) -> EvaluationResult:
+    """Every rule's query runs on one worker thread, in order, while this thread turns the previous rule's rows
+    into candidates: DuckDB works without the interpreter's lock, so a month's run overlaps its two halves. The
+    worker takes the store's connection itself: call this without holding it (store.connection()) here."""
+    answers: queue.Queue[_Answer | BaseException] = queue.Queue(maxsize=2)  # at most two rules' rows wait
+    stop = threading.Event()
+    worker = threading.Thread(
+        target=_query_rules, args=(store, compiled, start, end, answers, stop), name="rule-queries", daemon=True
+    )
+    worker.start()
     candidates: list[AlertCandidate] = []
     stats: list[RuleStats] = []
-    for rule in compiled.rules:
-        # Shadow rules count only the batch's own anchors: their counts are added up run after run.
-        since = bucket_floor(start, rule.suppression_seconds) if rule.alerting else start
-        parameters = {
-            "read_start": _utc_text(since - timedelta(seconds=rule.lookback_seconds)),
-            "start": _utc_text(since),
-            "since": _utc_text(start),
-            "end": _utc_text(end),
-        }
-        holding.before_rule()
-        began = time.perf_counter()
-        if rule.alerting:
-            table = store.query(rule.sql, parameters)
-            with _collector_paused():
-                candidates.extend(_candidates(rule, organization_id, table))
-            # The statistics are the batch's own, like a shadow rule's: its anchors and the buckets they touched.
-            fresh = table.column("fresh")
-            anchors = int(pc.sum(fresh).as_py() or 0)
-            count = int(pc.sum(pc.greater(fresh, 0)).as_py() or 0)
-        else:
-            summary = store.query(rule.shadow_sql, parameters).to_pylist()[0]
-            anchors, count = int(summary["anchors"]), int(summary["candidates"])
-        milliseconds = round((time.perf_counter() - began) * 1000)
-        stats.append(
-            RuleStats(
-                rule=rule.name, anchors=anchors, candidates=count, milliseconds=milliseconds, shadow=not rule.alerting
+    try:
+        for rule in compiled.rules:
+            answer = answers.get()
+            if isinstance(answer, BaseException):
+                raise answer
+            began = time.perf_counter()
+            if rule.alerting:
+                with _collector_paused():
+                    candidates.extend(_candidates(rule, organization_id, answer.table))
+                # The statistics are the batch's own, like a shadow rule's: its anchors and the buckets they touched.
+                fresh = answer.table.column("fresh")
+                anchors = int(pc.sum(fresh).as_py() or 0)
+                count = int(pc.sum(pc.greater(fresh, 0)).as_py() or 0)
+            else:
+                summary = answer.table.to_pylist()[0]
+                anchors, count = int(summary["anchors"]), int(summary["candidates"])
+            milliseconds = round((answer.seconds + time.perf_counter() - began) * 1000)
+            stats.append(
+                RuleStats(
+                    rule=rule.name,
+                    anchors=anchors,
+                    candidates=count,
+                    milliseconds=milliseconds,
+                    shadow=not rule.alerting,
+                )
             )
-        )
+    finally:
+        stop.set()
+        while worker.is_alive():  # let a worker blocked on a full queue see the stop
+            with suppress(queue.Empty):
+                answers.get(timeout=0.05)
+        worker.join()
     return EvaluationResult(candidates=candidates, stats=stats)
+
+
+@dataclass
+class _Answer:
+    table: pa.Table
+    seconds: float
+
+
+def _query_rules(
+    store: EventQueries,
+    compiled: CompiledRuleSet,
+    start: datetime,
+    end: datetime,
+    answers: queue.Queue[_Answer | BaseException],
+    stop: threading.Event,
+) -> None:
+    """The worker: each rule's query in order (the store's connection and lock stay on this thread)."""
+    holding = _Holding(store, start, end)
+    try:
+        for rule in compiled.rules:
+            if stop.is_set():
+                return
+            # Shadow rules count only the batch's own anchors: their counts are added up run after run.
+            since = bucket_floor(start, rule.suppression_seconds) if rule.alerting else start
+            parameters = {
+                "read_start": _utc_text(since - timedelta(seconds=rule.lookback_seconds)),
+                "start": _utc_text(since),
+                "since": _utc_text(start),
+                "end": _utc_text(end),
+            }
+            holding.before_rule()
+            began = time.perf_counter()
+            table = store.query(rule.sql if rule.alerting else rule.shadow_sql, parameters)
+            answers.put(_Answer(table, time.perf_counter() - began))
+    except BaseException as error:  # noqa: BLE001 - handed to the caller, which raises it
+        answers.put(error)
+    finally:
+        holding.close()

@@ -15,7 +15,7 @@ import pytest
 
 from bench.activity_generator import generate
 from safeguard.activity.engine import RuleDocument, collect_evidence, compile_rules, evaluate
-from safeguard.activity.engine.evaluate import group_key_text
+from safeguard.activity.engine.evaluate import alert_uid, group_key_text
 from tests.activity_engine_rules import BUILDING_BLOCKS, SIGMA
 from tests.activity_engine_store import EngineTestStore, at, event, events_table
 
@@ -270,3 +270,16 @@ def test_a_query_failing_part_way_fails_the_evaluation_and_lets_the_store_go():
         evaluate(store, compiled, organization_id=1, start=at(0), end=at(1))
     assert store.queries == 2
     assert not any(thread.name == "rule-queries" for thread in threading.enumerate())
+
+
+def test_naive_bounds_are_refused_at_once_on_the_callers_thread():
+    compiled = compile_rules([*blocks("auth_failure"), RuleDocument(name="r01_brute_force", yaml=BRUTE)])
+    with pytest.raises((TypeError, ValueError)):
+        evaluate(EngineTestStore(), compiled, organization_id=1, start=at(10).replace(tzinfo=None), end=at(11))
+    assert not any(thread.name == "rule-queries" for thread in threading.enumerate())
+
+
+def test_candidate_uids_are_the_alert_uid_definition(slice_table):
+    found = candidates(slice_table, start=at(0), end=at(0, day=3))
+    assert len(found) > 100
+    assert all(c.uid == alert_uid(1, c.rule_name, c.group_key, c.bucket_start) for c in found)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import json
 import queue
 import threading
 import time
@@ -41,7 +42,10 @@ class EventQueries(Protocol):
 
 
 def alert_uid(organization_id: int, rule_name: str, group_key: dict[str, str], bucket_start: datetime) -> str:
-    return _uid(f"{organization_id}\x1f{rule_name}\x1f", group_key_text(group_key), bucket_start.isoformat())
+    """The definition; evaluation builds the same text faster (group_key_text), which tests hold to this."""
+    return _uid(
+        f"{organization_id}\x1f{rule_name}\x1f", json.dumps(group_key, sort_keys=True), bucket_start.isoformat()
+    )
 
 
 def _uid(prefix: str, group_text: str, bucket_text: str) -> str:
@@ -49,7 +53,8 @@ def _uid(prefix: str, group_text: str, bucket_text: str) -> str:
 
 
 def group_key_text(group_key: dict[str, str]) -> str:
-    """json.dumps(group_key, sort_keys=True), built from json's own string encoder without its per-call cost."""
+    """json.dumps(group_key, sort_keys=True) for string values (the candidates' decoded keys), built from json's
+    own string encoder without its per-call cost."""
     items = (f"{encode_basestring_ascii(k)}: {encode_basestring_ascii(v)}" for k, v in sorted(group_key.items()))
     return "{" + ", ".join(items) + "}"
 
@@ -159,10 +164,10 @@ class _Holding:
     """The store's connection across rules, when the store offers one (DuckDBEventStore.connection: its own
     queries re-use the connection while it is held)."""
 
-    def __init__(self, store: EventQueries, start: datetime, end: datetime) -> None:
+    def __init__(self, store: EventQueries, *, bounded: bool) -> None:
         connection = getattr(store, "connection", None)
         self.open: Callable[[], AbstractContextManager[object]] | None = connection if callable(connection) else None
-        self.bounded = end - start > HELD_BATCH
+        self.bounded = bounded  # a long run: let the connection go now and then
         self.stack = ExitStack()
         self.since: float | None = None
 
@@ -170,14 +175,14 @@ class _Holding:
         if self.open is None:
             return
         if self.since is not None and self.bounded and time.perf_counter() - self.since > HOLD_SECONDS:
-            self.stack.close()
-            self.since = None
+            self.release()
         if self.since is None:
             self.stack.enter_context(self.open())
             self.since = time.perf_counter()
 
-    def close(self) -> None:
+    def release(self) -> None:
         self.stack.close()
+        self.since = None
 
 
 def evaluate(
@@ -186,10 +191,14 @@ def evaluate(
     """Every rule's query runs on one worker thread, in order, while this thread turns the previous rule's rows
     into candidates: DuckDB works without the interpreter's lock, so a month's run overlaps its two halves. The
     worker takes the store's connection itself: call this without holding it (store.connection()) here."""
-    answers: queue.Queue[_Answer | BaseException] = queue.Queue(maxsize=2)  # at most two rules' rows wait
+    queries = [_query(rule, start, end) for rule in compiled.rules]  # bad bounds fail here, on the caller's thread
+    answers: queue.Queue[_Answer | BaseException | None] = queue.Queue(maxsize=2)  # two rules' rows wait at most
     stop = threading.Event()
     worker = threading.Thread(
-        target=_query_rules, args=(store, compiled, start, end, answers, stop), name="rule-queries", daemon=True
+        target=_query_rules,
+        args=(store, queries, end - start > HELD_BATCH, answers, stop),
+        name="rule-queries",
+        daemon=True,
     )
     worker.start()
     candidates: list[AlertCandidate] = []
@@ -199,6 +208,8 @@ def evaluate(
             answer = answers.get()
             if isinstance(answer, BaseException):
                 raise answer
+            if answer is None:
+                raise RuntimeError("the rule queries ended before the last rule")
             began = time.perf_counter()
             if rule.alerting:
                 with _collector_paused():
@@ -220,6 +231,9 @@ def evaluate(
                     shadow=not rule.alerting,
                 )
             )
+        last = answers.get()  # the worker's end: None, or what letting the store go raised
+        if isinstance(last, BaseException):
+            raise last
     finally:
         stop.set()
         while worker.is_alive():  # let a worker blocked on a full queue see the stop
@@ -235,33 +249,41 @@ class _Answer:
     seconds: float
 
 
+def _query(rule: CompiledRule, start: datetime, end: datetime) -> tuple[str, dict[str, str]]:
+    # Shadow rules count only the batch's own anchors: their counts are added up run after run.
+    since = bucket_floor(start, rule.suppression_seconds) if rule.alerting else start
+    parameters = {
+        "read_start": _utc_text(since - timedelta(seconds=rule.lookback_seconds)),
+        "start": _utc_text(since),
+        "since": _utc_text(start),
+        "end": _utc_text(end),
+    }
+    return (rule.sql if rule.alerting else rule.shadow_sql), parameters
+
+
 def _query_rules(
     store: EventQueries,
-    compiled: CompiledRuleSet,
-    start: datetime,
-    end: datetime,
-    answers: queue.Queue[_Answer | BaseException],
+    queries: list[tuple[str, dict[str, str]]],
+    bounded: bool,
+    answers: queue.Queue[_Answer | BaseException | None],
     stop: threading.Event,
 ) -> None:
-    """The worker: each rule's query in order (the store's connection and lock stay on this thread)."""
-    holding = _Holding(store, start, end)
+    """The worker: each rule's query in order (the store's connection and lock stay on this thread), then None;
+    or the error that stopped it."""
+    holding = _Holding(store, bounded=bounded)
     try:
-        for rule in compiled.rules:
+        for sql, parameters in queries:
             if stop.is_set():
                 return
-            # Shadow rules count only the batch's own anchors: their counts are added up run after run.
-            since = bucket_floor(start, rule.suppression_seconds) if rule.alerting else start
-            parameters = {
-                "read_start": _utc_text(since - timedelta(seconds=rule.lookback_seconds)),
-                "start": _utc_text(since),
-                "since": _utc_text(start),
-                "end": _utc_text(end),
-            }
             holding.before_rule()
             began = time.perf_counter()
-            table = store.query(rule.sql if rule.alerting else rule.shadow_sql, parameters)
-            answers.put(_Answer(table, time.perf_counter() - began))
+            answer = _Answer(store.query(sql, parameters), time.perf_counter() - began)
+            if bounded and answers.full():
+                holding.release()  # not while the caller is busy: pages may be waiting for the store
+            answers.put(answer)
+        holding.release()
+        answers.put(None)
     except BaseException as error:  # noqa: BLE001 - handed to the caller, which raises it
+        with suppress(BaseException):
+            holding.release()
         answers.put(error)
-    finally:
-        holding.close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 import json
 import threading
+import time
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
@@ -235,7 +236,11 @@ class CountingStore:
     @contextmanager
     def connection(self):
         self.taken += 1
-        yield self.inner.connection
+        self.open = getattr(self, "open", 0) + 1
+        try:
+            yield self.inner.connection
+        finally:
+            self.open -= 1
 
 
 @pytest.mark.parametrize(
@@ -283,3 +288,37 @@ def test_candidate_uids_are_the_alert_uid_definition(slice_table):
     found = candidates(slice_table, start=at(0), end=at(0, day=3))
     assert len(found) > 100
     assert all(c.uid == alert_uid(1, c.rule_name, c.group_key, c.bucket_start) for c in found)
+
+
+class SlowSecondStore(CountingStore):
+    """Its second query returns only once the caller has failed, and a moment later (the caller has then asked the
+    worker to stop)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.caller_failed = threading.Event()
+        self.queries = 0
+
+    def query(self, sql, parameters=None):
+        self.queries += 1
+        if self.queries == 2:
+            self.caller_failed.wait(timeout=10)
+            time.sleep(0.2)
+        return super().query(sql, parameters)
+
+
+def test_a_caller_failing_part_way_stops_the_queries_and_the_store_is_let_go(monkeypatch):
+    store = SlowSecondStore()
+
+    def broken(*args):
+        store.caller_failed.set()
+        raise RuntimeError("building candidates broke")
+
+    monkeypatch.setattr(engine_evaluate, "_candidates", broken)
+    names = ("r01_brute_force", "r02_failures_per_ip", "r03_spray")
+    compiled = compile_rules([*blocks("auth_failure"), *(RuleDocument(name=name, yaml=SIGMA[name]) for name in names)])
+    with pytest.raises(RuntimeError, match="building candidates broke"):
+        evaluate(store, compiled, organization_id=1, start=at(0), end=at(1))
+    # The third rule never ran, and the connection was let go by the worker that took it.
+    assert (store.queries, store.taken, store.open) == (2, 1, 0)
+    assert not any(thread.name == "rule-queries" for thread in threading.enumerate())

@@ -269,21 +269,23 @@ def _query_rules(
     stop: threading.Event,
 ) -> None:
     """The worker: each rule's query in order (the store's connection and lock stay on this thread), then None;
-    or the error that stopped it."""
+    or the error that stopped it. The store is let go on this thread whatever happens: its lock is the thread's."""
     holding = _Holding(store, bounded=bounded)
+    failure: BaseException | None = None
     try:
         for sql, parameters in queries:
-            if stop.is_set():
-                return
+            if stop.is_set():  # the caller gave up
+                break
             holding.before_rule()
             began = time.perf_counter()
             answer = _Answer(store.query(sql, parameters), time.perf_counter() - began)
             if bounded and answers.full():
                 holding.release()  # not while the caller is busy: pages may be waiting for the store
             answers.put(answer)
-        holding.release()
-        answers.put(None)
     except BaseException as error:  # noqa: BLE001 - handed to the caller, which raises it
-        with suppress(BaseException):
-            holding.release()
-        answers.put(error)
+        failure = error
+    try:
+        holding.release()
+    except BaseException as error:  # noqa: BLE001 - as above
+        failure = failure or error
+    answers.put(failure)

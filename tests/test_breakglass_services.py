@@ -14,7 +14,6 @@ from safeguard.access.services.breakglass import (
     activation_link_sanction,
     activation_record,
     activation_rows,
-    as_of,
     breakglass_account_create,
     breakglass_account_deactivate,
     breakglass_account_reactivate,
@@ -22,6 +21,7 @@ from safeguard.access.services.breakglass import (
     in_state,
     review_state,
 )
+from safeguard.core.chores import as_of
 from safeguard.core.models import AuditEvent
 from safeguard.core.services.errors import ServiceError
 from tests import access_factories as make

@@ -13,7 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from safeguard.access.models import BreakGlassAccount, BreakGlassActivation
-from safeguard.access.services.breakglass import ReviewState, activation_rows, as_of, review_state
+from safeguard.access.services.breakglass import ReviewState, activation_rows, review_state
+from safeguard.core.chores import as_of
 from safeguard.core.models import Organization
 from safeguard.tracker.models import Status
 from safeguard.tracker.registry import CheckResult, RecordRef, check

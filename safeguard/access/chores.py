@@ -19,8 +19,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from safeguard.access.models import BreakGlassActivation
-from safeguard.access.services.breakglass import activation_escalate, as_of, overdue_unescalated
-from safeguard.core.chores import daily_chore
+from safeguard.access.services.breakglass import activation_escalate, overdue_unescalated
+from safeguard.core.chores import as_of, daily_chore
 from safeguard.core.models import Membership
 from safeguard.core.roles import Role
 

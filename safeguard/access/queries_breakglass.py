@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
 from django.db.models import Count, F, Max, Prefetch, Q, QuerySet
-from django.utils import timezone
 
 from safeguard.access.models import BreakGlassAccount, BreakGlassActivation, System
 from safeguard.core.models import Membership, Organization, User
@@ -32,15 +31,6 @@ REVIEW_STATE_LABELS = {
     ReviewState.LATE: "Reviewed late",
     ReviewState.REVIEWED: "Reviewed in time",
 }
-
-
-def as_of(today: date) -> datetime:
-    """The moment a daily job judges by: now on the current day; the last instant of `today` for another day."""
-    now = timezone.now()
-    if today == timezone.localdate(now):
-        return now
-    next_day = datetime.combine(today + timedelta(days=1), time.min, tzinfo=timezone.get_current_timezone())
-    return next_day - timedelta(microseconds=1)
 
 
 def review_state(activation: BreakGlassActivation, now: datetime) -> ReviewState:

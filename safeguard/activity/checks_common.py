@@ -1,5 +1,4 @@
-"""What the activity checks share: the moment they judge by (as_of, kept with the review states, which judge by it
-too), review timeliness over the last 90 days, and record references with links."""
+"""What the activity checks share: review timeliness over the last 90 days, and record references with links."""
 
 from __future__ import annotations
 
@@ -11,15 +10,19 @@ from django.db.models import QuerySet
 from django.urls import reverse
 
 from safeguard.activity.models import ActivityReview, Alert, LogSource
-from safeguard.activity.queries_reviews import alert_url, facility_date, signed_on_time, source_url
-from safeguard.activity.queries_reviews import as_of as as_of  # the checks' moment; review states judge by it too
+from safeguard.activity.queries_reviews import (
+    REVIEW_WINDOW_DAYS,
+    ZONE_SLACK_DAYS,
+    alert_url,
+    due_within_days,
+    facility_date,
+    signed_on_time,
+    source_url,
+)
+from safeguard.core.chores import as_of
 from safeguard.core.models import Organization
 from safeguard.tracker.registry import RecordRef
 
-REVIEW_WINDOW_DAYS = 90
-# A facility's date is at most two days from the installation's (zones run from UTC-12 to UTC+14): reviews are read
-# this much wider, then kept by their own source's date.
-ZONE_SLACK_DAYS = 2
 NAMED = 10
 
 
@@ -49,10 +52,6 @@ def review_timeliness(organization: Organization, today: date, sources: QuerySet
     """Reviews of `sources` whose due date fell in the last 90 days, up to the day before the source's own date
     (due dates are on its calendar): which were signed late and which were missed. Two queries."""
     moment = as_of(today)
-
-    def there(review: ActivityReview) -> date:
-        return facility_date(moment, review.source.time_zone)
-
     slack = timedelta(days=ZONE_SLACK_DAYS)
     nearby = ActivityReview.objects.filter(
         organization=organization,
@@ -63,7 +62,7 @@ def review_timeliness(organization: Organization, today: date, sources: QuerySet
     found = [
         review
         for review in nearby.select_related("source").order_by("due_on", "source__name")
-        if there(review) - timedelta(days=REVIEW_WINDOW_DAYS) <= review.due_on < there(review)
+        if due_within_days(review, moment)
     ]
     unsigned = (
         ActivityReview.objects.filter(organization=organization, source__in=sources, signed_at__isnull=True)
@@ -71,7 +70,10 @@ def review_timeliness(organization: Organization, today: date, sources: QuerySet
         .select_related("source")
         .order_by("due_on")
     )
-    upcoming = next((review.due_on for review in unsigned if review.due_on >= there(review)), None)
+    upcoming = next(
+        (review.due_on for review in unsigned if review.due_on >= facility_date(moment, review.source.time_zone)),
+        None,
+    )
     return ReviewTimeliness(
         due=found,
         late=[review for review in found if review.signed_at is not None and not signed_on_time(review)],

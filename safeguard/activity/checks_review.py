@@ -13,7 +13,6 @@ from datetime import date, datetime, timedelta
 
 from safeguard.activity.checks_common import (
     alert_ref,
-    as_of,
     listed,
     plural,
     review_ref,
@@ -22,6 +21,7 @@ from safeguard.activity.checks_common import (
     source_ref,
 )
 from safeguard.activity.models import Alert, AlertStatus, LogSource, Severity
+from safeguard.core.chores import as_of
 from safeguard.core.models import Organization
 from safeguard.tracker.models import Status
 from safeguard.tracker.registry import CheckResult, check

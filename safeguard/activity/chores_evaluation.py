@@ -15,20 +15,12 @@ from django.utils import timezone
 from safeguard.activity.models import ActivitySettings, LogSource, RuleRun
 from safeguard.activity.services.evaluation import BUSY_STATES, request_evaluation
 from safeguard.activity.services.settings import activity_settings
-from safeguard.core.chores import daily_chore
+from safeguard.core.chores import as_of, daily_chore
 from safeguard.core.models import Organization
 
 LATE_MARGIN = timedelta(minutes=5)
 FIRST_LOOKBACK = timedelta(days=1)
 STALE_AFTER = timedelta(hours=1)
-
-
-def as_of(today: date) -> datetime:
-    """Now on the current day; the last instant of `today` for another day (a catch-up run)."""
-    now = timezone.now()
-    if today == timezone.localdate(now):
-        return now
-    return local_midnight(today + timedelta(days=1)) - timedelta(microseconds=1)
 
 
 def local_midnight(day: date) -> datetime:

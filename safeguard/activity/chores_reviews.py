@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from safeguard.activity.models import ActivityReview, LogSource
-from safeguard.activity.queries_reviews import as_of, facility_date
-from safeguard.core.chores import daily_chore
+from safeguard.activity.queries_reviews import facility_date
+from safeguard.core.chores import as_of, daily_chore
 
 
 @dataclass(frozen=True)

@@ -4,11 +4,8 @@ or two whatever the volume (review compliance three: it reads the sources' time 
 
 from __future__ import annotations
 
-import operator
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import reduce
 from typing import Any
 
 from django.db.models import Count, Q
@@ -24,15 +21,18 @@ from safeguard.activity.models import (
     RuleRun,
     Severity,
 )
-from safeguard.activity.queries_reviews import ReviewState, as_of, facility_date, filter_reviews
+from safeguard.activity.queries_reviews import (
+    REVIEW_WINDOW_DAYS,
+    ZONE_SLACK_DAYS,
+    ReviewState,
+    due_within,
+    filter_reviews,
+)
+from safeguard.core.chores import as_of
 from safeguard.core.models import Organization
 from safeguard.incidents.models import Incident, IncidentStatus
 
 VOLUME_DAYS = 30
-COMPLIANCE_DAYS = 90
-# A facility's date is at most two days from the installation's (zones run from UTC-12 to UTC+14): reviews are read
-# this much wider, then kept by their own source's date (as checks_common.review_timeliness does).
-ZONE_SLACK_DAYS = 2
 CLOSED_INCIDENT = (IncidentStatus.RESOLVED, IncidentStatus.CLOSED)
 SEVERITIES_HIGH_FIRST = list(reversed(Severity.values))
 
@@ -116,28 +116,17 @@ class ReviewCompliance:
         return self.on_time * 100 // self.due if self.due else None
 
 
-def _due_in_window(zones: Iterable[str], moment: datetime) -> Q:
-    """Due in the 90 days before the source's own date at `moment`: the window review_timeliness judges, on the
-    calendar review_state judges by (the database cannot read a zone off each row, so each zone gets its dates)."""
-    parts = []
-    for zone in sorted(set(zones)):
-        there = facility_date(moment, zone)
-        window = Q(due_on__gte=there - timedelta(days=COMPLIANCE_DAYS), due_on__lt=there)
-        parts.append(Q(source__time_zone=zone) & window)
-    return reduce(operator.or_, parts, Q(pk__in=[]))
-
-
 def review_compliance(organization: Organization, today: date) -> ReviewCompliance:
     """Reviews whose due date fell in the last 90 days, before the source's own date, and how many of them the
     review list calls signed on time (filter_reviews, so the figure and the list agree). Three queries: the
     sources' zones, the zones again inside filter_reviews, and the counts."""
     nearby = ActivityReview.objects.filter(
         organization=organization,
-        due_on__gte=today - timedelta(days=COMPLIANCE_DAYS + ZONE_SLACK_DAYS),
+        due_on__gte=today - timedelta(days=REVIEW_WINDOW_DAYS + ZONE_SLACK_DAYS),
         due_on__lt=today + timedelta(days=ZONE_SLACK_DAYS),
     )
     zones = nearby.order_by().values_list("source__time_zone", flat=True).distinct()
-    passed = nearby.filter(_due_in_window(zones, as_of(today)))
+    passed = nearby.filter(due_within(zones, as_of(today)))
     on_time = filter_reviews(passed, ReviewState.SIGNED, today).values("pk")
     counts = passed.aggregate(due=Count("pk"), on_time=Count("pk", filter=Q(pk__in=on_time)))
     return ReviewCompliance(counts["due"], counts["on_time"])

@@ -20,10 +20,10 @@ from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.db.models.lookups import GreaterThan, LessThanOrEqual
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
 
 from safeguard.activity.models import OPEN_ALERT_STATUSES, ActivityReview, Alert, AlertStatus, LogSource
 from safeguard.activity.services.settings import activity_settings
+from safeguard.core.chores import as_of
 from safeguard.core.models import Organization
 
 GAP_DAYS = 30
@@ -45,12 +45,11 @@ STATE_LABELS = {
 }
 
 
-def as_of(today: date) -> datetime:
-    """Now on the current day; the last instant of `today` when judging another day."""
-    now = timezone.now()
-    if today == timezone.localdate(now):
-        return now
-    return timezone.make_aware(datetime.combine(today + timedelta(days=1), time.min)) - timedelta(microseconds=1)
+# Reviews judged for timeliness: those due in the 90 days before the source's own date.
+REVIEW_WINDOW_DAYS = 90
+# A facility's date is at most two days from the installation's (zones run from UTC-12 to UTC+14): reviews are read
+# this much wider, then kept by their own source's date.
+ZONE_SLACK_DAYS = 2
 
 
 def facility_date(moment: datetime, time_zone: str) -> date:
@@ -74,6 +73,22 @@ def review_state(review: ActivityReview, today: date) -> ReviewState:
 
 def reviews(organization: Organization) -> QuerySet[ActivityReview]:
     return ActivityReview.objects.filter(organization=organization).select_related("source", "reviewer", "signed_by")
+
+
+def due_within_days(review: ActivityReview, moment: datetime, days: int = REVIEW_WINDOW_DAYS) -> bool:
+    """Due in the `days` before the source's own date at `moment` (its due date has passed there)."""
+    there = facility_date(moment, review.source.time_zone)
+    return there - timedelta(days=days) <= review.due_on < there
+
+
+def due_within(zones: Iterable[str], moment: datetime, days: int = REVIEW_WINDOW_DAYS) -> Q:
+    """due_within_days as a query, for reviews of sources in `zones`."""
+
+    def window(zone: str) -> Q:
+        there = facility_date(moment, zone)
+        return Q(due_on__gte=there - timedelta(days=days), due_on__lt=there)
+
+    return _per_zone(zones, window)
 
 
 def _per_zone(zones: Iterable[str], condition: Callable[[str], Q]) -> Q:

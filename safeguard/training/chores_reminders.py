@@ -3,24 +3,14 @@ interrupted run left. The scheduler may run it many times a day; a reminder is s
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 
 from django.utils import timezone
 
-from safeguard.core.chores import daily_chore
+from safeguard.core.chores import as_of, daily_chore
 from safeguard.training.audiences import roster_audience
 from safeguard.training.models import SecurityReminder
 from safeguard.training.services.reminder_sending import SendResult, reminder_send_due
-
-
-def as_of(today: date) -> datetime:
-    """Now on the current day; the last instant of `today` when the scheduler is asked about another day."""
-    now = timezone.now()
-    if today == timezone.localdate(now):
-        return now
-    return datetime.combine(today + timedelta(days=1), time.min, tzinfo=timezone.get_current_timezone()) - timedelta(
-        microseconds=1
-    )
 
 
 def _line(result: SendResult) -> str:

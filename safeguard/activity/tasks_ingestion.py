@@ -4,18 +4,13 @@ twice and the file stays until the reader is done with it."""
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
-
 from django.core.files.storage import default_storage
 from django.utils import timezone
 from django_tasks import task
 
 from safeguard.activity.models import IngestBatch
 from safeguard.activity.services.ingestion import IngestionFailed, ingest_batch_file
+from safeguard.activity.uploads import local_copy
 from safeguard.core.audit import Actor
 
 
@@ -44,22 +39,3 @@ def _claim(batch_id: int) -> bool:
         .update(state=IngestBatch.State.RUNNING, started_at=timezone.now())
     )
     return claimed == 1
-
-
-@contextmanager
-def local_copy(name: str) -> Iterator[Path]:
-    """The upload as a local file: parsers read paths, and remote storage has none. The yields stay outside the
-    `except NotImplementedError`, so an error raised while reading reaches the caller as itself."""
-    try:
-        local: Path | None = Path(default_storage.path(name))
-    except NotImplementedError:
-        local = None
-    if local is not None:
-        yield local
-        return
-    with default_storage.open(name, "rb") as source, tempfile.NamedTemporaryFile(delete=False) as target:
-        shutil.copyfileobj(source, target)
-    try:
-        yield Path(target.name)
-    finally:
-        Path(target.name).unlink(missing_ok=True)

@@ -10,7 +10,7 @@ from django_tasks import task
 
 from safeguard.activity.models import RuleTest
 from safeguard.activity.services.rule_testing import rule_test_fail, rule_test_run
-from safeguard.activity.tasks_ingestion import local_copy
+from safeguard.activity.uploads import local_copy
 from safeguard.core.audit import Actor
 
 

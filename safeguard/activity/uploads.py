@@ -1,14 +1,17 @@
 """Uploaded files kept for a background reader: log files for ingestion (services/sources.py) and rule-test
 samples (services/rule_testing.py) wait in one storage folder per organization until their task has read them;
-the task deletes them then (tasks_ingestion.py, tasks_rule_tests.py)."""
+the task reads them through local_copy and deletes them then (tasks_ingestion.py, tasks_rule_tests.py)."""
 
 from __future__ import annotations
 
 import hashlib
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
@@ -41,3 +44,22 @@ def kept_upload(organization: Organization, upload: UploadedFile, *, default_nam
     except BaseException:
         default_storage.delete(stored)
         raise
+
+
+@contextmanager
+def local_copy(name: str) -> Iterator[Path]:
+    """The upload as a local file: parsers read paths, and remote storage has none. The yields stay outside the
+    `except NotImplementedError`, so an error raised while reading reaches the caller as itself."""
+    try:
+        local: Path | None = Path(default_storage.path(name))
+    except NotImplementedError:
+        local = None
+    if local is not None:
+        yield local
+        return
+    with default_storage.open(name, "rb") as source, tempfile.NamedTemporaryFile(delete=False) as target:
+        shutil.copyfileobj(source, target)
+    try:
+        yield Path(target.name)
+    finally:
+        Path(target.name).unlink(missing_ok=True)

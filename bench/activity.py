@@ -55,7 +55,7 @@ GATES = {  # gate → (target text, passes(value))
 }
 
 
-def _setup_django() -> None:
+def setup_django() -> None:
     """The store reads a few settings; nothing here touches the main database."""
     os.environ.update(DEBUG="0", SECRET_KEY="bench-" + "x" * 50, ALLOWED_HOSTS="127.0.0.1")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "safeguard.settings")
@@ -64,7 +64,7 @@ def _setup_django() -> None:
     django.setup()
 
 
-def _load() -> str:
+def load_average() -> str:
     one, five, fifteen = os.getloadavg()
     return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} cores"
 
@@ -109,7 +109,7 @@ def peak_rss_gb() -> float:
 
 
 def evaluate_here(store_path: Path, start: datetime, end: datetime) -> None:
-    _setup_django()
+    setup_django()
     from safeguard.activity.engine import collect_evidence, compile_rules, evaluate
     from safeguard.activity.store.duckdb import DuckDBEventStore
 
@@ -254,7 +254,9 @@ def micro_batches(store: Any, generated: Any, count: int, seed: int) -> tuple[li
 
 
 def _p50_p95(values: list[float]) -> tuple[float, float]:
-    return statistics.median(values), statistics.quantiles(values, n=20)[18] if len(values) > 1 else values[0]
+    return statistics.median(values), statistics.quantiles(values, n=20, method="inclusive")[18] if len(
+        values
+    ) > 1 else values[0]
 
 
 def ingest_file(folder: Path, format_name: str, path: Path, mapping: dict[str, str]) -> tuple[float, float, int, int]:
@@ -378,10 +380,10 @@ def main() -> None:
         evaluate_here(Path(path), datetime.fromisoformat(start), datetime.fromisoformat(end))
         return
     events = 1_000_000 if args.quick else args.events
-    _setup_django()
+    setup_django()
     from bench.activity_generator import generate
 
-    print(_load())
+    print(load_average())
     began = time.perf_counter()
     generated = generate(events, seed=args.seed)
     print(f"generated {generated.table.num_rows:,} events in {time.perf_counter() - began:.1f} s; {generated.injected}")
@@ -393,7 +395,7 @@ def main() -> None:
         size = (folder / "org-1.duckdb").stat().st_size / 1e6
         rate = inserted / seconds
         print(f"store ingestion: {inserted:,} events in {seconds:.1f} s = {rate:,.0f} events/s; {size:,.0f} MB")
-        print(_load())
+        print(load_average())
         figures = evaluate_in_child(store.path, generated.start, generated.end, args.memory_limit)
         results["G1"], results["G2"] = figures["evaluate_s"], figures["rss_gb"]
         stats = figures["stats"]
@@ -401,7 +403,7 @@ def main() -> None:
             f"G1 evaluate: {figures['evaluate_s']:.2f} s for {len(stats)} rules "
             f"(compile {figures['compile_s']:.2f} s); "
             f"{inserted / figures['evaluate_s']:,.0f} events/s; G2 peak RSS {figures['rss_gb']:.2f} GB "
-            f"(store memory limit {args.memory_limit or 'DuckDB default'}). {_load()}"
+            f"(store memory limit {args.memory_limit or 'DuckDB default'}). {load_average()}"
         )
         print(
             f"  evidence for all {figures['evidence_candidates']:,} candidates (a backfill): "
@@ -421,7 +423,7 @@ def main() -> None:
             results["G5"] = p95
             print(
                 f"G5 micro-batches ({len(latencies)} × 5 min, all rules): p50 {p50 * 1000:.0f} ms, "
-                f"p95 {p95 * 1000:.0f} ms, max {max(latencies) * 1000:.0f} ms. {_load()}"
+                f"p95 {p95 * 1000:.0f} ms, max {max(latencies) * 1000:.0f} ms. {load_average()}"
             )
             e50, e95 = _p50_p95(evidence)
             print(
@@ -442,7 +444,7 @@ def main() -> None:
         value = results[gate]
         scale = "" if gate != "G1" or events >= 10_000_000 else f" (at {events / 1e6:g}M)"
         print(f"{gate:<5} {target:<40} {units[gate].format(value):>14}  {'PASS' if passes(value) else 'MISS'}{scale}")
-    print(f"recall: {found}; {_load()}")
+    print(f"recall: {found}; {load_average()}")
 
 
 if __name__ == "__main__":

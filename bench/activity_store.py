@@ -18,7 +18,6 @@ The machine's load average is printed with the figures; nothing about time is as
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 import time
@@ -31,20 +30,9 @@ import pyarrow.compute as pc
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.activity import load_average, setup_django  # noqa: E402 - after the path is set
+
 LONG_PADDING = 830  # bytes of varied filler, for lines of about 1 KB
-
-
-def _setup_django() -> None:
-    os.environ.update(DEBUG="0", SECRET_KEY="bench-" + "x" * 50, ALLOWED_HOSTS="127.0.0.1")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "safeguard.settings")
-    import django
-
-    django.setup()
-
-
-def _load() -> str:
-    one, five, fifteen = os.getloadavg()
-    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} cores"
 
 
 def _text(table: pa.Table, name: str) -> pa.Array:
@@ -106,7 +94,7 @@ def report(label: str, figures: tuple[int, int, float]) -> None:
     rows = inserted + duplicates
     print(
         f"{label:<44} {rows:>10,} rows ({inserted:,} new, {duplicates:,} duplicates) in {seconds:6.2f} s "
-        f"= {rows / seconds:>10,.0f} rows/s; {_load()}",
+        f"= {rows / seconds:>10,.0f} rows/s; {load_average()}",
         flush=True,
     )
 
@@ -123,11 +111,11 @@ def main() -> None:
     parser.add_argument("--raw", choices=("short", "long"), default="short")
     parser.add_argument("--skip-fill", action="store_true", help="only the empty store and the duplicates")
     args = parser.parse_args()
-    _setup_django()
+    setup_django()
     from bench.activity_generator import by_source, generate
     from safeguard.activity.store.duckdb import DuckDBEventStore
 
-    print(_load())
+    print(load_average())
     generated = generate(args.rows)
     tables = {source_id: with_raw(table, args.raw) for source_id, table in by_source(generated).items()}
     width = pc.mean(pc.binary_length(pa.chunked_array([t.column("raw") for t in tables.values()]))).as_py()

@@ -142,8 +142,8 @@ def _tuples(table: pa.Table, prefix: str, count: int) -> list[tuple[Any, ...]]:
 
 
 def _times(micros: pa.ChunkedArray) -> list[datetime]:
-    # Adding timedeltas in Python is about five times faster than Arrow's conversion to zone-aware datetimes.
-    return [EPOCH + timedelta(microseconds=value) for value in micros.to_pylist()]
+    # In Python, about five times faster than Arrow's conversion to zone-aware datetimes.
+    return [from_micros(value) for value in micros.to_pylist()]
 
 
 SURROGATE_NAMES = {

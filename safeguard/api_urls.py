@@ -85,4 +85,5 @@ urlpatterns = [
     path(ORG, include("safeguard.activity.api.urls_alerts")),
     path(ORG, include("safeguard.activity.api.urls_reviews")),
     path(ORG, include("safeguard.incidents.api.urls")),
+    path(f"{ORG}contingency/", include("safeguard.contingency.api.urls")),
 ]

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "safeguard.training",
     "safeguard.incidents",
     "safeguard.activity",
+    "safeguard.contingency",
 ]
 
 MIDDLEWARE = [

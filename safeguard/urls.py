@@ -17,6 +17,7 @@ urlpatterns = [
     path("o/<slug:org_slug>/training/", include("safeguard.training.urls")),
     path("o/<slug:org_slug>/activity/", include("safeguard.activity.urls")),
     path("o/<slug:org_slug>/incidents/", include("safeguard.incidents.urls")),
+    path("o/<slug:org_slug>/contingency/", include("safeguard.contingency.urls")),
     path("t/", include("safeguard.training.urls_links")),
     path("scim/v2/", include("safeguard.workforce.scim_urls")),
     path("api/v1/", include("safeguard.api_urls")),

@@ -1,0 +1,86 @@
+"""Access to contingency records: program viewers (auditors included) read, program managers change, and
+approvals are signed by those who may sign decisions (core.services.signatures). The same 404 for another
+organization's record as for a missing one."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from safeguard.contingency.models import (
+    BackupImport,
+    BackupPolicy,
+    ContingencyPlan,
+    CorrectiveAction,
+    CriticalityApproval,
+    EmergencyActivation,
+    Exercise,
+    PlanVersion,
+    RecoveryProfile,
+    RestoreTest,
+    VendorRecovery,
+)
+from safeguard.core.access import one_in_org, require_program
+from safeguard.core.models import Membership
+
+Key = str | UUID
+
+
+def get_recovery_profile(membership: Membership, public_id: Key, *, write: bool = False) -> RecoveryProfile:
+    require_program(membership, write)
+    return one_in_org(RecoveryProfile.objects.select_related("asset"), membership, public_id, "recovery profile")
+
+
+def get_criticality_approval(membership: Membership, public_id: Key) -> CriticalityApproval:
+    require_program(membership, False)
+    queryset = CriticalityApproval.objects.select_related("approved_by", "signature")
+    return one_in_org(queryset, membership, public_id, "criticality approval")
+
+
+def get_backup_policy(membership: Membership, public_id: Key, *, write: bool = False) -> BackupPolicy:
+    require_program(membership, write)
+    queryset = BackupPolicy.objects.select_related("asset", "responsible")
+    return one_in_org(queryset, membership, public_id, "backup policy")
+
+
+def get_backup_import(membership: Membership, public_id: Key, *, write: bool = False) -> BackupImport:
+    require_program(membership, write)
+    return one_in_org(BackupImport.objects.all(), membership, public_id, "backup import")
+
+
+def get_restore_test(membership: Membership, public_id: Key, *, write: bool = False) -> RestoreTest:
+    require_program(membership, write)
+    queryset = RestoreTest.objects.select_related("asset", "performed_by", "backup_result")
+    return one_in_org(queryset, membership, public_id, "restore test")
+
+
+def get_corrective_action(membership: Membership, public_id: Key, *, write: bool = False) -> CorrectiveAction:
+    require_program(membership, write)
+    queryset = CorrectiveAction.objects.select_related("owner", "asset", "risk", "restore_test", "exercise")
+    return one_in_org(queryset, membership, public_id, "corrective action")
+
+
+def get_plan(membership: Membership, public_id: Key, *, write: bool = False) -> ContingencyPlan:
+    require_program(membership, write)
+    return one_in_org(ContingencyPlan.objects.all(), membership, public_id, "plan")
+
+
+def get_plan_version(membership: Membership, public_id: Key, *, write: bool = False) -> PlanVersion:
+    require_program(membership, write)
+    return one_in_org(PlanVersion.objects.select_related("plan"), membership, public_id, "plan version")
+
+
+def get_activation(membership: Membership, public_id: Key, *, write: bool = False) -> EmergencyActivation:
+    require_program(membership, write)
+    queryset = EmergencyActivation.objects.select_related("plan_version", "incident")
+    return one_in_org(queryset, membership, public_id, "emergency activation")
+
+
+def get_exercise(membership: Membership, public_id: Key, *, write: bool = False) -> Exercise:
+    require_program(membership, write)
+    return one_in_org(Exercise.objects.select_related("facilitator"), membership, public_id, "exercise")
+
+
+def get_vendor_recovery(membership: Membership, public_id: Key, *, write: bool = False) -> VendorRecovery:
+    require_program(membership, write)
+    queryset = VendorRecovery.objects.select_related("asset", "evidence")
+    return one_in_org(queryset, membership, public_id, "business associate recovery record")

@@ -1,0 +1,1 @@
+"""Tracker checks: filled in by the part that owns them."""

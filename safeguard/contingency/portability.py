@@ -1,0 +1,37 @@
+"""The contingency records an organization archive carries, in an order where every row's references come first.
+Many-to-many links (a plan version's assets, an exercise's participants) are not carried, as elsewhere."""
+
+from safeguard.contingency.models import (
+    AssetDependency,
+    BackupImport,
+    BackupPolicy,
+    BackupResult,
+    ContingencyPlan,
+    ContingencySettings,
+    CorrectiveAction,
+    CriticalityApproval,
+    EmergencyActivation,
+    Exercise,
+    PlanPrint,
+    PlanVersion,
+    RecoveryProfile,
+    RestoreTest,
+    VendorRecovery,
+)
+from safeguard.core.portability.registry import register
+
+register(ContingencySettings, "organization")
+register(RecoveryProfile, "organization")
+register(AssetDependency, "organization")
+register(CriticalityApproval, "organization")
+register(BackupPolicy, "organization")
+register(BackupImport, "organization")
+register(BackupResult, "organization")
+register(RestoreTest, "organization")
+register(ContingencyPlan, "organization")
+register(Exercise, "organization")
+register(PlanVersion, "organization")
+register(PlanPrint, "version__organization")
+register(EmergencyActivation, "organization")
+register(CorrectiveAction, "organization")
+register(VendorRecovery, "organization")

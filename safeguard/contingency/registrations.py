@@ -1,0 +1,10 @@
+"""What the contingency app registers with the core and the tracker: archive records, checks, chores, dashboard
+widgets and the demo story. Each module registers itself when imported."""
+
+from safeguard.contingency import (  # noqa: F401
+    checks_backups,
+    checks_criticality,
+    checks_plans,
+    checks_testing,
+    portability,
+)

@@ -1,1 +1,103 @@
-"""Tracker checks: filled in by the part that owns them."""
+"""164.308(a)(7)(ii)(A) data backup plan.
+
+Met: every tier 1–2 asset of the criticality analysis (in scope, not retired) has an active backup policy and a
+good restore point within its RPO. Partially met: some do; the stale ones and those without a policy are
+listed. Not met: none does, or no tier 1–2 asset is recorded at all (the analysis decides what must be backed up,
+so it comes first; never "not applicable"). `lapses_on` is the day the first fresh restore point ages past its
+RPO, when no newer one arrives.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from safeguard.contingency.models import RecoveryProfile
+from safeguard.contingency.queries_backups import AssetBackupStatus, backup_status
+from safeguard.contingency.services.backups import minutes_text
+from safeguard.core.chores import as_of
+from safeguard.core.models import Organization
+from safeguard.risk.models import Asset
+from safeguard.tracker.models import Status
+from safeguard.tracker.registry import CheckResult, RecordRef, check
+
+SHOWN = 5
+CRITICAL_TIERS = (1, 2)
+
+
+def listed(names: list[str]) -> str:
+    shown = ", ".join(names[:SHOWN])
+    return f"{shown} and {len(names) - SHOWN} more" if len(names) > SHOWN else shown
+
+
+def backup_asset_ref(organization: Organization, asset: Asset) -> RecordRef:
+    try:
+        url = reverse("contingency:backup_asset", kwargs={"org_slug": organization.slug, "asset_id": asset.public_id})
+    except NoReverseMatch:
+        url = ""
+    return RecordRef("risk.asset", str(asset.public_id), f"Backups of {asset.name}", url)
+
+
+def _age_text(status: AssetBackupStatus) -> str:
+    if status.age is None:
+        return "no good restore point"
+    return f"latest good point {minutes_text(int(status.age.total_seconds() // 60))} old"
+
+
+@check("164.308(a)(7)(ii)(A)", name="contingency.backup_plan")
+def backup_plan_check(organization: Organization, today: date) -> CheckResult:
+    now = as_of(today)
+    profiles = list(
+        RecoveryProfile.objects.filter(organization=organization, in_scope=True, tier__in=CRITICAL_TIERS)
+        .exclude(asset__status=Asset.Status.RETIRED)
+        .select_related("asset")
+        .order_by("asset__name")
+    )
+    if not profiles:
+        return CheckResult(
+            Status.NOT_MET,
+            "No tier 1 or 2 asset is recorded in the criticality analysis, so nothing says which backups matter.",
+            next_action="Record the criticality analysis first: give each application and data set a tier and an "
+            "RPO, then a backup policy for every tier 1–2 asset.",
+        )
+    statuses = backup_status(organization, now=now, assets=[p.asset_id for p in profiles])
+    fresh, stale, unplanned = [], [], []
+    for profile in profiles:
+        status = statuses[profile.asset_id]
+        if not status.has_policy:
+            unplanned.append(profile)
+        elif status.within_rpo:
+            fresh.append(profile)
+        else:
+            stale.append(profile)
+    deadlines = [statuses[p.asset_id].stale_at for p in fresh]
+    lapses_on = min(timezone.localdate(moment) for moment in deadlines if moment) if deadlines else None
+    records = tuple(backup_asset_ref(organization, p.asset) for p in [*stale, *unplanned, *fresh][:20])
+    if not stale and not unplanned:
+        return CheckResult(
+            Status.MET,
+            f"All {len(fresh)} tier 1–2 assets have an active backup policy and a good restore point within their RPO.",
+            records,
+            lapses_on=lapses_on,
+            next_action="Keep importing backup results (or let the backup tool's hook post them) so each stays "
+            "within its RPO.",
+        )
+    parts = []
+    if stale:
+        named = [
+            f"{p.asset.name} ({_age_text(statuses[p.asset_id])}, RPO {minutes_text(p.rpo_minutes)})" for p in stale
+        ]
+        parts.append(f"no restore point within the RPO for {listed(named)}")
+    if unplanned:
+        parts.append(f"no active backup policy for {listed([p.asset.name for p in unplanned])}")
+    reason = "; ".join(parts)
+    return CheckResult(
+        Status.PARTIALLY_MET if fresh else Status.NOT_MET,
+        f"{len(fresh)} of {len(profiles)} tier 1–2 assets are backed up within their RPO; {reason}.",
+        records,
+        lapses_on=lapses_on,
+        next_action="Add a backup policy for each listed asset, fix the failing or missing jobs and import their "
+        "results until every restore point is within its RPO.",
+    )

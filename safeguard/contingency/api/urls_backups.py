@@ -1,3 +1,22 @@
-from django.urls import URLPattern, path  # noqa: F401
+"""Backup API routes (under /api/v1/orgs/<org_slug>/contingency/, api namespace)."""
 
-urlpatterns: list[URLPattern] = []
+from django.urls import URLPattern, path
+
+from safeguard.contingency.api import backup_imports, backups
+
+urlpatterns: list[URLPattern] = [
+    path("backup-policies/", backups.BackupPolicyListView.as_view(), name="contingency_backup_policies"),
+    path(
+        "backup-policies/<uuid:policy_id>/",
+        backups.BackupPolicyDetailView.as_view(),
+        name="contingency_backup_policy",
+    ),
+    path("backup-status/", backups.BackupStatusListView.as_view(), name="contingency_backup_status"),
+    path("backup-imports/", backup_imports.BackupImportListView.as_view(), name="contingency_backup_imports"),
+    path(
+        "backup-imports/<uuid:import_id>/",
+        backup_imports.BackupImportDetailView.as_view(),
+        name="contingency_backup_import",
+    ),
+    path("backup-results/", backup_imports.BackupResultsHookView.as_view(), name="contingency_backup_results"),
+]

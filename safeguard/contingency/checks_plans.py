@@ -1,1 +1,144 @@
-"""Tracker checks: filled in by the part that owns them."""
+"""164.308(a)(7)(ii)(B) disaster recovery plan and (ii)(C) emergency mode operation plan: an approved plan of the
+kind, reviewed within its cadence (its next review date not passed), whose covered assets — together with those of
+the other approved plans of the kind — include every in-scope tier 1–2 asset of the criticality analysis that is
+not retired. A plan that was never printed is mentioned, not failed: printing is how the plan survives an outage."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.urls import NoReverseMatch, reverse
+
+from safeguard.contingency.models import ContingencyPlan, PlanKind, PlanPrint, PlanVersion, RecoveryProfile
+from safeguard.contingency.queries_plans import approved_versions, review_overdue
+from safeguard.core.models import Organization
+from safeguard.risk.models import Asset
+from safeguard.tracker.models import Status
+from safeguard.tracker.registry import CheckResult, RecordRef, check
+
+SHOWN = 5  # names listed in a reason before "and N more"
+NOUNS = {PlanKind.DISASTER_RECOVERY: "disaster recovery plan", PlanKind.EMERGENCY_MODE: "emergency mode operation plan"}
+
+
+def _url(name: str, organization: Organization, **ids: object) -> str:
+    try:
+        return reverse(name, kwargs={"org_slug": organization.slug, **ids})
+    except NoReverseMatch:
+        return ""
+
+
+def _listing(names: list[str]) -> str:
+    shown = ", ".join(names[:SHOWN])
+    return f"{shown} and {len(names) - SHOWN} more" if len(names) > SHOWN else shown
+
+
+def version_ref(version: PlanVersion) -> RecordRef:
+    return RecordRef(
+        "contingency.planversion",
+        str(version.public_id),
+        f"{version.plan.title} v{version.number} ({version.get_status_display().lower()})",
+        _url("contingency:plan_version_detail", version.plan.organization, version_id=version.public_id),
+    )
+
+
+def asset_ref(asset: Asset) -> RecordRef:
+    return RecordRef(
+        "risk.asset",
+        str(asset.public_id),
+        f"Asset: {asset.name}",
+        _url("risk:asset_detail", asset.organization, asset_id=asset.public_id),
+    )
+
+
+def critical_assets(organization: Organization) -> list[Asset]:
+    """In-scope tier 1–2 assets of the criticality analysis, retired ones aside."""
+    profiles = RecoveryProfile.objects.filter(organization=organization, in_scope=True, tier__lte=2).exclude(
+        asset__status=Asset.Status.RETIRED
+    )
+    return list(
+        Asset.objects.filter(pk__in=profiles.values("asset_id")).select_related("organization").order_by("name")
+    )
+
+
+@check("164.308(a)(7)(ii)(B)", name="contingency.disaster_recovery_plan")
+def disaster_recovery_plan(organization: Organization, today: date) -> CheckResult:
+    return plan_check(organization, today, PlanKind.DISASTER_RECOVERY)
+
+
+@check("164.308(a)(7)(ii)(C)", name="contingency.emergency_mode_plan")
+def emergency_mode_plan(organization: Organization, today: date) -> CheckResult:
+    return plan_check(organization, today, PlanKind.EMERGENCY_MODE)
+
+
+def plan_check(organization: Organization, today: date, kind: str) -> CheckResult:
+    noun = NOUNS[PlanKind(kind)]
+    versions = approved_versions(organization, kind)
+    if not versions:
+        return _no_approved_plan(organization, kind, noun)
+    records = tuple(version_ref(version) for version in versions)
+    overdue = [version for version in versions if review_overdue(version, today)]
+    covered = {asset.pk for version in versions for asset in version.covered_assets.all()}
+    uncovered = [asset for asset in critical_assets(organization) if asset.pk not in covered]
+    printed = set(PlanPrint.objects.filter(version__in=versions).values_list("version_id", flat=True))
+    unprinted = [f"{version.plan.title} v{version.number}" for version in versions if version.pk not in printed]
+    note = f" {_listing(unprinted)} {'has' if len(unprinted) == 1 else 'have'} never been printed." if unprinted else ""
+    parts = []
+    if overdue:
+        late = [f"{v.plan.title} v{v.number} (review due {v.next_review_on})" for v in overdue]
+        parts.append(f"the review is overdue for {_listing(late)}")
+    if uncovered:
+        names = [asset.name for asset in uncovered]
+        parts.append(
+            f"{len(names)} tier 1–2 asset{'s are' if len(names) != 1 else ' is'} not covered: {_listing(names)}"
+        )
+    if parts:
+        return CheckResult(
+            Status.PARTIALLY_MET,
+            f"An approved {noun} exists, but {'; '.join(parts)}.{note}",
+            records + tuple(asset_ref(asset) for asset in uncovered[:SHOWN]),
+            next_action=_next_action(overdue, uncovered),
+        )
+    reviews = [version.next_review_on for version in versions if version.next_review_on is not None]
+    lapses_on = min(reviews) + timedelta(days=1) if reviews else None
+    titles = _listing([f"{version.plan.title} v{version.number}" for version in versions])
+    return CheckResult(
+        Status.MET,
+        f"The approved {noun} ({titles}) is current and covers every tier 1–2 asset.{note}",
+        records,
+        lapses_on=lapses_on,
+        next_action=(
+            f"Review the plan before {min(reviews)}, and print the approved version for use offline."
+            if reviews and unprinted
+            else (f"Review the plan before {min(reviews)}." if reviews else "Review the plan yearly.")
+        ),
+    )
+
+
+def _next_action(overdue: list[PlanVersion], uncovered: list[Asset]) -> str:
+    if uncovered:
+        return "Start a new draft that covers the missing assets and have it approved."
+    if overdue:
+        return "Review the approved version and sign the review, or approve a revised version."
+    return ""
+
+
+def _no_approved_plan(organization: Organization, kind: str, noun: str) -> CheckResult:
+    draft = (
+        PlanVersion.objects.filter(organization=organization, plan__kind=kind, status=PlanVersion.Status.DRAFT)
+        .select_related("plan__organization")
+        .order_by("-created_at")
+        .first()
+    )
+    if draft is not None:
+        return CheckResult(
+            Status.NOT_MET,
+            f"No {noun} is approved; {draft.plan.title} v{draft.number} is a draft.",
+            (version_ref(draft),),
+            next_action="Complete the draft and have the security official or an owner approve it.",
+        )
+    exists = ContingencyPlan.objects.filter(organization=organization, kind=kind).exists()
+    return CheckResult(
+        Status.NOT_MET,
+        f"No {noun} is approved{', and none has a version yet' if exists else ' or on record'}.",
+        next_action=f"Write the {noun} under Contingency → Plans and have it approved.",
+    )

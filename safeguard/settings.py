@@ -283,6 +283,7 @@ SPECTACULAR_SETTINGS = {
         "ActivityReviewConclusionEnum": "safeguard.activity.models.reviews.ActivityReview.Conclusion",
         "IncidentSeverityEnum": "safeguard.incidents.models.incidents.IncidentSeverity",
         "IncidentStatusEnum": "safeguard.incidents.models.incidents.IncidentStatus",
+        "RestoreCadenceEnum": "safeguard.contingency.api.settings.CADENCE_CHOICES",
     },
 }
 

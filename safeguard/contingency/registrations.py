@@ -8,3 +8,4 @@ from safeguard.contingency import (  # noqa: F401
     checks_testing,
     portability,
 )
+from safeguard.contingency.services import restore_import, vendors  # noqa: F401

@@ -29,6 +29,7 @@ from safeguard.core.services.obligations import obligation_create
 from tests.access_records import access_records
 from tests.activity_records import activity_records
 from tests.conftest import Cast, client_for
+from tests.contingency_records import contingency_records
 from tests.risk_records import risk_records
 from tests.test_api_support import error_of, make_token
 from tests.test_api_tracker import ENCRYPTION, attested, decided, some_evidence
@@ -110,13 +111,16 @@ def route_arguments(records: Records, route: Route) -> dict[str, str]:
         ("api:member", "public_id"): records.membership_id,
         ("training:attempt_result", "attempt_id"): records.risk["submitted_attempt_id"],
         ("training:reminder_edit", "reminder_id"): records.risk["scheduled_reminder_id"],
+        ("contingency:criticality_profile_create", "asset_id"): records.risk["contingency_unprofiled_asset_id"],
     }
-    # Activity review and incidents reuse parameter names other apps use (rule_id, source_id, review_id…).
+    # Activity review, incidents and contingency reuse parameter names other apps use (rule_id, asset_id…).
     scoped = route.name.startswith(("activity:", "incidents:", "api:activity_", "api:incident"))
+    contingency = route.name.startswith(("contingency:", "api:contingency_"))
     values = {}
     for match in PARAMETER.finditer(route.route):
         name = match["name"]
         value = by_route.get((route.name, name)) or (records.risk.get(f"activity_{name}") if scoped else None)
+        value = value or (records.risk.get(f"contingency_{name}") if contingency else None)
         value = value or by_parameter.get(name)
         if value is None or match["converter"] == "regex":
             pytest.fail(f"The MFA sweep cannot build {route.route!r} ({route.name or 'unnamed'}): teach it '{name}'.")
@@ -142,7 +146,8 @@ def row_counts() -> dict[str, int]:
 
 def domain_records(cast: Cast) -> dict[str, str]:
     found = {**risk_records(cast.org, cast.owner), **access_records(cast.org, cast.owner)}
-    return {**found, **training_records(cast.org, cast.owner), **activity_records(cast.org, cast.owner)}
+    found = {**found, **training_records(cast.org, cast.owner), **activity_records(cast.org, cast.owner)}
+    return {**found, **contingency_records(cast.org, cast.owner)}
 
 
 @pytest.fixture

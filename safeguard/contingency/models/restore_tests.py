@@ -45,6 +45,8 @@ class RestoreTest(models.Model):
         ordering = ["-started_at", "-pk"]
         indexes = [models.Index(fields=["organization", "asset", "-started_at"], name="restore_test_org_asset")]
         constraints = [
+            # One asset restored from one start time is one test: imports and the API rely on it to stay idempotent.
+            models.UniqueConstraint(fields=["asset", "started_at"], name="restore_test_run_unique"),
             models.CheckConstraint(
                 condition=models.Q(finished_at__gte=models.F("started_at")), name="restore_test_finish_after_start"
             ),

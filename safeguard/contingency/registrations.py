@@ -6,6 +6,8 @@ from safeguard.contingency import (  # noqa: F401
     checks_criticality,
     checks_plans,
     checks_testing,
+    demo,
     portability,
+    widgets,
 )
 from safeguard.contingency.services import restore_import, vendors  # noqa: F401

@@ -1,5 +1,5 @@
-"""The contingency records an organization archive carries, in an order where every row's references come first.
-Many-to-many links (a plan version's assets, an exercise's participants) are not carried, as elsewhere."""
+"""The contingency records an organization archive carries, in an order where every row's references come first,
+with their many-to-many links (a plan version's assets, an exercise's participants)."""
 
 from safeguard.contingency.models import (
     AssetDependency,
@@ -30,8 +30,14 @@ register(BackupResult, "organization")
 register(RestoreTest, "organization")
 register(ContingencyPlan, "organization")
 register(Exercise, "organization")
+register(Exercise.participants.through, "exercise__organization")
+register(Exercise.plans.through, "exercise__organization")
+register(Exercise.assets.through, "exercise__organization")
 register(PlanVersion, "organization")
+register(PlanVersion.covered_assets.through, "planversion__organization")
 register(PlanPrint, "version__organization")
 register(EmergencyActivation, "organization")
+register(EmergencyActivation.assets.through, "emergencyactivation__organization")
+register(EmergencyActivation.break_glass.through, "emergencyactivation__organization")
 register(CorrectiveAction, "organization")
 register(VendorRecovery, "organization")

@@ -114,6 +114,7 @@ class BackupStatus(models.TextChoices):
 class BackupResult(models.Model):
     """A backup job run. A run that succeeded (with or without warnings) left a restore point."""
 
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     organization = models.ForeignKey("core.Organization", on_delete=models.PROTECT, related_name="+")
     policy = models.ForeignKey(BackupPolicy, on_delete=models.PROTECT, related_name="results")
     started_at = models.DateTimeField()

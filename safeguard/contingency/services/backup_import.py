@@ -8,6 +8,7 @@ show progress while it is checked (the write is one transaction, invisible until
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -241,7 +242,7 @@ def _write(batch: BackupImport, opener: Opener, policies: Policies, checked: Che
     """Insert the new runs in batches of rows through one prepared statement: model instances and bulk_create cost
     about five times as much per row, which at half a million rows is minutes (bench/contingency.py)."""
     quote = connection.ops.quote_name
-    columns = [quote(_column(name)) for name in ("organization", "batch", *Run._fields)]
+    columns = [quote(_column(name)) for name in ("public_id", "organization", "batch", *Run._fields)]
     # Names come from the model, values are parameters.
     sql = (
         f"INSERT INTO {quote(BackupResult._meta.db_table)} ({', '.join(columns)}) "  # noqa: S608
@@ -249,6 +250,7 @@ def _write(batch: BackupImport, opener: Opener, policies: Policies, checked: Che
     )
     moment = connection.ops.adapt_datetimefield_value
     prefix = (batch.organization_id, batch.pk)
+    native_uuid = connection.features.has_native_uuid_field  # else stored as 32 hex digits, as UUIDField does
     pending: list[tuple[Any, ...]] = []
     inserted = 0
     with connection.cursor() as cursor:
@@ -259,8 +261,16 @@ def _write(batch: BackupImport, opener: Opener, policies: Policies, checked: Che
             if not isinstance(run, Run):
                 raise RuntimeError("a row that passed the check no longer parses")
             point = moment(run.restore_point_at) if run.restore_point_at else None
+            public_id = uuid.uuid4()
             pending.append(
-                (*prefix, run.policy_id, moment(run.started_at), moment(run.finished_at), run.status)
+                (
+                    public_id if native_uuid else public_id.hex,
+                    *prefix,
+                    run.policy_id,
+                    moment(run.started_at),
+                    moment(run.finished_at),
+                    run.status,
+                )
                 + (run.size_bytes, point, run.message, run.run_id)
             )
             if len(pending) >= WRITE_BATCH:

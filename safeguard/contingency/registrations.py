@@ -6,6 +6,7 @@ from safeguard.contingency import (  # noqa: F401
     checks_criticality,
     checks_plans,
     checks_testing,
+    chores,
     demo,
     portability,
     widgets,

@@ -63,6 +63,7 @@ def restore_input(
     minutes: int = 60,
     data_age_minutes: int = 30,
     succeeded: bool = True,
+    verified: bool = True,
 ) -> RestoreInput:
     return RestoreInput(
         asset=asset,
@@ -71,8 +72,8 @@ def restore_input(
         finished_at=started + timedelta(minutes=minutes),
         restore_point_at=started - timedelta(minutes=data_age_minutes),
         succeeded=succeeded,
-        integrity_verified=True,
-        integrity_method="Row counts compared",
+        integrity_verified=verified,
+        integrity_method="Row counts compared" if verified else "",
     )
 
 
@@ -81,7 +82,9 @@ def recorded(asset: Asset, user: User, *, started: datetime, minutes: int = 60, 
     return restore_test_record(organization=asset.organization, actor=Actor(user=user), values=values)
 
 
-def stored_test(asset: Asset, user: User, *, on: date, minutes: int = 60, succeeded: bool = True) -> RestoreTest:
+def stored_test(
+    asset: Asset, user: User, *, on: date, minutes: int = 60, succeeded: bool = True, verified: bool = True
+) -> RestoreTest:
     """A test written straight to the table on a chosen (possibly past) day."""
     profile = RecoveryProfile.objects.get(asset=asset)
     started = at(on, 9)
@@ -92,6 +95,7 @@ def stored_test(asset: Asset, user: User, *, on: date, minutes: int = 60, succee
         started_at=started,
         finished_at=finished,
         succeeded=succeeded,
+        integrity_verified=verified,
         rto_minutes=profile.rto_minutes,
         rpo_minutes=profile.rpo_minutes,
     )
@@ -103,7 +107,7 @@ def stored_test(asset: Asset, user: User, *, on: date, minutes: int = 60, succee
         started_at=started,
         finished_at=finished,
         succeeded=succeeded,
-        integrity_verified=False,
+        integrity_verified=verified,
         rto_minutes=profile.rto_minutes,
         rpo_minutes=profile.rpo_minutes,
         rto_met=measured.rto_met,

@@ -165,8 +165,14 @@ def test_a_refused_file_is_read_again_with_a_corrected_mapping(cast: Cast, jobs:
     data = csv_text("EHR,nightly,2026-03-01T01:00:00Z,2026-03-01T01:30:00Z,ok,1", header="asset,job,a,b,status,size")
     batch = upload(data, started="b", finished="a")  # swapped: finish before start
     assert batch.state == "refused"
+    swapped = dict(batch.mapping)
     again = start(batch, dict(batch.mapping, started="a", finished="b"))
     assert (again.state, again.inserted, again.errors) == ("done", 1, [])
+    remapped = AuditEvent.objects.filter(action="contingency.backup_import.queued").order_by("pk").last()
+    assert remapped is not None
+    assert remapped.object_id == str(batch.public_id)
+    assert remapped.changes["mapping"] == [swapped, again.mapping]
+    assert remapped.changes["state"] == ["refused", "queued"]
 
 
 def test_hook_runs_are_stored_at_once_and_idempotent(cast: Cast, jobs: None) -> None:

@@ -213,10 +213,13 @@ def test_check_partially_met_lists_stale_and_unplanned(cast: Cast, monkeypatch) 
     run(policy(asset(cast.org, "PACS", rpo=60)), utc("2026-03-02 01:00"))
     asset(cast.org, "Lab", tier=2)
     asset(cast.org, "Retired lab", tier=1).__class__.objects.filter(name="Retired lab").update(status="retired")
+    asset(cast.org, "New lab", tier=1).__class__.objects.filter(name="New lab").update(status="planned")
     result = check(cast, monkeypatch, utc("2026-03-02 12:00"))
     assert result.status == Status.PARTIALLY_MET
     assert "PACS" in result.reason and "no active backup policy for Lab" in result.reason
     assert "Retired lab" not in result.reason
+    assert "New lab" not in result.reason  # planned: not judged until it goes live
+    assert "1 of 3 tier 1–2 assets" in result.reason
     assert result.lapses_on == date(2026, 3, 3)
 
 

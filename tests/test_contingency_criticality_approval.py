@@ -86,19 +86,19 @@ def test_never_approved_is_not_met(cast):
     assert [r.label for r in result.records] == ["Asset without a recovery profile: EHR"]
 
 
-def test_approved_and_unchanged_is_met_until_the_review_date(cast):
-    profiled(cast.org, "EHR")
-    approve(cast, date(2026, 1, 15))
-    result = criticality_analysis_check(cast.org, date(2027, 1, 14))
-    assert result.status == Status.MET
-    assert result.lapses_on == date(2027, 1, 15)
-    assert "1 in-scope asset was approved on 2026-01-15" in result.reason
-
-
-def test_on_the_review_date_it_is_partially_met(cast):
+def test_approved_and_unchanged_is_met_through_the_review_date(cast):
     profiled(cast.org, "EHR")
     approve(cast, date(2026, 1, 15))
     result = criticality_analysis_check(cast.org, date(2027, 1, 15))
+    assert result.status == Status.MET
+    assert result.lapses_on == date(2027, 1, 16)
+    assert "1 in-scope asset was approved on 2026-01-15" in result.reason
+
+
+def test_the_day_after_the_review_date_it_is_partially_met(cast):
+    profiled(cast.org, "EHR")
+    approve(cast, date(2026, 1, 15))
+    result = criticality_analysis_check(cast.org, date(2027, 1, 16))
     assert result.status == Status.PARTIALLY_MET
     assert "annual review was due on 2027-01-15" in result.reason
     assert result.next_action.startswith("Review the analysis")
@@ -160,7 +160,7 @@ def test_latest_approval_counts(cast):
     approve(cast, date(2026, 1, 15))
     result = criticality_analysis_check(cast.org, date(2026, 6, 1))
     assert result.status == Status.MET
-    assert result.lapses_on == date(2027, 1, 15)
+    assert result.lapses_on == date(2027, 1, 16)
 
 
 def test_check_reads_a_constant_number_of_queries(cast, django_assert_max_num_queries):

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from safeguard.contingency.models import RestoreOutcome, RestoreTest
+from safeguard.contingency.models import BackupPolicy, RestoreOutcome, RestoreTest
 from safeguard.contingency.services.settings import contingency_settings
 from safeguard.core.models import Organization, User
 from safeguard.risk.models import Asset
@@ -87,7 +87,7 @@ def test_assets_carry_the_reasons_they_are_not_ready(cast: Cast, story: dict[str
         f"The last restore test ({three_days_ago:%Y-%m-%d}) restored, but missed an objective."
     ]
     assert reasons["Cloud billing"] == ["Their RTO (8 h) is longer than ours (4 h)."]
-    assert reasons["Scheduling"] == ["No backup policy.", "Never restore-tested."]
+    assert reasons["Scheduling"] == ["No active backup policy.", "Never restore-tested."]
     assert [row["name"] for row in rows] == ["EHR", "Lab interface", "Cloud billing", "Imaging archive", "Scheduling"]
     tier_two = client_as(cast, "owner").get(f"{API}assets/?tier=2").json()
     assert [row["name"] for row in tier_two["results"]] == ["Cloud billing", "Imaging archive"]
@@ -100,6 +100,24 @@ def test_a_passed_test_older_than_the_cadence_does_not_count(cast: Cast):
     restore_test(target, cast.owner, day=timezone.localdate() - timedelta(days=100), minutes=60)
     row = client_as(cast, "owner").get(f"{API}assets/").json()["results"][0]
     assert (row["tested"], row["objectives_met"], row["ready"]) == (False, True, False)
+
+
+def test_a_fresh_backup_needs_an_active_policy(cast: Cast):
+    target = ready_asset(cast.org, cast.owner, "EHR")
+    BackupPolicy.objects.filter(asset=target).update(active=False)
+    row = client_as(cast, "owner").get(f"{API}assets/").json()["results"][0]
+    assert (row["fresh_backup"], row["ready"]) == (False, False)
+    assert row["reasons"] == ["No active backup policy."]
+
+
+def test_an_unverified_restore_does_not_count_and_planned_assets_are_left_out(cast: Cast):
+    target = ready_asset(cast.org, cast.owner, "EHR")
+    RestoreTest.objects.filter(asset=target).update(integrity_verified=False, outcome=RestoreOutcome.MISSED)
+    ready_asset(cast.org, cast.owner, "New PACS")
+    Asset.objects.filter(name="New PACS").update(status=Asset.Status.PLANNED)
+    rows = client_as(cast, "owner").get(f"{API}assets/").json()["results"]
+    assert [row["name"] for row in rows] == ["EHR"]
+    assert (rows[0]["tested"], rows[0]["objectives_met"], rows[0]["ready"]) == (False, False, False)
 
 
 def test_the_72_hour_target_lists_tier_1_2_assets_over_it(cast: Cast):

@@ -84,8 +84,22 @@ def test_retired_assets_and_new_critical_ones(cast: Cast):
     assert "not covered: PACS" in disaster_recovery_plan(cast.org, timezone.localdate()).reason
     Asset.objects.filter(pk=pacs.pk).update(status=Asset.Status.RETIRED)
     assert disaster_recovery_plan(cast.org, timezone.localdate()).status == Status.MET
-    RecoveryProfile.objects.filter(asset=ehr).update(tier=3)  # no longer critical: still met
+    Asset.objects.filter(pk=pacs.pk).update(status=Asset.Status.PLANNED)  # not judged until it goes live
     assert disaster_recovery_plan(cast.org, timezone.localdate()).status == Status.MET
+    RecoveryProfile.objects.filter(asset=ehr).update(tier=3)  # no longer critical: nothing left to cover
+    assert disaster_recovery_plan(cast.org, timezone.localdate()).status == Status.NOT_MET
+
+
+def test_an_approved_plan_without_any_tier_1_or_2_asset_is_not_met(cast: Cast):
+    intranet = critical_asset(cast.org, "Intranet", tier=3)
+    version = approved(plan(cast.org, cast.owner), cast.owner, cast.official, [intranet])
+    result = disaster_recovery_plan(cast.org, timezone.localdate())
+    assert result.status == Status.NOT_MET
+    assert result.reason == (
+        "An approved disaster recovery plan exists, but there is no tier 1–2 asset in the criticality analysis: "
+        "record the criticality analysis first."
+    )
+    assert [ref.id for ref in result.records] == [str(version.public_id)]
 
 
 def test_the_review_day_is_current_and_the_day_after_is_overdue(cast: Cast):

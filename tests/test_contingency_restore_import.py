@@ -50,7 +50,10 @@ def test_a_clean_file_is_committed_and_a_missed_test_opens_its_action(cast, asse
     assert (ehr_test.outcome, pacs_test.outcome) == ("met", "missed")
     assert ehr_test.started_at == datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # the test settings' zone is UTC
     action = CorrectiveAction.objects.get()
-    assert (action.restore_test, action.title) == (pacs_test, "Restore test of PACS missed its RTO by 30 min")
+    assert (action.restore_test, action.title) == (
+        pacs_test,
+        "Restore test of PACS missed its RTO by 30 min; integrity not verified",
+    )
     assert AuditEvent.objects.filter(action="import.committed").count() == 1
     assert AuditEvent.objects.filter(action="contingency.restore_test.recorded").count() == 2
 
@@ -63,6 +66,34 @@ def test_importing_the_same_file_again_adds_nothing(cast, assets, tmp_path):
     assert "Committed: 0 created" in output
     assert "Already recorded: skipped: 2" in output
     assert (RestoreTest.objects.count(), CorrectiveAction.objects.count()) == (2, 1)
+
+
+def test_a_row_matching_a_recorded_test_with_other_values_is_refused(cast, assets, tmp_path):
+    run(tmp_path, text=f"{HEADER}\n{MET}\n")
+    changed = MET.replace("2026-03-02 10:00,yes,yes", "2026-03-02 10:30,yes,yes")
+    unverified = MET.replace(",yes,yes,Row counts,", ",yes,no,,")
+    fresh = MET.replace("2026-03-02", "2026-03-09")
+    output, status = run(tmp_path, text=f"{HEADER}\n{MET}\n{changed}\n{unverified}\n{fresh}\n")
+    assert status == 1, output
+    assert "row 2" not in output  # identical: still skipped
+    assert (
+        "row 3, column Started: A restore test of EHR started 2026-03-02 09:00 is already recorded with other values "
+        "(finished 2026-03-02 10:00, restore point 2026-03-02 08:30, succeeded, integrity verified): nothing is "
+        "overwritten." in output
+    )
+    assert "row 4, column Started: A restore test of EHR started 2026-03-02 09:00 is already recorded" in output
+    assert "Nothing committed" in output
+    assert RestoreTest.objects.count() == 1
+    assert RestoreTest.objects.get().finished_at == datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+
+
+def test_two_rows_of_one_test_with_other_values_are_refused(cast, assets, tmp_path):
+    changed = MET.replace("2026-03-02 10:00,yes,yes", "2026-03-02 10:30,yes,yes")
+    output, status = run(tmp_path, text=f"{HEADER}\n{MET}\n{MET}\n{changed}\n")
+    assert status == 1, output
+    assert "row 3" not in output
+    assert "row 4, column Started: A restore test of EHR started 2026-03-02 09:00 is given on an earlier row" in output
+    assert not RestoreTest.objects.exists()
 
 
 def test_any_bad_row_refuses_the_whole_file_naming_row_and_column(cast, assets, tmp_path):
@@ -111,6 +142,8 @@ def test_ndjson_with_offsets_is_read_line_by_line(cast, assets, tmp_path):
             "started": "2026-03-02T09:00:00-05:00",
             "finished": "2026-03-02T11:00:00-05:00",
             "succeeded": True,
+            "integrity_verified": True,
+            "method": "Row counts",
         },
         {
             "asset": "EHR",
@@ -141,6 +174,8 @@ def test_a_json_array_is_read_too(cast, assets, tmp_path):
         "started": "2026-03-02 09:00",
         "finished": "2026-03-02 09:45",
         "succeeded": "yes",
+        "integrity_verified": "yes",
+        "method": "Checksums",
     }
     output, status = run(tmp_path, text=json.dumps([item]), name="tests.json")
     assert status == 0, output
@@ -160,11 +195,19 @@ def test_a_time_that_happens_twice_in_the_zone_is_refused(cast, assets, tmp_path
 
 def test_wrong_usage_exits_with_2(cast, assets, tmp_path):
     assert run(tmp_path, text=f"{HEADER}\n{MET}\n", org="nowhere")[1] == 2
-    assert run(tmp_path, text="not,a,table\n", name="tests.pdf")[1] == 2
     out = StringIO()
     with pytest.raises(CommandError) as missing:
         call_command("restore_tests_import", str(tmp_path / "absent.csv"), "--org", "clinic", stdout=out)
     assert missing.value.returncode == 2
+
+
+def test_an_unreadable_file_exits_with_1_and_commits_nothing(cast, assets, tmp_path):
+    output, status = run(tmp_path, text="not,a,table\n", name="tests.pdf")
+    assert (status, output) == (1, "Nothing committed: Upload a .csv, .xlsx or .json file.")
+    output, status = run(tmp_path, text=f"{HEADER}\n{MET}\n", name="tests.xlsx")
+    assert status == 1
+    assert output.startswith("Nothing committed: The file is named .xlsx but its content is not an Excel workbook")
+    assert not RestoreTest.objects.exists()
 
 
 def test_an_upload_is_checked_and_committed_through_the_import_endpoints(

@@ -12,12 +12,15 @@ NEW_YORK = ZoneInfo("America/New_York")
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
-def _measure(*, minutes: float, age_minutes: float, succeeded: bool = True, start: datetime = START):
+def _measure(
+    *, minutes: float, age_minutes: float, succeeded: bool = True, verified: bool = True, start: datetime = START
+):
     return measure(
         restore_point_at=start - timedelta(minutes=age_minutes),
         started_at=start,
         finished_at=start + timedelta(minutes=minutes),
         succeeded=succeeded,
+        integrity_verified=verified,
         rto_minutes=120,
         rpo_minutes=60,
     )
@@ -44,6 +47,11 @@ def test_a_failed_restore_is_failed_even_within_the_objectives():
     assert _measure(minutes=10, age_minutes=5, succeeded=False).outcome == "failed"
 
 
+def test_a_restore_not_verified_is_missed_even_within_the_objectives():
+    measured = _measure(minutes=10, age_minutes=5, verified=False)
+    assert (measured.rto_met, measured.rpo_met, measured.outcome) == (True, True, "missed")
+
+
 def test_times_in_different_zones_compare_as_instants():
     started = datetime(2026, 6, 1, 5, 0, tzinfo=NEW_YORK)  # 09:00 UTC
     finished = datetime(2026, 6, 1, 11, 0, tzinfo=UTC)  # two hours later
@@ -52,6 +60,7 @@ def test_times_in_different_zones_compare_as_instants():
         started_at=started,
         finished_at=finished,
         succeeded=True,
+        integrity_verified=True,
         rto_minutes=120,
         rpo_minutes=60,
     )
@@ -69,6 +78,7 @@ def test_a_restore_across_the_spring_forward_change_counts_real_time():
         started_at=started,
         finished_at=finished,
         succeeded=True,
+        integrity_verified=True,
         rto_minutes=60,
         rpo_minutes=0,
     )
@@ -84,6 +94,7 @@ def test_a_restore_across_the_fall_back_change_counts_the_repeated_hour():
         started_at=started.astimezone(UTC),
         finished_at=finished,
         succeeded=True,
+        integrity_verified=True,
         rto_minutes=59,
         rpo_minutes=0,
     )

@@ -50,6 +50,19 @@ def test_recording_a_test_that_misses_its_rto_opens_an_action(cast):
     assert action.title in page
 
 
+def test_a_test_recorded_without_integrity_verification_is_missed_and_says_why(cast):
+    ehr = asset_with_objectives(cast.org, "EHR", rto=60)
+    form = _form(ehr, cast.official, minutes=30)
+    del form["integrity_verified"], form["integrity_method"]
+    response = client_for(cast.official).post(NEW, form)
+    assert response.status_code == 302
+    test = RestoreTest.objects.get()
+    assert (test.outcome, test.rto_met, test.rpo_met) == ("missed", True, True)
+    assert CorrectiveAction.objects.get(restore_test=test).title == "Restore test of EHR: integrity not verified"
+    page = client_for(cast.auditor).get(response["Location"]).content.decode()
+    assert "restored, but not verified, so the test is missed" in page
+
+
 def test_the_form_shows_the_services_refusal_on_its_field(cast):
     ehr = asset_with_objectives(cast.org, "EHR")
     values = _form(ehr, cast.official, minutes=30)

@@ -9,7 +9,13 @@ import pytest
 from django.utils import timezone
 
 from safeguard.contingency.models import CorrectiveAction, RestoreTest
-from safeguard.contingency.services.restore_tests import RestoreInput, restore_test_record
+from safeguard.contingency.services.restore_tests import (
+    RestoreInput,
+    profile_of,
+    restore_test_problems,
+    restore_test_record,
+    restore_test_write,
+)
 from safeguard.core.audit import Actor
 from safeguard.core.models import AuditEvent
 from safeguard.core.services.errors import ServiceError
@@ -176,3 +182,27 @@ def test_a_risk_of_another_organization_cannot_be_linked(cast):
         )
     assert refused.value.field == "risk"
     assert not RestoreTest.objects.exists()
+
+
+def test_a_restore_within_the_objectives_but_not_verified_is_missed_and_opens_an_action(cast):
+    ehr = asset_with_objectives(cast.org, "EHR", rto=120, rpo=60)
+    test = recorded(ehr, cast.official, started=_start(), minutes=30, verified=False)
+    assert (test.outcome, test.rto_met, test.rpo_met, test.integrity_verified) == ("missed", True, True, False)
+    action = CorrectiveAction.objects.get()
+    assert (action.title, action.restore_test) == ("Restore test of EHR: integrity not verified", test)
+
+
+def test_a_duplicate_written_after_its_check_is_refused_with_a_clear_error(cast):
+    ehr = asset_with_objectives(cast.org, "EHR")
+    started = _start()
+    values = restore_input(ehr, cast.official, started=started)
+    # Checked while no such test existed, as a second request racing the first would be.
+    checked, problems = restore_test_problems(cast.org, values, profile=profile_of(ehr), now=timezone.now())
+    assert checked is not None and problems == {}
+    recorded(ehr, cast.official, started=started)
+    with pytest.raises(ServiceError) as refused:
+        restore_test_write(organization=cast.org, actor=Actor(user=cast.official), checked=checked)
+    assert refused.value.field == "started_at"
+    assert refused.value.message == "A restore test of EHR that started at this time is already recorded."
+    assert RestoreTest.objects.count() == 1
+    assert AuditEvent.objects.filter(action="contingency.restore_test.recorded").count() == 1

@@ -1,21 +1,21 @@
 """164.308(a)(7)(ii)(A) data backup plan.
 
-Met: every tier 1–2 asset of the criticality analysis (in scope, not retired) has an active backup policy and a
-good restore point within its RPO. Partially met: some do; the stale ones and those without a policy are
-listed. Not met: none does, or no tier 1–2 asset is recorded at all (the analysis decides what must be backed up,
-so it comes first; never "not applicable"). `lapses_on` is the day the first fresh restore point ages past its
-RPO, when no newer one arrives.
+Met: every critical asset (queries_criticality.critical_profiles: in scope, tier 1–2, in service) has an active
+backup policy and a good restore point within its RPO. Partially met: some do; the stale ones and those without
+a policy are listed. Not met: none does, or no tier 1–2 asset is recorded at all (the analysis decides what must
+be backed up, so it comes first; never "not applicable"). `lapses_on` is the day the first fresh restore point
+ages past its RPO, when no newer one arrives.
 """
 
 from __future__ import annotations
 
 from datetime import date
 
-from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from safeguard.contingency.models import RecoveryProfile
+from safeguard.contingency.checks_common import listing, record_url
 from safeguard.contingency.queries_backups import AssetBackupStatus, backup_status
+from safeguard.contingency.queries_criticality import critical_profiles
 from safeguard.contingency.services.backups import minutes_text
 from safeguard.core.chores import as_of
 from safeguard.core.models import Organization
@@ -23,20 +23,9 @@ from safeguard.risk.models import Asset
 from safeguard.tracker.models import Status
 from safeguard.tracker.registry import CheckResult, RecordRef, check
 
-SHOWN = 5
-CRITICAL_TIERS = (1, 2)
-
-
-def listed(names: list[str]) -> str:
-    shown = ", ".join(names[:SHOWN])
-    return f"{shown} and {len(names) - SHOWN} more" if len(names) > SHOWN else shown
-
 
 def backup_asset_ref(organization: Organization, asset: Asset) -> RecordRef:
-    try:
-        url = reverse("contingency:backup_asset", kwargs={"org_slug": organization.slug, "asset_id": asset.public_id})
-    except NoReverseMatch:
-        url = ""
+    url = record_url("contingency:backup_asset", organization, asset_id=asset.public_id)
     return RecordRef("risk.asset", str(asset.public_id), f"Backups of {asset.name}", url)
 
 
@@ -49,12 +38,7 @@ def _age_text(status: AssetBackupStatus) -> str:
 @check("164.308(a)(7)(ii)(A)", name="contingency.backup_plan")
 def backup_plan_check(organization: Organization, today: date) -> CheckResult:
     now = as_of(today)
-    profiles = list(
-        RecoveryProfile.objects.filter(organization=organization, in_scope=True, tier__in=CRITICAL_TIERS)
-        .exclude(asset__status=Asset.Status.RETIRED)
-        .select_related("asset")
-        .order_by("asset__name")
-    )
+    profiles = list(critical_profiles(organization).select_related("asset").order_by("asset__name"))
     if not profiles:
         return CheckResult(
             Status.NOT_MET,
@@ -89,9 +73,9 @@ def backup_plan_check(organization: Organization, today: date) -> CheckResult:
         named = [
             f"{p.asset.name} ({_age_text(statuses[p.asset_id])}, RPO {minutes_text(p.rpo_minutes)})" for p in stale
         ]
-        parts.append(f"no restore point within the RPO for {listed(named)}")
+        parts.append(f"no restore point within the RPO for {listing(named)}")
     if unplanned:
-        parts.append(f"no active backup policy for {listed([p.asset.name for p in unplanned])}")
+        parts.append(f"no active backup policy for {listing([p.asset.name for p in unplanned])}")
     reason = "; ".join(parts)
     return CheckResult(
         Status.PARTIALLY_MET if fresh else Status.NOT_MET,

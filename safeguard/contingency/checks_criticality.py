@@ -3,14 +3,14 @@
 Met: the latest approval is younger than its review date, every asset in service has a recovery profile (in or
 out of scope), and every in-scope profile stands as approved (no change, none added or removed since).
 Partially met: an approval exists but lapsed, or assets lack a profile, or profiles changed since. Not met: the
-analysis was never approved. `lapses_on` is the approval's next review date."""
+analysis was never approved. The review is current through its due date (overdue the day after), so `lapses_on`
+is the day after the approval's next review date."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
-from django.urls import NoReverseMatch, reverse
-
+from safeguard.contingency.checks_common import SHOWN, listing, record_url
 from safeguard.contingency.models import CriticalityApproval
 from safeguard.contingency.queries_criticality import (
     ProfileChange,
@@ -24,20 +24,6 @@ from safeguard.risk.models import Asset
 from safeguard.tracker.models import Status
 from safeguard.tracker.registry import CheckResult, RecordRef, check
 
-SHOWN = 5  # names listed in a reason before "and N more"
-
-
-def _url(name: str, organization: Organization, **ids: object) -> str:
-    try:
-        return reverse(f"contingency:{name}", kwargs={"org_slug": organization.slug, **ids})
-    except NoReverseMatch:
-        return ""
-
-
-def _listing(names: list[str]) -> str:
-    shown = ", ".join(names[:SHOWN])
-    return f"{shown} and {len(names) - SHOWN} more" if len(names) > SHOWN else shown
-
 
 def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
@@ -48,7 +34,7 @@ def approval_ref(approval: CriticalityApproval) -> RecordRef:
         "contingency.criticalityapproval",
         str(approval.public_id),
         f"Criticality analysis approved {approval.approved_at:%Y-%m-%d} by {approval.approved_by.email}",
-        _url("criticality_approval", approval.organization),
+        record_url("contingency:criticality_approval", approval.organization),
     )
 
 
@@ -57,7 +43,7 @@ def asset_ref(organization: Organization, asset: Asset) -> RecordRef:
         "risk.asset",
         str(asset.public_id),
         f"Asset without a recovery profile: {asset.name}",
-        _url("criticality_profile_create", organization, asset_id=asset.public_id),
+        record_url("contingency:criticality_profile_create", organization, asset_id=asset.public_id),
     )
 
 
@@ -80,16 +66,16 @@ def criticality_analysis_check(organization: Organization, today: date) -> Check
     changes = changes_since(approval.content, analysis_content(organization))
     parts: list[str] = []
     actions: list[str] = []
-    if today >= approval.next_review_on:
+    if today > approval.next_review_on:
         parts.append(f"its annual review was due on {approval.next_review_on:%Y-%m-%d}")
         actions.append("review the analysis")
     if missing:
         parts.append(
-            f"{_plural(len(missing), 'asset')} in service without a profile ({_listing([a.name for a in missing])})"
+            f"{_plural(len(missing), 'asset')} in service without a profile ({listing([a.name for a in missing])})"
         )
         actions.append("give the assets without one a recovery profile")
     if changes:
-        parts.append(f"{_plural(len(changes), 'profile')} not as approved ({_listing([c.name for c in changes])})")
+        parts.append(f"{_plural(len(changes), 'profile')} not as approved ({listing([c.name for c in changes])})")
         actions.append("review the changes")
     approved_on = f"{approval.approved_at:%Y-%m-%d}"
     records = (
@@ -102,7 +88,7 @@ def criticality_analysis_check(organization: Organization, today: date) -> Check
             Status.PARTIALLY_MET,
             f"The criticality analysis was approved on {approved_on}, but " + "; ".join(parts) + ".",
             records,
-            lapses_on=approval.next_review_on,
+            lapses_on=approval.next_review_on + timedelta(days=1),
             next_action=(", ".join(actions) + ", then approve the analysis again").capitalize() + ".",
         )
     count = len(approval.content.get("profiles", {}))
@@ -111,6 +97,6 @@ def criticality_analysis_check(organization: Organization, today: date) -> Check
         f"The criticality analysis of {_plural(count, 'in-scope asset')} was approved on {approved_on} and "
         f"stands as approved; every asset in service has a recovery profile.",
         records,
-        lapses_on=approval.next_review_on,
+        lapses_on=approval.next_review_on + timedelta(days=1),
         next_action=f"Review and approve the analysis again by {approval.next_review_on:%Y-%m-%d}.",
     )

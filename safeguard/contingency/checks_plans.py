@@ -1,35 +1,23 @@
 """164.308(a)(7)(ii)(B) disaster recovery plan and (ii)(C) emergency mode operation plan: an approved plan of the
 kind, reviewed within its cadence (its next review date not passed), whose covered assets — together with those of
-the other approved plans of the kind — include every in-scope tier 1–2 asset of the criticality analysis that is
-not retired. A plan that was never printed is mentioned, not failed: printing is how the plan survives an outage."""
+the other approved plans of the kind — include every critical asset (queries_criticality.critical_profiles: in scope,
+tier 1–2, in service). No tier 1–2 asset at all is not met: the analysis comes first. A plan that was never
+printed is mentioned, not failed: printing is how the plan survives an outage."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 
-from django.urls import NoReverseMatch, reverse
-
-from safeguard.contingency.models import ContingencyPlan, PlanKind, PlanPrint, PlanVersion, RecoveryProfile
+from safeguard.contingency.checks_common import SHOWN, listing, record_url
+from safeguard.contingency.models import ContingencyPlan, PlanKind, PlanPrint, PlanVersion
+from safeguard.contingency.queries_criticality import critical_profiles
 from safeguard.contingency.queries_plans import approved_versions, review_overdue
 from safeguard.core.models import Organization
 from safeguard.risk.models import Asset
 from safeguard.tracker.models import Status
 from safeguard.tracker.registry import CheckResult, RecordRef, check
 
-SHOWN = 5  # names listed in a reason before "and N more"
 NOUNS = {PlanKind.DISASTER_RECOVERY: "disaster recovery plan", PlanKind.EMERGENCY_MODE: "emergency mode operation plan"}
-
-
-def _url(name: str, organization: Organization, **ids: object) -> str:
-    try:
-        return reverse(name, kwargs={"org_slug": organization.slug, **ids})
-    except NoReverseMatch:
-        return ""
-
-
-def _listing(names: list[str]) -> str:
-    shown = ", ".join(names[:SHOWN])
-    return f"{shown} and {len(names) - SHOWN} more" if len(names) > SHOWN else shown
 
 
 def version_ref(version: PlanVersion) -> RecordRef:
@@ -37,7 +25,7 @@ def version_ref(version: PlanVersion) -> RecordRef:
         "contingency.planversion",
         str(version.public_id),
         f"{version.plan.title} v{version.number} ({version.get_status_display().lower()})",
-        _url("contingency:plan_version_detail", version.plan.organization, version_id=version.public_id),
+        record_url("contingency:plan_version_detail", version.plan.organization, version_id=version.public_id),
     )
 
 
@@ -46,15 +34,12 @@ def asset_ref(asset: Asset) -> RecordRef:
         "risk.asset",
         str(asset.public_id),
         f"Asset: {asset.name}",
-        _url("risk:asset_detail", asset.organization, asset_id=asset.public_id),
+        record_url("risk:asset_detail", asset.organization, asset_id=asset.public_id),
     )
 
 
 def critical_assets(organization: Organization) -> list[Asset]:
-    """In-scope tier 1–2 assets of the criticality analysis, retired ones aside."""
-    profiles = RecoveryProfile.objects.filter(organization=organization, in_scope=True, tier__lte=2).exclude(
-        asset__status=Asset.Status.RETIRED
-    )
+    profiles = critical_profiles(organization)
     return list(
         Asset.objects.filter(pk__in=profiles.values("asset_id")).select_related("organization").order_by("name")
     )
@@ -76,20 +61,31 @@ def plan_check(organization: Organization, today: date, kind: str) -> CheckResul
     if not versions:
         return _no_approved_plan(organization, kind, noun)
     records = tuple(version_ref(version) for version in versions)
+    critical = critical_assets(organization)
+    if not critical:
+        # "Covers every tier 1–2 asset" would be vacuously true: the analysis decides what the plan must cover.
+        return CheckResult(
+            Status.NOT_MET,
+            f"An approved {noun} exists, but there is no tier 1–2 asset in the criticality analysis: record the "
+            "criticality analysis first.",
+            records,
+            next_action="Record the criticality analysis first: give each asset in service a tier, then cover the "
+            f"tier 1–2 assets in the {noun}.",
+        )
     overdue = [version for version in versions if review_overdue(version, today)]
     covered = {asset.pk for version in versions for asset in version.covered_assets.all()}
-    uncovered = [asset for asset in critical_assets(organization) if asset.pk not in covered]
+    uncovered = [asset for asset in critical if asset.pk not in covered]
     printed = set(PlanPrint.objects.filter(version__in=versions).values_list("version_id", flat=True))
     unprinted = [f"{version.plan.title} v{version.number}" for version in versions if version.pk not in printed]
-    note = f" {_listing(unprinted)} {'has' if len(unprinted) == 1 else 'have'} never been printed." if unprinted else ""
+    note = f" {listing(unprinted)} {'has' if len(unprinted) == 1 else 'have'} never been printed." if unprinted else ""
     parts = []
     if overdue:
         late = [f"{v.plan.title} v{v.number} (review due {v.next_review_on})" for v in overdue]
-        parts.append(f"the review is overdue for {_listing(late)}")
+        parts.append(f"the review is overdue for {listing(late)}")
     if uncovered:
         names = [asset.name for asset in uncovered]
         parts.append(
-            f"{len(names)} tier 1–2 asset{'s are' if len(names) != 1 else ' is'} not covered: {_listing(names)}"
+            f"{len(names)} tier 1–2 asset{'s are' if len(names) != 1 else ' is'} not covered: {listing(names)}"
         )
     if parts:
         return CheckResult(
@@ -100,7 +96,7 @@ def plan_check(organization: Organization, today: date, kind: str) -> CheckResul
         )
     reviews = [version.next_review_on for version in versions if version.next_review_on is not None]
     lapses_on = min(reviews) + timedelta(days=1) if reviews else None
-    titles = _listing([f"{version.plan.title} v{version.number}" for version in versions])
+    titles = listing([f"{version.plan.title} v{version.number}" for version in versions])
     return CheckResult(
         Status.MET,
         f"The approved {noun} ({titles}) is current and covers every tier 1–2 asset.{note}",

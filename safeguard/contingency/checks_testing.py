@@ -1,17 +1,19 @@
 """164.308(a)(7)(ii)(D) testing and revision procedures: every in-scope tier 1–2 asset has a restore test that met
 its objectives within its cadence period, a contingency exercise was completed in the last 12 months, and every
-exercise of those months that taught something (lessons learned or corrective actions) led to a plan revision."""
+exercise of those months that taught something (lessons learned or corrective actions) led to an approved plan
+revision. Periods include their anniversary day (docs/contingency.md, Dates)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.db.models import Exists, OuterRef
-from django.urls import NoReverseMatch, reverse
 
+from safeguard.contingency.checks_common import listing, record_url
 from safeguard.contingency.models import CorrectiveAction, Exercise, PlanVersion
+from safeguard.contingency.queries_criticality import is_critical
 from safeguard.contingency.queries_restore_tests import AssetRestoreStatus, restore_status
 from safeguard.core.dates import add_months
 from safeguard.core.models import Organization
@@ -20,20 +22,6 @@ from safeguard.tracker.registry import CheckResult, RecordRef, check
 
 CITATION = "164.308(a)(7)(ii)(D)"
 EXERCISE_MONTHS = 12
-CRITICAL_TIERS = (1, 2)
-SHOWN = 5
-
-
-def _url(name: str, organization: Organization, *args: object) -> str:
-    try:
-        return reverse(f"contingency:{name}", args=[organization.slug, *args])
-    except NoReverseMatch:
-        return ""
-
-
-def _listing(names: list[str]) -> str:
-    shown = ", ".join(names[:SHOWN])
-    return f"{shown} and {len(names) - SHOWN} more" if len(names) > SHOWN else shown
 
 
 def _asset_ref(organization: Organization, status: AssetRestoreStatus) -> RecordRef:
@@ -42,7 +30,7 @@ def _asset_ref(organization: Organization, status: AssetRestoreStatus) -> Record
         "risk.asset",
         str(asset.public_id),
         f"Asset: {asset.name} (tier {status.profile.tier})",
-        _url("restore_schedule", organization),
+        record_url("contingency:restore_schedule", organization),
     )
 
 
@@ -51,7 +39,7 @@ def _exercise_ref(organization: Organization, exercise: Exercise) -> RecordRef:
         "contingency.exercise",
         str(exercise.public_id),
         f"Exercise: {exercise.title} ({exercise.held_on:%Y-%m-%d})",
-        _url("exercise_detail", organization, exercise.public_id),
+        record_url("contingency:exercise_detail", organization, exercise_id=exercise.public_id),
     )
 
 
@@ -65,11 +53,16 @@ class Findings:
 
 def _findings(organization: Organization, today: date) -> Findings:
     statuses = restore_status(organization, today=today).values()
-    critical = [s for s in statuses if s.profile.in_scope and s.profile.tier in CRITICAL_TIERS]
+    critical = [s for s in statuses if is_critical(s.profile)]
     since = add_months(today, -EXERCISE_MONTHS)
-    revised = PlanVersion.objects.filter(caused_by_exercise=OuterRef("pk"), created_at__date__gte=OuterRef("held_on"))
+    # A draft is only a promise to revise: the revision counts once it is approved (or approved and since replaced).
+    revised = PlanVersion.objects.filter(
+        caused_by_exercise=OuterRef("pk"),
+        created_at__date__gte=OuterRef("held_on"),
+        status__in=(PlanVersion.Status.APPROVED, PlanVersion.Status.SUPERSEDED),
+    )
     recent = list(
-        Exercise.objects.filter(organization=organization, completed=True, held_on__gt=since, held_on__lte=today)
+        Exercise.objects.filter(organization=organization, completed=True, held_on__gte=since, held_on__lte=today)
         .annotate(
             revised=Exists(revised),
             has_actions=Exists(CorrectiveAction.objects.filter(exercise=OuterRef("pk"))),
@@ -92,7 +85,7 @@ def _findings(organization: Organization, today: date) -> Findings:
 def _lapse(findings: Findings) -> date | None:
     dates = [s.pass_lapses_on for s in findings.critical if s.pass_lapses_on is not None]
     if findings.latest_exercise is not None:
-        dates.append(add_months(findings.latest_exercise.held_on, EXERCISE_MONTHS))
+        dates.append(add_months(findings.latest_exercise.held_on, EXERCISE_MONTHS) + timedelta(days=1))
     return min(dates, default=None)
 
 
@@ -100,12 +93,12 @@ def _gaps(findings: Findings) -> list[str]:
     gaps = []
     if findings.untested:
         names = [s.asset.name for s in findings.untested]
-        gaps.append(f"no restore test met the objectives within its period for {_listing(names)}")
+        gaps.append(f"no restore test met the objectives within its period for {listing(names)}")
     if findings.latest_exercise is None:
         gaps.append(f"no exercise was completed in the last {EXERCISE_MONTHS} months")
     if findings.unrevised:
         titles = [f"“{exercise.title}”" for exercise in findings.unrevised]
-        gaps.append(f"no plan revision records the findings of {_listing(titles)}")
+        gaps.append(f"no plan revision records the findings of {listing(titles)}")
     return gaps
 
 

@@ -62,7 +62,11 @@ class RestoreTestForm(forms.Form):
     started_at = forms.DateTimeField(widget=DateTimeInput(), label="Restore started")
     finished_at = forms.DateTimeField(widget=DateTimeInput(), label="Service restored and checked")
     succeeded = forms.BooleanField(required=False, label="The restore succeeded")
-    integrity_verified = forms.BooleanField(required=False, label="Integrity of the restored data verified")
+    integrity_verified = forms.BooleanField(
+        required=False,
+        label="Integrity of the restored data verified",
+        help_text="Without a check of the restored data the test cannot meet its objectives: it counts as missed.",
+    )
     integrity_method = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
     issues_found = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
     evidence_file = forms.FileField(required=False, label="Evidence (optional)")

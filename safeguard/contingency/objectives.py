@@ -1,7 +1,8 @@
 """A restore test measured against the recovery objectives: pure arithmetic on aware datetimes, no database.
 
 Time to restore is finished − started; the data age recovered is started − restore point (what was lost had the
-outage begun when the restore did). Exactly on an objective meets it. Times are turned to UTC before they are
+outage begun when the restore did). Exactly on an objective meets it; a restore whose integrity was not verified
+meets nothing (missed). Times are turned to UTC before they are
 subtracted: Python subtracts two datetimes of the same zone by their wall clocks, so a restore across a
 daylight-saving change would otherwise be off by an hour."""
 
@@ -22,6 +23,7 @@ class Measured:
     outcome: str
     rto: timedelta
     rpo: timedelta
+    integrity_verified: bool = True
 
     @property
     def rto_over(self) -> timedelta:
@@ -50,10 +52,12 @@ def rpo_met(age: timedelta, rpo_minutes: int) -> bool:
     return age <= timedelta(minutes=rpo_minutes)
 
 
-def outcome_of(*, succeeded: bool, rto_ok: bool, rpo_ok: bool) -> str:
+def outcome_of(*, succeeded: bool, integrity_verified: bool, rto_ok: bool, rpo_ok: bool) -> str:
+    """Failed when nothing came back; met only when the restore was also checked: data restored but never
+    verified may be incomplete or corrupt, so the test is missed ("restored, but not verified")."""
     if not succeeded:
         return RestoreOutcome.FAILED
-    return RestoreOutcome.MET if rto_ok and rpo_ok else RestoreOutcome.MISSED
+    return RestoreOutcome.MET if rto_ok and rpo_ok and integrity_verified else RestoreOutcome.MISSED
 
 
 def measure(
@@ -62,6 +66,7 @@ def measure(
     started_at: datetime,
     finished_at: datetime,
     succeeded: bool,
+    integrity_verified: bool,
     rto_minutes: int,
     rpo_minutes: int,
 ) -> Measured:
@@ -73,9 +78,10 @@ def measure(
         data_age=age,
         rto_met=rto_ok,
         rpo_met=rpo_ok,
-        outcome=outcome_of(succeeded=succeeded, rto_ok=rto_ok, rpo_ok=rpo_ok),
+        outcome=outcome_of(succeeded=succeeded, integrity_verified=integrity_verified, rto_ok=rto_ok, rpo_ok=rpo_ok),
         rto=timedelta(minutes=rto_minutes),
         rpo=timedelta(minutes=rpo_minutes),
+        integrity_verified=integrity_verified,
     )
 
 

@@ -12,6 +12,8 @@ from safeguard.contingency.models import AssetDependency, CriticalityApproval, R
 from safeguard.core.models import Organization
 from safeguard.risk.models import Asset
 
+CRITICAL_TIER_MAX = 2  # tiers 1 (patient safety) and 2 (critical)
+
 # What an approval vouches for. The asset's name is kept for display but a rename is not a change.
 COMPARED = (
     "tier",
@@ -52,6 +54,19 @@ def dependency_rows(organization: Organization, asset: Asset | None = None) -> Q
     if asset is not None:
         rows = rows.filter(Q(asset=asset) | Q(depends_on=asset))
     return rows.order_by("asset__name", "depends_on__name", "pk")
+
+
+def critical_profiles(organization: Organization) -> QuerySet[RecoveryProfile]:
+    """The critical assets every (a)(7) check and the dashboard judge: in-scope profiles of tier 1 or 2 whose
+    asset is in service. A planned asset is not judged until it goes live, as the (E) check does."""
+    return RecoveryProfile.objects.filter(
+        organization=organization, in_scope=True, tier__lte=CRITICAL_TIER_MAX, asset__status=Asset.Status.IN_SERVICE
+    )
+
+
+def is_critical(profile: RecoveryProfile) -> bool:
+    """critical_profiles' rule for a profile already loaded with its asset."""
+    return profile.in_scope and profile.tier <= CRITICAL_TIER_MAX and profile.asset.status == Asset.Status.IN_SERVICE
 
 
 def unprofiled_assets(organization: Organization) -> list[Asset]:

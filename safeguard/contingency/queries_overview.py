@@ -2,8 +2,10 @@
 organization promised, and the same counted per tier. Read by the dashboard and the API in a fixed number of
 queries however many assets (the backup, restore test and business associate reads each take a few).
 
-An asset is ready when all of these hold:
-- a fresh backup: its latest good restore point is within its RPO (queries_backups);
+Only assets in service are judged (a planned one is not yet, as the checks do: queries_criticality). An asset is
+ready when all of these hold:
+- a fresh backup: an active backup policy and a latest good restore point within its RPO (queries_backups), as
+  the (ii)(A) check asks;
 - a restore test that met the objectives within the period its tier's cadence gives (queries_restore_tests);
 - its last restore test met the objectives (a later missed or failed test is not hidden by an earlier pass);
 - no gap in its business associate's commitment, when one runs it (queries_vendors).
@@ -92,8 +94,9 @@ class Readiness:
 
 
 def _backup_reason(backup: AssetBackupStatus | None, rpo_minutes: int) -> str | None:
-    if backup is None or (not backup.has_policy and backup.latest_good_at is None):
-        return "No backup policy."
+    if backup is None or not backup.has_policy:
+        # As the (ii)(A) check: a good point left by a policy since deactivated is not a backup plan.
+        return "No active backup policy."
     if backup.latest_good_at is None:
         return "No good backup yet."
     if not backup.within_rpo:

@@ -5,7 +5,7 @@ page, the readiness dashboard and the (ii)(D) check, in a constant number of que
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
@@ -44,10 +44,12 @@ class AssetRestoreStatus:
 
     @property
     def pass_lapses_on(self) -> date | None:
-        """The day the latest passed test stops counting as within the period (None: never passed)."""
+        """The day the latest passed test stops counting as within the period (None: never passed). The period
+        includes its anniversary: a quarterly pass on 10 Jan counts through 10 Apr, as a plan review due on D is
+        current on D."""
         if self.last_passed_on is None:
             return None
-        return add_months(self.last_passed_on, cadence_months(self.cadence))
+        return add_months(self.last_passed_on, cadence_months(self.cadence)) + timedelta(days=1)
 
     def passed_within_period(self, today: date) -> bool:
         lapses_on = self.pass_lapses_on
@@ -59,13 +61,12 @@ def cadence_months(cadence: str) -> int:
 
 
 def restore_status(organization: Organization, *, today: date) -> dict[int, AssetRestoreStatus]:
-    """Asset id → its restore test status, for every asset of the criticality analysis that is not retired
-    (in scope or not: callers filter by profile.in_scope and profile.tier)."""
+    """Asset id → its restore test status, for every asset of the criticality analysis in service (a planned one
+    is not judged yet), in scope or not: callers filter with queries_criticality.is_critical or profile.in_scope."""
     settings = contingency_settings(organization)
     tests = RestoreTest.objects.filter(asset=OuterRef("asset_id")).order_by("-started_at", "-pk")
     profiles = list(
-        RecoveryProfile.objects.filter(organization=organization)
-        .exclude(asset__status=Asset.Status.RETIRED)
+        RecoveryProfile.objects.filter(organization=organization, asset__status=Asset.Status.IN_SERVICE)
         .select_related("asset", "asset__owner")
         .annotate(
             last_test_id=Subquery(tests.values("pk")[:1]),

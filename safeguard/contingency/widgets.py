@@ -26,6 +26,7 @@ from safeguard.contingency.models import (
     RestoreTest,
     Tier,
 )
+from safeguard.contingency.queries_criticality import critical_profiles
 from safeguard.contingency.queries_restore_tests import cadence_months
 from safeguard.contingency.queries_vendors import vendor_gaps
 from safeguard.contingency.services.actions import OPEN_STATUSES
@@ -33,7 +34,6 @@ from safeguard.contingency.services.settings import restore_cadence
 from safeguard.core.chores import as_of
 from safeguard.core.dates import add_months
 from safeguard.core.models import Organization
-from safeguard.risk.models import Asset
 from safeguard.tracker.widgets import Widget, dashboard_widget
 
 CRITICAL_TIERS = (Tier.PATIENT_SAFETY, Tier.CRITICAL)
@@ -59,8 +59,7 @@ def _critical_profiles(organization: Organization, today: date) -> list[Recovery
     ).order_by("-restore_point_at")
     tests = RestoreTest.objects.filter(asset=OuterRef("asset_id")).order_by("-started_at", "-pk")
     return list(
-        RecoveryProfile.objects.filter(organization=organization, in_scope=True, tier__in=CRITICAL_TIERS)
-        .exclude(asset__status=Asset.Status.RETIRED)
+        critical_profiles(organization)
         .select_related("asset", "asset__vendor_recovery")
         .annotate(
             latest_good_at=Subquery(points.values("restore_point_at")[:1]),
@@ -73,9 +72,15 @@ def _critical_profiles(organization: Organization, today: date) -> list[Recovery
 
 def _ready(profile: RecoveryProfile, cadence: str, today: date) -> bool:
     latest = getattr(profile, "latest_good_at", None)
-    fresh = latest is not None and as_of(today) - latest <= timedelta(minutes=profile.rpo_minutes)
+    # The readiness page's rules (queries_overview): a fresh point needs an active policy; a pass counts through
+    # the anniversary of its period.
+    fresh = (
+        getattr(profile, "has_policy", False)
+        and latest is not None
+        and as_of(today) - latest <= timedelta(minutes=profile.rpo_minutes)
+    )
     passed_at = getattr(profile, "last_passed_at", None)
-    tested = passed_at is not None and today < add_months(timezone.localdate(passed_at), cadence_months(cadence))
+    tested = passed_at is not None and today <= add_months(timezone.localdate(passed_at), cadence_months(cadence))
     met = getattr(profile, "last_outcome", None) == RestoreOutcome.MET
     record = getattr(profile.asset, "vendor_recovery", None)
     run_by_vendor = bool(profile.asset.business_associate) or record is not None

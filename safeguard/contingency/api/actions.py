@@ -14,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from safeguard.contingency.access import get_corrective_action
-from safeguard.contingency.api.record_lookups import evidence_by_id, member_by_email
+from safeguard.contingency.api.record_lookups import evidence_by_id, member_by_email, record_by_id
 from safeguard.contingency.models import CorrectiveAction
 from safeguard.contingency.queries_actions import STATES, corrective_actions
 from safeguard.contingency.services import actions as services
@@ -23,7 +23,6 @@ from safeguard.core.api.base import ApiView
 from safeguard.core.api.permissions import api_actor, api_membership
 from safeguard.core.api.serializers import PersonSerializer, error_responses
 from safeguard.core.models import Organization
-from safeguard.core.services.errors import ServiceError
 from safeguard.incidents.api.fields import OneOf
 from safeguard.risk.models import Asset, Risk
 
@@ -92,23 +91,14 @@ class CorrectiveActionCancelSerializer(serializers.Serializer):
     reason = serializers.CharField()
 
 
-def _in_org(model: Any, organization: Organization, public_id: UUID | None, field: str, what: str) -> Any:
-    if public_id is None:
-        return None
-    found = model.objects.filter(organization=organization, public_id=public_id).first()
-    if found is None:
-        raise ServiceError(f"No such {what} in this organization.", field=field)
-    return found
-
-
 def _resolved(organization: Organization, data: dict[str, Any]) -> dict[str, Any]:
     """Emails and public ids as the organization's rows; unknown ones are refused on their field."""
     if "owner" in data:
         data["owner"] = member_by_email(organization, data["owner"], "owner")
     if "asset" in data:
-        data["asset"] = _in_org(Asset, organization, data["asset"], "asset", "asset")
+        data["asset"] = record_by_id(Asset, organization, data["asset"], "asset", "asset")
     if "risk" in data:
-        data["risk"] = _in_org(Risk, organization, data["risk"], "risk", "risk")
+        data["risk"] = record_by_id(Risk, organization, data["risk"], "risk", "risk")
     return data
 
 

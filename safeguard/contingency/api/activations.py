@@ -15,7 +15,8 @@ from rest_framework.response import Response
 from safeguard.access.models import BreakGlassActivation
 from safeguard.contingency import queries_plans as queries
 from safeguard.contingency.access import get_activation
-from safeguard.contingency.api.plans import PlanAssetRefSerializer, assets_of, record_of
+from safeguard.contingency.api.plans import PlanAssetRefSerializer, assets_of
+from safeguard.contingency.api.record_lookups import record_by_id
 from safeguard.contingency.models import EmergencyActivation, PlanVersion
 from safeguard.contingency.services import activations as services
 from safeguard.core.api.base import ApiView
@@ -85,11 +86,11 @@ def _values(organization: Organization, data: dict[str, Any]) -> dict[str, Any]:
     if "assets" in values:
         values["assets"] = assets_of(organization, values["assets"], "assets")
     if "plan_version" in values:
-        values["plan_version"] = record_of(
+        values["plan_version"] = record_by_id(
             PlanVersion, organization, values["plan_version"], "plan_version", "plan version"
         )
     if "incident" in values:
-        values["incident"] = record_of(Incident, organization, values["incident"], "incident", "incident")
+        values["incident"] = record_by_id(Incident, organization, values["incident"], "incident", "incident")
     if "break_glass" in values:
         ids = values["break_glass"]
         found = list(BreakGlassActivation.objects.filter(organization=organization, public_id__in=ids))

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 
 from safeguard.contingency import queries_plans as queries
 from safeguard.contingency.access import get_plan, get_plan_version
+from safeguard.contingency.api.record_lookups import record_by_id
 from safeguard.contingency.models import ContingencyPlan, Exercise, PlanVersion
 from safeguard.contingency.plan_pdf import plan_pdf_response
 from safeguard.contingency.services import plans as services
@@ -158,15 +159,6 @@ def _version_out(version: PlanVersion) -> dict[str, Any]:
     return dict(PlanVersionSerializer(fresh).data)
 
 
-def record_of(model: Any, organization: Organization, public_id: UUID | None, field: str, what: str) -> Any:
-    if public_id is None:
-        return None
-    found = model.objects.filter(organization=organization, public_id=public_id).first()
-    if found is None:
-        raise ServiceError(f"No such {what} in this organization.", field=field)
-    return found
-
-
 def assets_of(organization: Organization, ids: list[UUID], field: str) -> list[Asset]:
     found = list(Asset.objects.filter(organization=organization, public_id__in=ids))
     missing = sorted({str(i) for i in ids} - {str(asset.public_id) for asset in found})
@@ -183,11 +175,11 @@ def _version_values(organization: Organization, data: dict[str, Any]) -> dict[st
     if "covered_assets" in values:
         values["covered_assets"] = assets_of(organization, values["covered_assets"], "covered_assets")
     if "caused_by_exercise" in values:
-        values["caused_by_exercise"] = record_of(
+        values["caused_by_exercise"] = record_by_id(
             Exercise, organization, values["caused_by_exercise"], "caused_by_exercise", "exercise"
         )
     if "caused_by_incident" in values:
-        values["caused_by_incident"] = record_of(
+        values["caused_by_incident"] = record_by_id(
             Incident, organization, values["caused_by_incident"], "caused_by_incident", "incident"
         )
     return values

@@ -41,6 +41,16 @@ def records_by_id(model: type[M], organization: Organization, ids: Iterable[UUID
     return [found[public_id] for public_id in wanted]
 
 
+def record_by_id(model: type[M], organization: Organization, public_id: UUID | None, field: str, what: str) -> M | None:
+    """One record of this organization named by the caller (None when not named)."""
+    if public_id is None:
+        return None
+    found = model._default_manager.filter(organization=organization, public_id=public_id).first()
+    if found is None:
+        raise ServiceError(f"No such {what} in this organization.", field=field)
+    return found
+
+
 def evidence_by_id(organization: Organization, public_id: UUID | None, field: str = "evidence") -> Evidence | None:
     if public_id is None:
         return None

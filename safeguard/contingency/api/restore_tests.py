@@ -16,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from safeguard.contingency.access import get_restore_test
-from safeguard.contingency.api.record_lookups import evidence_by_id, member_by_email
+from safeguard.contingency.api.record_lookups import evidence_by_id, member_by_email, record_by_id
 from safeguard.contingency.models import CorrectiveAction, RestoreOutcome, RestoreTest
 from safeguard.contingency.objectives import data_age, time_to_restore
 from safeguard.contingency.queries_restore_tests import AssetRestoreStatus, restore_status
@@ -129,15 +129,6 @@ def _tests(organization: Organization) -> Any:
     )
 
 
-def _one(organization: Organization, public_id: UUID | None, model: Any, field: str, what: str) -> Any:
-    if public_id is None:
-        return None
-    found = model.objects.filter(organization=organization, public_id=public_id).first()
-    if found is None:
-        raise ServiceError(f"No such {what} in this organization.", field=field)
-    return found
-
-
 class RestoreListView(ApiView):
     @extend_schema(
         summary="List restore tests",
@@ -160,7 +151,8 @@ class RestoreListView(ApiView):
     @extend_schema(
         summary="Record a restore test",
         description="Measured against the asset's RTO and RPO (exactly on an objective meets it). A failed test, "
-        "or one that missed an objective, opens a corrective action due in 30 days. Needs manage-program.",
+        "one that missed an objective, or one whose integrity was not verified (missed: restored, but not verified), "
+        "opens a corrective action due in 30 days. Needs manage-program.",
         request=RestoreTestCreateSerializer,
         responses={201: RestoreTestSerializer, **error_responses(400, 403, 404)},
         tags=TAGS,
@@ -171,11 +163,14 @@ class RestoreListView(ApiView):
         values = RestoreTestCreateSerializer(data=request.data)
         values.is_valid(raise_exception=True)
         data, organization = values.validated_data, membership.organization
+        asset = record_by_id(Asset, organization, data["asset"], "asset", "asset")
+        if asset is None:
+            raise ServiceError("Name the asset restored.", field="asset")
         test = restore_test_record(
             organization=organization,
             actor=api_actor(request),
             values=RestoreInput(
-                asset=_one(organization, data["asset"], Asset, "asset", "asset"),
+                asset=asset,
                 performed_by=member_by_email(organization, data["performed_by"], "performed_by"),
                 participants=data["participants"],
                 restore_point_at=data["restore_point_at"],
@@ -187,7 +182,7 @@ class RestoreListView(ApiView):
                 issues_found=data["issues_found"],
             ),
             evidence=evidence_by_id(organization, data["evidence"]),
-            risk=_one(organization, data["risk"], Risk, "risk", "risk"),
+            risk=record_by_id(Risk, organization, data["risk"], "risk", "risk"),
         )
         body = RestoreTestSerializer(_tests(organization).get(pk=test.pk)).data
         return Response(body, status=status.HTTP_201_CREATED)

@@ -142,12 +142,21 @@ def backup_import_start(
         locked = BackupImport.objects.select_for_update().get(pk=batch.pk, organization=organization)
         if locked.state not in REMAPPABLE or not locked.stored_name:
             raise ServiceError(f"This import is {locked.get_state_display().lower()}: its mapping cannot change.")
+        before = {"mapping": locked.mapping, "state": locked.state}
         locked.mapping = mapping
         locked.state = State.QUEUED
         locked.rows_read = locked.inserted = locked.duplicates = locked.rejected = 0
         locked.errors, locked.failure = [], ""
         locked.started_at = locked.finished_at = None
         locked.save()
+        # Which columns were read as what decides every run the import records: the choice is audited.
+        audit_record(
+            actor=actor,
+            action="contingency.backup_import.queued",
+            organization=organization,
+            target=locked,
+            changes={"mapping": [before["mapping"], mapping], "state": [before["state"], State.QUEUED]},
+        )
 
         def enqueue() -> None:
             from safeguard.contingency.tasks_backups import read_backup_import

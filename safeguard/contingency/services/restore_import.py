@@ -3,7 +3,9 @@ array of objects, or NDJSON: one object per line), a row per restore test.
 
 Each row is checked by the same rules as a test entered on the page (services/restore_tests.py), and any error
 names its row and column, and then nothing is written. A row whose asset and start time match a test already
-recorded (or an earlier row) is the same test: it is skipped and counted, so importing a file again adds nothing.
+recorded (or an earlier row) is the same test: with the same finish, restore point, success and integrity it is
+skipped and counted, so importing a file again adds nothing; with other values it is refused as an error on that
+row, as the backup import refuses a conflicting run (nothing recorded is overwritten).
 A time without an offset is read in the installation's time zone. Failed and missed tests open corrective actions
 as on the page."""
 
@@ -67,15 +69,40 @@ class Lookups:
     assets: dict[str, Asset]
     profiles: dict[int, RecoveryProfile]
     members: dict[str, User]
-    recorded: set[tuple[int, datetime]]
+    recorded: dict[tuple[int, datetime], Facts]
+
+
+# What a restore test says happened, besides its asset and start: two rows (or a row and a recorded test) with
+# the same asset and start but other facts disagree, and neither may silently win.
+Facts = tuple[datetime, datetime, bool, bool]  # finished, restore point, succeeded, integrity verified
+
+
+def _facts(row: CheckedRestore) -> Facts:
+    return (row.finished_at, row.restore_point_at, row.values.succeeded, row.values.integrity_verified)
 
 
 def _lookups(organization: Organization) -> Lookups:
     assets = {asset.name.lower(): asset for asset in Asset.objects.filter(organization=organization)}
     profiles = {profile.asset_id: profile for profile in RecoveryProfile.objects.filter(organization=organization)}
     current = Membership.objects.current().filter(organization=organization).select_related("user")
-    recorded = set(RestoreTest.objects.filter(organization=organization).values_list("asset_id", "started_at"))
+    recorded = {
+        (asset_id, started): (finished, point, succeeded, verified)
+        for asset_id, started, finished, point, succeeded, verified in RestoreTest.objects.filter(
+            organization=organization
+        ).values_list("asset_id", "started_at", "finished_at", "restore_point_at", "succeeded", "integrity_verified")
+    }
     return Lookups(assets, profiles, {member.user.email.lower(): member.user for member in current}, recorded)
+
+
+def conflict_text(asset: Asset, started: datetime, facts: Facts, *, earlier_row: bool) -> str:
+    finished, point, succeeded, verified = facts
+    where = "given on an earlier row" if earlier_row else "already recorded"
+    return (
+        f"A restore test of {asset.name} started {timezone.localtime(started):%Y-%m-%d %H:%M} is {where} "
+        f"with other values (finished {timezone.localtime(finished):%Y-%m-%d %H:%M}, restore point "
+        f"{timezone.localtime(point):%Y-%m-%d %H:%M}, {'succeeded' if succeeded else 'failed'}, integrity "
+        f"{'verified' if verified else 'not verified'}): nothing is overwritten."
+    )
 
 
 def _moment(text: str, zone: ZoneInfo, problems: dict[str, str], name: str) -> datetime | None:
@@ -216,7 +243,7 @@ class RestoreTestImporter(Importer):
         lookups, zone, now = _lookups(organization), ZoneInfo(settings.TIME_ZONE), timezone.now()
         reader = self.reader(table.headers, mapping)
         checked, plan = CheckedFile(), RestorePlan()
-        seen = set(lookups.recorded)
+        seen = dict(lookups.recorded)
         for done, raw in enumerate(table.rows, start=1):
             cells = reader.cells(raw)
             row, problems = read_row(organization, cells, lookups, zone, now)
@@ -224,10 +251,14 @@ class RestoreTestImporter(Importer):
                 checked.errors.extend(reader.errors(raw.number, problems))
             elif row is not None:
                 key = (row.values.asset.pk, row.started_at)
-                if key in seen:
+                if key in seen and seen[key] != _facts(row):
+                    earlier = key not in lookups.recorded
+                    message = conflict_text(row.values.asset, row.started_at, seen[key], earlier_row=earlier)
+                    checked.errors.extend(reader.errors(raw.number, {"started": message}))
+                elif key in seen:
                     plan.skipped += 1
                 else:
-                    seen.add(key)
+                    seen[key] = _facts(row)
                     plan.tests.append(row)
                     if len(checked.preview) < PREVIEW_ROWS:
                         checked.preview.append({"row": raw.number, **cells, "outcome": row.measured.outcome})

@@ -1,8 +1,9 @@
 """Recording a restore test: checked, measured against the asset's objectives as they stand (copied onto the
-test), audited; one that failed or missed an objective opens a corrective action in the same transaction.
+test), audited; one that failed, missed an objective or was not verified opens a corrective action in the same
+transaction.
 
 Times must be aware: a form reads them in the installation's zone, the API needs an offset, an import reads a
-bare time in the organization's zone (services/restore_import.py)."""
+bare time in the installation's zone (services/restore_import.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from safeguard.contingency.models import BackupResult, BackupStatus, CorrectiveAction, RecoveryProfile, RestoreTest
@@ -149,6 +150,7 @@ def restore_test_problems(
         started_at=started,
         finished_at=finished,
         succeeded=values.succeeded,
+        integrity_verified=values.integrity_verified,
         rto_minutes=profile.rto_minutes,
         rpo_minutes=profile.rpo_minutes,
     )
@@ -160,7 +162,8 @@ def profile_of(asset: Asset) -> RecoveryProfile | None:
 
 
 def action_title(asset: Asset, measured: Measured) -> str:
-    """Says which objective was missed and by how much, e.g. “Restore test of EHR missed its RTO by 1 h 05 min”."""
+    """Says which objective was missed and by how much, e.g. “Restore test of EHR missed its RTO by 1 h 05 min”,
+    or “Restore test of EHR: integrity not verified” when only the check of the restored data is missing."""
     if measured.outcome == "failed":
         return f"Restore test of {asset.name} failed: the data was not restored"[:200]
     misses = []
@@ -168,7 +171,10 @@ def action_title(asset: Asset, measured: Measured) -> str:
         misses.append(f"its RTO by {duration_text(measured.rto_over)}")
     if not measured.rpo_met:
         misses.append(f"its RPO by {duration_text(measured.rpo_over)}")
-    return f"Restore test of {asset.name} missed {' and '.join(misses)}"[:200]
+    if not misses:
+        return f"Restore test of {asset.name}: integrity not verified"[:200]
+    unverified = "" if measured.integrity_verified else "; integrity not verified"
+    return f"Restore test of {asset.name} missed {' and '.join(misses)}{unverified}"[:200]
 
 
 def _action_owner(organization: Organization, asset: Asset, actor: Actor, performed_by: User) -> User:
@@ -222,7 +228,7 @@ def restore_test_write(
     values = checked.values
     recorder = actor.user or checked.performed_by
     measured = checked.measured
-    test = RestoreTest.objects.create(
+    test = RestoreTest(
         organization=organization,
         asset=values.asset,
         backup_result=values.backup_result,
@@ -244,6 +250,15 @@ def restore_test_write(
         recorded_by=recorder,
         recorded_at=now,
     )
+    try:
+        # A savepoint, so that a refused row leaves the caller's transaction usable for the error it reports.
+        with transaction.atomic():
+            test.save(force_insert=True)
+    except IntegrityError:
+        # The form and the import look for the same test first; this is the race between two of them.
+        if not same_test_exists(organization, values.asset, checked.started_at):
+            raise
+        raise ServiceError(_duplicate_text(values.asset), field="started_at") from None
     audit_record(
         actor=actor,
         action="contingency.restore_test.recorded",
@@ -255,6 +270,10 @@ def restore_test_write(
         _open_action(organization, actor, test, checked, risk, timezone.localdate(now))
     request_evaluation_on_commit(organization, "contingency.restore_test_recorded")
     return test
+
+
+def _duplicate_text(asset: Asset) -> str:
+    return f"A restore test of {asset.name} that started at this time is already recorded."
 
 
 def same_test_exists(organization: Organization, asset: Asset, started_at: datetime) -> bool:
@@ -286,9 +305,7 @@ def restore_test_record(
     if checked is None:
         raise ServiceError("The restore test could not be checked.")
     if same_test_exists(organization, values.asset, checked.started_at):
-        raise ServiceError(
-            f"A restore test of {values.asset.name} that started at this time is already recorded.", field="started_at"
-        )
+        raise ServiceError(_duplicate_text(values.asset), field="started_at")
     with transaction.atomic():
         if evidence_file is not None:
             try:

@@ -6,7 +6,8 @@ actions), or nothing:
 
 A row with the same asset and start time as a recorded test is skipped and counted, so a file can be imported
 again. Exit status: 0 committed (with --dry-run: every row is clean), 1 nothing was committed (a problem in the
-file or its columns), 2 the command was used wrongly (unknown organization, unreadable file, wrong arguments)."""
+file's content, such as one that is not the table its name says, or in its rows), 2 the command was used wrongly
+(unknown organization, a file that cannot be opened, wrong arguments)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from safeguard.core.import_command import ImportCommand
 from safeguard.core.imports import importer_for
 from safeguard.core.models import Organization
 
+REFUSED = 1
 USAGE = 2
 # NDJSON files go by these names too; the shared reader knows such content by the .json name.
 JSON_LINES = (".ndjson", ".jsonl")
@@ -46,7 +48,8 @@ class Command(ImportCommand):
         "Import restore tests from a CSV, XLSX or JSON file (an array of objects, or NDJSON: .ndjson, .jsonl or "
         ".json) with columns asset, performed_by (email), restore_point, started, finished, succeeded and "
         "optionally integrity_verified, method, issues, participants. Times without an offset are read in the "
-        "installation's time zone. All rows or none; exit status 1 when nothing was committed, 2 on wrong usage."
+        "installation's time zone. All rows or none; exit status 1 when nothing was committed (a problem in the "
+        "file), 2 on wrong usage (unknown organization, a file that cannot be opened)."
     )
     importer = importer_for(KIND)
 
@@ -70,5 +73,7 @@ class Command(ImportCommand):
                 data, options["file"].name, formats=self.importer.formats, max_bytes=self.importer.byte_limit
             )
         except tabular.TabularError as exc:
-            raise CommandError(str(exc), returncode=USAGE) from exc
+            # The file was found but its content cannot be read as a table: a problem in the file, as
+            # backup_results_import treats it, not a wrong use of the command.
+            raise CommandError(f"Nothing committed: {exc}", returncode=REFUSED) from exc
         super().handle(*args, **options)

@@ -9,7 +9,14 @@ from typing import Any
 from django.utils import timezone
 
 from safeguard.access.models import BreakGlassAccount, BreakGlassActivation
-from safeguard.contingency.models import AssetDependency, ContingencyPlan, PlanKind, PlanVersion, RecoveryProfile
+from safeguard.contingency.models import (
+    AssetDependency,
+    ContingencyPlan,
+    PlanKind,
+    PlanPrint,
+    PlanVersion,
+    RecoveryProfile,
+)
 from safeguard.contingency.services.plans import (
     plan_create,
     plan_version_approve,
@@ -97,6 +104,19 @@ def approved_on(version: PlanVersion, day: date) -> PlanVersion:
     PlanVersion.objects.filter(pk=version.pk).update(approved_at=moment, next_review_on=add_months(day, 12))
     version.refresh_from_db()
     return version
+
+
+def a_print(version: PlanVersion, user: User, state: str = PlanPrint.State.DONE) -> PlanPrint:
+    """A print row in the given state, as the background build would leave it (no file behind a done one)."""
+    done = state == PlanPrint.State.DONE
+    return PlanPrint.objects.create(
+        version=version,
+        printed_by=user,
+        state=state,
+        printed_at=timezone.now() if done else None,
+        sha256="0" * 64 if done else "",
+        failure="The PDF could not be made: boom" if state == PlanPrint.State.FAILED else "",
+    )
 
 
 def incident(organization: Organization, user: User, title: str = "Ransomware on the file server") -> Incident:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from safeguard.contingency.models import (
@@ -17,6 +19,7 @@ from safeguard.contingency.models import (
     EmergencyActivation,
     Exercise,
     PlanKind,
+    PlanPrint,
     PlanVersion,
     RecoveryProfile,
     RestoreOutcome,
@@ -115,6 +118,14 @@ def contingency_records(organization: Organization, user: User) -> dict[str, str
         created_by=user,
     )
     version.covered_assets.add(ehr)
+    printed = PlanPrint.objects.create(
+        version=version,
+        printed_by=user,
+        state=PlanPrint.State.DONE,
+        printed_at=now,
+        stored_name=default_storage.save("contingency-plans/sweep.pdf", ContentFile(b"%PDF-1.7 sweep")),
+        sha256="0" * 64,
+    )
     activation = EmergencyActivation.objects.create(
         organization=organization, title="Sweep outage", reason="Power", started_at=now, recorded_by=user
     )
@@ -140,6 +151,7 @@ def contingency_records(organization: Organization, user: User) -> dict[str, str
         "contingency_action_id": str(action.public_id),
         "contingency_plan_id": str(plan.public_id),
         "contingency_version_id": str(version.public_id),
+        "contingency_print_id": str(printed.public_id),
         "contingency_activation_id": str(activation.public_id),
         "contingency_exercise_id": str(exercise.public_id),
         "contingency_entry_id": "sweepentry01",

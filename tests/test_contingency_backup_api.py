@@ -73,7 +73,7 @@ def test_create_policy_with_short_retention_is_400_naming_the_field(cast: Cast) 
         f"{BASE}/backup-policies/", {**NEW_POLICY, "asset": str(ehr.public_id), "retention_days": 3}, format="json"
     )
     assert response.status_code == 400
-    assert "7 days" in response.json()["error"]["fields"]["retention_days"][0]
+    assert "objective of 7 d " in response.json()["error"]["fields"]["retention_days"][0]
 
 
 def test_create_policy_for_another_organizations_asset_is_refused(cast: Cast) -> None:

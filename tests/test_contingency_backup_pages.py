@@ -113,7 +113,7 @@ def test_page_shows_the_retention_refusal_on_its_field(cast: Cast) -> None:
     data = {"asset": ehr.public_id, "job_name": "n", "method": "full", "schedule": "d", "interval_hours": 24}
     response = client_for(cast.owner).post(url("backup_policy_create"), data | {"retention_days": 2})
     assert response.status_code == 200
-    assert "7 days" in response.context["form"].errors["retention_days"][0]
+    assert "objective of 7 d " in response.context["form"].errors["retention_days"][0]
 
 
 def test_edit_and_deactivate_from_the_page(cast: Cast, nightly: BackupPolicy) -> None:

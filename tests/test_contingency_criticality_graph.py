@@ -85,12 +85,19 @@ def test_graph_for_organization_includes_what_cycle_members_need(cast, django_as
         (45, "45 min"),
         (60, "1 h"),
         (90, "1 h 30 min"),
+        (65, "1 h 05 min"),
         (1440, "1 d"),
         (1800, "1 d 6 h"),
-        (1501, "25 h 1 min"),
+        (1501, "25 h 01 min"),
+        (2879, "47 h 59 min"),
     ],
 )
 def test_duration_wording_is_exact(minutes, shown):
+    assert duration(minutes) == shown
+
+
+@pytest.mark.parametrize(("minutes", "shown"), [(2881, "2 d"), (33798, "23 d 11 h")])
+def test_long_durations_drop_minutes_to_stay_readable(minutes, shown):
     assert duration(minutes) == shown
 
 

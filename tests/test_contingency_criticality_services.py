@@ -76,7 +76,7 @@ def test_rto_equal_to_mtd_is_accepted(cast):
 def test_rto_longer_than_mtd_is_refused_with_both_values(cast):
     error = refused(cast, plain_asset(cast.org, "EHR"), rto_minutes=481)
     assert error.field == "rto_minutes"
-    assert "8 h 1 min" in error.message and "(8 h)" in error.message
+    assert "(8 h 01 min)" in error.message and "(8 h)" in error.message
 
 
 @pytest.mark.parametrize("field", ["mtd_minutes", "rto_minutes", "rpo_minutes"])

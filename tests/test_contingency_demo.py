@@ -94,7 +94,7 @@ def test_one_restore_test_met_and_one_missed_its_rto_opening_an_action(org: Orga
     assert missed.finished_at - missed.started_at == timedelta(hours=18)
     assert missed.started_at - missed.restore_point_at == timedelta(hours=8)  # the nightly image of 01:00
     action = CorrectiveAction.objects.get(restore_test=missed)
-    assert action.title == "Restore test of Front-desk server missed its RTO by 6 h 00 min"
+    assert action.title == "Restore test of Front-desk server missed its RTO by 6 h"
     assert action.status == "open"
 
 

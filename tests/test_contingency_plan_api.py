@@ -1,6 +1,6 @@
 """Plans over the API: the same rules as the pages (viewers read, managers write drafts, signers approve), other
-organizations' plans are not found, errors come in the one envelope naming the item at fault, and the PDF
-download is recorded as a printed copy."""
+organizations' plans are not found, errors come in the one envelope naming the item at fault, and a PDF is
+requested (202), followed, and downloaded as the stored file once done (409 before)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,16 @@ from safeguard.contingency.models import ContingencyPlan, PlanPrint, PlanVersion
 from safeguard.core.models import AuditEvent
 from safeguard.core.roles import Role
 from tests.conftest import Cast, make_member
-from tests.contingency_plan_factories import CONTACTS, ROLES, TEMPLATES, approved, complete_draft, critical_asset, plan
+from tests.contingency_plan_factories import (
+    CONTACTS,
+    ROLES,
+    TEMPLATES,
+    a_print,
+    approved,
+    complete_draft,
+    critical_asset,
+    plan,
+)
 from tests.test_api_support import api_client, client_as, error_of
 
 API = "/api/v1/orgs/clinic/contingency/"
@@ -38,7 +47,7 @@ def test_program_viewers_read_plans_and_versions(cast: Cast, who: str, expected:
         assert api.get(url).status_code == expected, url
 
 
-def test_the_whole_story_create_draft_edit_approve_print(cast: Cast):
+def test_the_whole_story_create_draft_edit_approve_print(cast: Cast, django_capture_on_commit_callbacks):
     ehr = critical_asset(cast.org, "EHR")
     owner = client_as(cast, "owner")
     response = owner.post(f"{API}plans/", {"kind": "disaster_recovery", "title": "DR plan"}, format="json")
@@ -84,11 +93,18 @@ def test_the_whole_story_create_draft_edit_approve_print(cast: Cast):
             "covered": True,
         }
     ]
-    pdf = official.get(f"{API}plan-versions/{version_id}/pdf/")
-    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    with django_capture_on_commit_callbacks(execute=True):
+        requested = official.post(f"{API}plan-versions/{version_id}/prints/", format="json")
+    assert requested.status_code == 202
+    assert (requested.json()["state"], requested.json()["links"]["pdf"]) == ("queued", None)
+    followed = official.get(requested.json()["links"]["self"]).json()
+    assert followed["state"] == "done" and followed["printed_at"] is not None
+    pdf = official.get(followed["links"]["pdf"])
+    content = b"".join(pdf.streaming_content)  # type: ignore[attr-defined]
+    assert pdf.status_code == 200 and content.startswith(b"%PDF")
     prints = owner.get(f"{API}plans/{target}/prints/").json()
     assert prints["count"] == 1
-    assert prints["results"][0]["sha256"] == hashlib.sha256(pdf.content).hexdigest()
+    assert prints["results"][0]["sha256"] == hashlib.sha256(content).hexdigest() == pdf["X-Content-SHA256"]
     assert prints["results"][0]["printed_by"] == "so@clinic.test"
     listed = owner.get(f"{API}plans/").json()["results"][0]
     assert listed["approved_version"]["public_id"] == version_id
@@ -150,7 +166,7 @@ def test_other_organizations_plans_are_not_found(cast: Cast):
     assert owner.get(f"{API}plans/{theirs.plan.public_id}/prints/").status_code == 404
     assert owner.post(f"{API}plans/{theirs.plan.public_id}/versions/", format="json").status_code == 404
     assert owner.get(f"{API}plan-versions/{theirs.public_id}/").status_code == 404
-    assert owner.get(f"{API}plan-versions/{theirs.public_id}/pdf/").status_code == 404
+    assert owner.post(f"{API}plan-versions/{theirs.public_id}/prints/", format="json").status_code == 404
     assert owner.post(f"{API}plan-versions/{theirs.public_id}/approve/", {}, format="json").status_code == 404
     assert owner.get(f"{API}plans/").json()["count"] == 0
     assert not PlanPrint.objects.exists()
@@ -166,13 +182,52 @@ def test_lists_cost_the_same_queries_for_one_plan_or_many(cast: Cast):
     add(0)
     owner.get(f"{API}plans/")
     target = ContingencyPlan.objects.get()
+    a_print(target.versions.get(), cast.owner)
     with CaptureQueriesContext(connection) as one:
         owner.get(f"{API}plans/")
         owner.get(f"{API}plans/{target.public_id}/versions/")
+        owner.get(f"{API}plans/{target.public_id}/prints/")
     for n in range(1, 5):
         add(n)
-        approved(target, cast.owner, cast.official, [critical_asset(cast.org, f"Extra {n}")])
+        a_print(approved(target, cast.owner, cast.official, [critical_asset(cast.org, f"Extra {n}")]), cast.auditor)
     with CaptureQueriesContext(connection) as many:
         assert owner.get(f"{API}plans/").json()["count"] == 5
         assert owner.get(f"{API}plans/{target.public_id}/versions/").json()["count"] == 5
+        assert owner.get(f"{API}plans/{target.public_id}/prints/").json()["count"] == 5
     assert len(many) == len(one)
+
+
+def test_a_print_not_done_is_409_to_download(cast: Cast):
+    version = approved(plan(cast.org, cast.owner), cast.owner, cast.official, [critical_asset(cast.org, "EHR")])
+    owner = client_as(cast, "owner")
+    for state in (PlanPrint.State.QUEUED, PlanPrint.State.RUNNING, PlanPrint.State.FAILED):
+        printed = a_print(version, cast.owner, state)
+        response = owner.get(f"{API}plan-prints/{printed.public_id}/pdf/")
+        assert response.status_code == 409, state
+        assert error_of(response)["code"] == "not_ready"
+        assert owner.get(f"{API}plan-prints/{printed.public_id}/").json()["state"] == state
+
+
+@pytest.mark.parametrize(
+    ("who", "expected"), [("auditor", 202), ("workforce", 403), ("outsider", 404), ("anonymous", 401)]
+)
+def test_who_may_request_and_follow_a_print(cast: Cast, who: str, expected: int):
+    version = approved(plan(cast.org, cast.owner), cast.owner, cast.official, [critical_asset(cast.org, "EHR")])
+    done = a_print(version, cast.owner)
+    before = AuditEvent.objects.count()
+    api = client_as(cast, who)
+    assert api.post(f"{API}plan-versions/{version.public_id}/prints/", format="json").status_code == expected
+    read = 200 if expected == 202 else expected
+    assert api.get(f"{API}plan-prints/{done.public_id}/").status_code == read
+    if expected != 202:
+        assert PlanPrint.objects.count() == 1 and AuditEvent.objects.count() == before
+
+
+def test_another_organizations_print_is_not_found(cast: Cast):
+    theirs = approved(
+        plan(cast.other_org, cast.outsider), cast.outsider, cast.outsider, [critical_asset(cast.other_org, "EHR")]
+    )
+    printed = a_print(theirs, cast.outsider)
+    owner = client_as(cast, "owner")
+    assert owner.get(f"{API}plan-prints/{printed.public_id}/").status_code == 404
+    assert owner.get(f"{API}plan-prints/{printed.public_id}/pdf/").status_code == 404

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from django.utils import timezone
 
 from safeguard.contingency.checks_plans import disaster_recovery_plan, emergency_mode_plan
@@ -14,7 +15,7 @@ from safeguard.risk.models import Asset
 from safeguard.tracker.models import Status
 from safeguard.tracker.registry import checks_for
 from tests.conftest import Cast
-from tests.contingency_plan_factories import approved, complete_draft, critical_asset, plan
+from tests.contingency_plan_factories import a_print, approved, complete_draft, critical_asset, plan
 
 
 def test_both_checks_are_registered_for_their_citations():
@@ -41,7 +42,7 @@ def test_met_when_current_and_covering_every_tier_1_and_2_asset(cast: Cast):
     critical_asset(cast.org, "Intranet", tier=3)  # tier 3 need not be covered
     critical_asset(cast.org, "Old PACS", tier=1, in_scope=False)  # nor out-of-scope assets
     version = approved(plan(cast.org, cast.owner), cast.owner, cast.official, [ehr, lab])
-    PlanPrint.objects.create(version=version, printed_by=cast.owner, sha256="0" * 64)
+    a_print(version, cast.owner)
     result = disaster_recovery_plan(cast.org, timezone.localdate())
     assert result.status == Status.MET
     assert result.reason == (
@@ -119,6 +120,16 @@ def test_a_plan_never_printed_is_mentioned_but_does_not_fail(cast: Cast):
     assert result.status == Status.MET
     assert result.reason.endswith("Disaster recovery plan v1 has never been printed.")
     assert "print the approved version" in result.next_action
+
+
+@pytest.mark.parametrize("state", [PlanPrint.State.QUEUED, PlanPrint.State.RUNNING, PlanPrint.State.FAILED])
+def test_a_print_not_done_is_no_printed_copy(cast: Cast, state: str):
+    version = approved(plan(cast.org, cast.owner), cast.owner, cast.official, [critical_asset(cast.org, "EHR")])
+    a_print(version, cast.owner, state)
+    result = disaster_recovery_plan(cast.org, timezone.localdate())
+    assert result.reason.endswith("Disaster recovery plan v1 has never been printed.")
+    a_print(version, cast.owner)
+    assert "never been printed" not in disaster_recovery_plan(cast.org, timezone.localdate()).reason
 
 
 def test_the_check_reads_a_flat_number_of_queries(cast: Cast, django_assert_max_num_queries):

@@ -83,7 +83,7 @@ def test_other_organizations_plans_are_not_found(cast: Cast):
     for url in pages_for(cast, theirs):
         if url != BASE:
             assert client.get(url).status_code == 404, url
-    assert client.get(f"{BASE}versions/{theirs.public_id}/pdf/").status_code == 404
+    assert client.post(f"{BASE}versions/{theirs.public_id}/prints/").status_code == 404
     assert client.post(f"{BASE}{theirs.plan.public_id}/draft/").status_code == 404
     assert client.post(f"{BASE}versions/{theirs.public_id}/approve/", {}).status_code == 404
     assert theirs.plan.title not in client.get(BASE).content.decode()

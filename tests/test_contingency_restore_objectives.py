@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from safeguard.contingency.objectives import duration_text, measure
+from safeguard.contingency.durations import span
+from safeguard.contingency.objectives import measure
 
 NEW_YORK = ZoneInfo("America/New_York")
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -103,7 +104,8 @@ def test_a_restore_across_the_fall_back_change_counts_the_repeated_hour():
 
 
 def test_durations_read_as_people_write_them():
-    assert duration_text(timedelta(seconds=1)) == "1 s"
-    assert duration_text(timedelta(minutes=45)) == "45 min"
-    assert duration_text(timedelta(hours=2, minutes=5)) == "2 h 05 min"
-    assert duration_text(timedelta(days=3, hours=4)) == "3 d 4 h"
+    assert span(timedelta(seconds=1)) == "1 s"
+    assert span(timedelta(minutes=45, seconds=59)) == "45 min"
+    assert span(timedelta(hours=2, minutes=5)) == "2 h 05 min"
+    assert span(timedelta(days=1)) == "1 d"
+    assert span(timedelta(days=3, hours=4, minutes=7)) == "3 d 4 h"

@@ -35,7 +35,7 @@ def test_objectives_equal_to_ours_and_a_fresh_verification_leave_no_gap(ehr):
 
 
 def test_a_stated_objective_one_minute_longer_than_ours_is_a_gap(ehr):
-    assert gaps_of(ehr, rto=4 * HOUR + 1) == ["Their RTO (4 h 1 min) is longer than ours (4 h)."]
+    assert gaps_of(ehr, rto=4 * HOUR + 1) == ["Their RTO (4 h 01 min) is longer than ours (4 h)."]
 
 
 def test_a_longer_rpo_is_a_gap(ehr):

@@ -52,8 +52,8 @@ def test_tracker_evaluate_stores_verdicts_and_prints_progress_and_counts(cast: C
     assert "Riverside Clinic: 68 requirements evaluated, 68 changed. Progress: 2.1%." in out
     assert "  Met               1" in out
     # No risk analysis, risks, sanction policy, reminder, (a)(5) courses, and no log source for activity review.
-    assert "  Not met           8" in out
-    assert "  Unknown          39" in out
+    assert "  Not met          13" in out
+    assert "  Unknown          34" in out
     assert "  Not applicable    5" in out
     assert Verdict.objects.filter(organization=cast.org).count() == 68
     assert not Verdict.objects.filter(organization=cast.other_org).exists()

@@ -77,12 +77,13 @@ def test_evaluation_stores_a_verdict_per_requirement_and_todays_snapshot(cast: C
     assert verdict(cast, "164.308(a)(4)(ii)(A)").status == "not_applicable"
     assert verdict(cast, "164.314(b)(1)").status == "not_applicable"  # all four specifications n/a
     assert verdict(cast, "164.308(a)(4)").status == "unknown"
-    # 53 leaves: 1 met, 5 not applicable, 8 not met (the risk checks find no analysis, risks or sanction
+    # 53 leaves: 1 met, 5 not applicable, 13 not met (the risk checks find no analysis, risks or sanction
     # policy; the training checks find no security reminder and no course on malicious software, log-in
-    # monitoring or passwords; activity review finds no log source), 39 unknown → 1 / 48.
+    # monitoring or passwords; activity review finds no log source; the five contingency specifications find no
+    # criticality analysis), 34 unknown → 1 / 48.
     snapshot = DailySnapshot.objects.get(organization=cast.org, day=TODAY)
     assert snapshot.overall_percent == summary.overall_percent == 2.1
-    assert snapshot.counts == {"met": 1, "partially_met": 0, "not_met": 8, "not_applicable": 5, "unknown": 39}
+    assert snapshot.counts == {"met": 1, "partially_met": 0, "not_met": 13, "not_applicable": 5, "unknown": 34}
     assert snapshot.by_safeguard["organizational"] == 0.0
     assert not Verdict.objects.filter(organization=cast.other_org).exists()
 

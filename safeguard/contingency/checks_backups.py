@@ -14,9 +14,9 @@ from datetime import date
 from django.utils import timezone
 
 from safeguard.contingency.checks_common import listing, record_url
+from safeguard.contingency.durations import duration
 from safeguard.contingency.queries_backups import AssetBackupStatus, backup_status
 from safeguard.contingency.queries_criticality import critical_profiles
-from safeguard.contingency.services.backups import minutes_text
 from safeguard.core.chores import as_of
 from safeguard.core.models import Organization
 from safeguard.risk.models import Asset
@@ -30,9 +30,10 @@ def backup_asset_ref(organization: Organization, asset: Asset) -> RecordRef:
 
 
 def _age_text(status: AssetBackupStatus) -> str:
-    if status.age is None:
+    # The point's time, not its age: an age would change the stored reason every minute of the day.
+    if status.latest_good_at is None:
         return "no good restore point"
-    return f"latest good point {minutes_text(int(status.age.total_seconds() // 60))} old"
+    return f"latest good point {timezone.localtime(status.latest_good_at):%Y-%m-%d %H:%M}"
 
 
 @check("164.308(a)(7)(ii)(A)", name="contingency.backup_plan")
@@ -70,9 +71,7 @@ def backup_plan_check(organization: Organization, today: date) -> CheckResult:
         )
     parts = []
     if stale:
-        named = [
-            f"{p.asset.name} ({_age_text(statuses[p.asset_id])}, RPO {minutes_text(p.rpo_minutes)})" for p in stale
-        ]
+        named = [f"{p.asset.name} ({_age_text(statuses[p.asset_id])}, RPO {duration(p.rpo_minutes)})" for p in stale]
         parts.append(f"no restore point within the RPO for {listing(named)}")
     if unplanned:
         parts.append(f"no active backup policy for {listing([p.asset.name for p in unplanned])}")

@@ -2,7 +2,8 @@
 kind, reviewed within its cadence (its next review date not passed), whose covered assets — together with those of
 the other approved plans of the kind — include every critical asset (queries_criticality.critical_profiles: in scope,
 tier 1–2, in service). No tier 1–2 asset at all is not met: the analysis comes first. A plan that was never
-printed is mentioned, not failed: printing is how the plan survives an outage."""
+printed (no print of it done: a queued, rendering or failed one is no copy) is mentioned, not failed: printing is
+how the plan survives an outage."""
 
 from __future__ import annotations
 
@@ -75,7 +76,8 @@ def plan_check(organization: Organization, today: date, kind: str) -> CheckResul
     overdue = [version for version in versions if review_overdue(version, today)]
     covered = {asset.pk for version in versions for asset in version.covered_assets.all()}
     uncovered = [asset for asset in critical if asset.pk not in covered]
-    printed = set(PlanPrint.objects.filter(version__in=versions).values_list("version_id", flat=True))
+    done = PlanPrint.objects.filter(version__in=versions, state=PlanPrint.State.DONE)
+    printed = set(done.values_list("version_id", flat=True))
     unprinted = [f"{version.plan.title} v{version.number}" for version in versions if version.pk not in printed]
     note = f" {listing(unprinted)} {'has' if len(unprinted) == 1 else 'have'} never been printed." if unprinted else ""
     parts = []

@@ -45,8 +45,15 @@ class BackupRunChoice(forms.ModelChoiceField):
 
 
 class RestoreTestForm(forms.Form):
+    # Chosen once, in the page's asset picker (which also loads that asset's backup runs); the form carries it.
     asset = forms.ModelChoiceField(
-        queryset=Asset.objects.none(), to_field_name="public_id", help_text="Assets with recovery objectives."
+        queryset=Asset.objects.none(),
+        to_field_name="public_id",
+        widget=forms.HiddenInput,
+        error_messages={
+            "required": "Choose the asset restored above.",
+            "invalid_choice": "Choose an asset with recovery objectives above.",
+        },
     )
     performed_by = forms.ModelChoiceField(queryset=User.objects.none())
     participants = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
@@ -67,7 +74,12 @@ class RestoreTestForm(forms.Form):
         label="Integrity of the restored data verified",
         help_text="Without a check of the restored data the test cannot meet its objectives: it counts as missed.",
     )
-    integrity_method = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    integrity_method = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Required when integrity is ticked as verified: how the restored data was checked "
+        "(e.g. record counts, checksums).",
+    )
     issues_found = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
     evidence_file = forms.FileField(required=False, label="Evidence (optional)")
     risk = forms.ModelChoiceField(

@@ -83,15 +83,3 @@ def measure(
         rpo=timedelta(minutes=rpo_minutes),
         integrity_verified=integrity_verified,
     )
-
-
-def duration_text(span: timedelta) -> str:
-    """ "2 h 05 min", "45 min", "30 s": how long, as people read it."""
-    seconds = int(span.total_seconds())
-    if seconds < 60:
-        return f"{seconds} s"
-    hours, minutes = divmod(seconds // 60, 60)
-    if hours >= 48:
-        days, hours = divmod(hours, 24)
-        return f"{days} d {hours} h"
-    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"

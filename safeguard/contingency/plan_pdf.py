@@ -1,25 +1,24 @@
 """The printable plan: one HTML template, shown as a print view in the browser and rendered to PDF by WeasyPrint
 for the copy kept on paper or on a laptop, because the plan must be usable when Safeguard is down.
 
-The PDF is made when asked for (a normal plan takes well under a second); each one handed out is recorded with
-its SHA-256 so the plan page can say when it was last printed. The URL fetcher refuses every scheme but data:,
-so rendering never reaches the network or the file system whatever the plan's text contains.
+The PDF is made in the background (services/plan_prints.py) and kept in storage with its SHA-256, so the copy
+downloaded is the one recorded and the plan page can say when it was last printed. The URL fetcher refuses every
+scheme but data:, so rendering never reaches the network or the file system whatever the plan's text contains.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from django.http import HttpResponse
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import slugify
 
-from safeguard.contingency.models import PlanVersion
+from safeguard.contingency.models import PlanPrint, PlanVersion
 from safeguard.contingency.plan_sections import CONTACT_KINDS, call_tree
-from safeguard.contingency.services.plans import plan_print_record
 from safeguard.core.audit import Actor
-from safeguard.core.models import Organization
 
 if TYPE_CHECKING:
     from weasyprint.urls import URLFetcher
@@ -64,16 +63,22 @@ def plan_pdf(version: PlanVersion, actor: Actor) -> bytes:
     return pdf
 
 
-def file_name(version: PlanVersion) -> str:
-    return f"{slugify(version.plan.title) or 'plan'}-v{version.number}-{timezone.localdate():%Y-%m-%d}.pdf"
+def file_name(printed: PlanPrint) -> str:
+    day = timezone.localdate(printed.printed_at) if printed.printed_at else timezone.localdate()
+    version = printed.version
+    return f"{slugify(version.plan.title) or 'plan'}-v{version.number}-{day:%Y-%m-%d}.pdf"
 
 
-def plan_pdf_response(version: PlanVersion, *, organization: Organization, actor: Actor) -> HttpResponse:
-    """The PDF as a download, for the page and the API alike; recorded as printed before it is handed out."""
-    pdf = plan_pdf(version, actor)
-    printed = plan_print_record(organization=organization, actor=actor, version=version, pdf=pdf)
-    response = HttpResponse(pdf, content_type=CONTENT_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="{file_name(version)}"'
+def plan_print_file_response(printed: PlanPrint) -> FileResponse:
+    """The stored PDF of a done print, for the page and the API alike: the copy handed out is the file whose
+    SHA-256 was recorded, never a new rendering."""
+    if printed.state != PlanPrint.State.DONE or not printed.stored_name:
+        raise Http404("This PDF is not ready.")
+    try:
+        handle = default_storage.open(printed.stored_name, "rb")
+    except FileNotFoundError:
+        raise Http404("The stored PDF is missing; print the plan again.") from None
+    response = FileResponse(handle, as_attachment=True, filename=file_name(printed), content_type=CONTENT_TYPE)
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     response["X-Content-SHA256"] = printed.sha256

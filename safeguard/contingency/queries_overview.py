@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from safeguard.contingency.durations import duration
+from safeguard.contingency.durations import duration, span
 from safeguard.contingency.models import RecoveryProfile, RestoreOutcome, Tier
 from safeguard.contingency.objectives import time_to_restore
 from safeguard.contingency.queries_backups import AssetBackupStatus, backup_status
@@ -138,7 +138,7 @@ def _over_72_hours(profile: RecoveryProfile, restore: AssetRestoreStatus | None)
     if test is not None:
         took = time_to_restore(test.started_at, test.finished_at)
         if took > TARGET_72_HOURS:
-            reasons.append(f"The last restore test took {duration(int(took.total_seconds() // 60))}.")
+            reasons.append(f"The last restore test took {span(took)}.")
     return reasons
 
 

@@ -1,5 +1,6 @@
 """Reads of plans, versions, prints and activations shared by the pages, the API and the tracker checks, with
-their related rows fetched up front: a list costs the same few queries whatever its length."""
+their related rows fetched up front: a list costs the same few queries whatever its length. Only a done print
+counts as printed: a queued, rendering or failed one is no copy."""
 
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ def plans(organization: Organization) -> QuerySet[ContingencyPlan]:
 
 def plan_rows(items: Sequence[ContingencyPlan]) -> list[PlanRow]:
     """Per plan: its approved version, its draft and when the approved version was last printed (a copy of an
-    older version is out of date). Two queries for any number of plans."""
+    older version is out of date; a print not yet done is no copy). Two queries for any number of plans."""
     ids = [plan.pk for plan in items]
     current: dict[tuple[int, str], PlanVersion] = {}
     for version in PlanVersion.objects.filter(plan_id__in=ids, status__in=[Status.APPROVED, Status.DRAFT]).only(
@@ -50,7 +51,7 @@ def plan_rows(items: Sequence[ContingencyPlan]) -> list[PlanRow]:
         current[(version.plan_id, version.status)] = version
     approved = {plan_id: version for (plan_id, status), version in current.items() if status == Status.APPROVED}
     printed = dict(
-        PlanPrint.objects.filter(version__in=list(approved.values()))
+        PlanPrint.objects.filter(version__in=list(approved.values()), state=PlanPrint.State.DONE)
         .values("version_id")
         .annotate(last=Max("printed_at"))
         .values_list("version_id", "last")
@@ -64,15 +65,22 @@ def plan_rows(items: Sequence[ContingencyPlan]) -> list[PlanRow]:
 
 
 def last_print(plan: ContingencyPlan) -> PlanPrint | None:
-    return PlanPrint.objects.filter(version__plan=plan).select_related("version", "printed_by").first()
+    """The latest copy handed out: prints queued, rendering or failed are not copies."""
+    done = PlanPrint.objects.filter(version__plan=plan, state=PlanPrint.State.DONE)
+    return done.select_related("version", "printed_by").order_by("-printed_at", "-pk").first()
 
 
 def plan_prints(plan: ContingencyPlan) -> QuerySet[PlanPrint]:
+    """Every print of the plan's versions in any state, newest request first."""
     return (
         PlanPrint.objects.filter(version__plan=plan)
         .select_related("version", "printed_by")
-        .order_by("-printed_at", "-pk")
+        .order_by("-requested_at", "-pk")
     )
+
+
+def version_prints(version: PlanVersion) -> QuerySet[PlanPrint]:
+    return PlanPrint.objects.filter(version=version).select_related("printed_by").order_by("-requested_at", "-pk")
 
 
 def versions(plan: ContingencyPlan) -> QuerySet[PlanVersion]:
@@ -120,7 +128,8 @@ def approved_versions(organization: Organization, kind: str) -> list[PlanVersion
 
 
 def printed_plan_ids(organization: Organization) -> set[int]:
-    return set(PlanPrint.objects.filter(version__organization=organization).values_list("version__plan_id", flat=True))
+    done = PlanPrint.objects.filter(version__organization=organization, state=PlanPrint.State.DONE)
+    return set(done.values_list("version__plan_id", flat=True))
 
 
 # ---- activations ----------------------------------------------------------------------------------------------

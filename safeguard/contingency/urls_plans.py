@@ -8,6 +8,7 @@ from safeguard.contingency import views_plans as plans
 
 PLAN = "<uuid:plan_id>/"
 VERSION = "versions/<uuid:version_id>/"
+PRINT = "prints/<uuid:print_id>/"
 ACTIVATION = "activations/<uuid:activation_id>/"
 
 urlpatterns: list[URLPattern] = [
@@ -20,7 +21,9 @@ urlpatterns: list[URLPattern] = [
     path(f"{VERSION}approve/", plans.plan_version_approve, name="plan_version_approve"),
     path(f"{VERSION}review/", plans.plan_version_review, name="plan_version_review"),
     path(f"{VERSION}print/", plans.plan_version_print, name="plan_version_print"),
-    path(f"{VERSION}pdf/", plans.plan_version_pdf, name="plan_version_pdf"),
+    path(f"{VERSION}prints/", plans.plan_print_request_view, name="plan_print_request"),
+    path(PRINT, plans.plan_print_detail, name="plan_print_detail"),
+    path(f"{PRINT}pdf/", plans.plan_print_download, name="plan_print_download"),
     path("activations/", activations.activation_list, name="activation_list"),
     path("activations/new/", activations.activation_create, name="activation_create"),
     path(ACTIVATION, activations.activation_detail, name="activation_detail"),

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from safeguard.contingency.access import get_backup_policy
+from safeguard.contingency.durations import duration
 from safeguard.contingency.forms_backups import BackupPolicyFilterForm, BackupPolicyForm
 from safeguard.contingency.models import BackupPolicy, BackupResult, BackupStatus
 from safeguard.contingency.queries_backups import WINDOW, backed_up_assets, backup_status
@@ -148,8 +149,8 @@ def backup_policy_active(request: OrgRequest, policy_id: UUID) -> HttpResponse:
 def age_text(age: timedelta | None) -> str:
     if age is None:
         return "—"
-    return services.minutes_text(max(0, int(age.total_seconds() // 60)))
+    return duration(max(0, int(age.total_seconds() // 60)))
 
 
 def rpo_text(minutes: int | None) -> str:
-    return "—" if minutes is None else services.minutes_text(minutes)
+    return "—" if minutes is None else duration(minutes)

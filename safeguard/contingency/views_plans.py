@@ -1,5 +1,6 @@
 """Plan pages: the plans with their current state, a plan's version history, one version (edit while a draft,
-approve, review), and the print view and PDF that make the plan usable when this system is down.
+approve, review), the print view, and the PDFs, made in the background, that make the plan usable when this
+system is down.
 
 Program viewers (auditors included) read and print; program managers write drafts; approving and reviewing are
 signatures, for those who sign decisions."""
@@ -10,17 +11,19 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from safeguard.contingency import queries_plans as queries
 from safeguard.contingency.access import get_plan, get_plan_version
+from safeguard.contingency.access_plans import get_plan_print
 from safeguard.contingency.forms_plans import ApproveForm, PlanForm, PlanVersionForm, ReviewForm, version_initial
 from safeguard.contingency.models import PlanVersion
-from safeguard.contingency.plan_pdf import plan_html, plan_pdf_response
+from safeguard.contingency.plan_pdf import plan_html, plan_print_file_response
 from safeguard.contingency.plan_sections import CONTACT_KINDS, call_tree, sections_changed
 from safeguard.contingency.services import plans as services
+from safeguard.contingency.services.plan_prints import UNFINISHED, plan_print_request
 from safeguard.core.audit import Actor
 from safeguard.core.forms import show_service_error
 from safeguard.core.org_views import OrgRequest, org_view
@@ -28,6 +31,8 @@ from safeguard.core.roles import Perm
 from safeguard.core.services.errors import ServiceError
 
 PAGE_SIZE = 50
+PRINTS_SHOWN = 10
+REFRESH_SECONDS = 2
 Status = PlanVersion.Status
 
 
@@ -66,7 +71,7 @@ def plan_detail(request: OrgRequest, plan_id: UUID) -> HttpResponse:
         "plan": plan,
         "history": history,
         "has_draft": any(row.version.status == Status.DRAFT for row in history),
-        "prints": queries.plan_prints(plan)[:10],
+        "prints": queries.plan_prints(plan)[:PRINTS_SHOWN],
         "can_manage": request.membership.has(Perm.MANAGE_PROGRAM),
     }
     return render(request, "contingency/plan_detail.html", context)
@@ -107,6 +112,7 @@ def _version_page(
         "can_review": version.status == Status.APPROVED and can_sign,
         "approve_form": approve or ApproveForm(),
         "review_form": review or ReviewForm(),
+        "prints": queries.version_prints(version)[:PRINTS_SHOWN],
     }
     return render(request, "contingency/plan_version_detail.html", context)
 
@@ -185,7 +191,27 @@ def plan_version_print(request: OrgRequest, version_id: UUID) -> HttpResponse:
     return HttpResponse(plan_html(version, Actor.from_request(request)))
 
 
+@require_POST
 @org_view(Perm.VIEW_PROGRAM)
-def plan_version_pdf(request: OrgRequest, version_id: UUID) -> HttpResponse:
+def plan_print_request_view(request: OrgRequest, version_id: UUID) -> HttpResponse:
     version = get_plan_version(request.membership, version_id)
-    return plan_pdf_response(version, organization=request.org, actor=Actor.from_request(request))
+    try:
+        printed = plan_print_request(organization=request.org, actor=Actor.from_request(request), version=version)
+    except ServiceError as error:
+        messages.error(request, error.message)
+        return redirect("contingency:plan_version_detail", request.org.slug, version.public_id)
+    messages.success(request, "The PDF is being made in the background.")
+    return redirect("contingency:plan_print_detail", request.org.slug, printed.public_id)
+
+
+@org_view(Perm.VIEW_PROGRAM)
+def plan_print_detail(request: OrgRequest, print_id: UUID) -> HttpResponse:
+    printed = get_plan_print(request.membership, print_id)
+    context = {"printed": printed, "refresh": REFRESH_SECONDS if printed.state in UNFINISHED else None}
+    return render(request, "contingency/plan_print_detail.html", context)
+
+
+# org_view is typed for HttpResponse; a FileResponse streams, which Django serves the same way.
+@org_view(Perm.VIEW_PROGRAM)
+def plan_print_download(request: OrgRequest, print_id: UUID) -> FileResponse:
+    return plan_print_file_response(get_plan_print(request.membership, print_id))

@@ -13,9 +13,10 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from safeguard.contingency.access import get_restore_test
+from safeguard.contingency.durations import span
 from safeguard.contingency.forms_restore_tests import RestoreFilterForm, RestoreImportForm, RestoreTestForm
 from safeguard.contingency.models import RestoreTest
-from safeguard.contingency.objectives import data_age, duration_text, time_to_restore
+from safeguard.contingency.objectives import data_age, time_to_restore
 from safeguard.contingency.queries_restore_tests import restore_status
 from safeguard.contingency.services.restore_import import KIND
 from safeguard.contingency.services.restore_tests import RestoreInput, restore_test_record
@@ -55,7 +56,7 @@ def restore_list(request: OrgRequest) -> HttpResponse:
             rows = rows.filter(outcome=form.cleaned_data["outcome"])
     page = Paginator(rows.order_by("-started_at", "-pk"), PAGE_SIZE).get_page(request.GET.get("page"))
     for test in page.object_list:
-        test.duration = duration_text(time_to_restore(test.started_at, test.finished_at))  # type: ignore[attr-defined]
+        test.duration = span(time_to_restore(test.started_at, test.finished_at))  # type: ignore[attr-defined]
     context = {"page": page, "form": form, "can_change": request.membership.has(Perm.MANAGE_PROGRAM)}
     return render(request, "contingency/restore_list.html", context)
 
@@ -76,8 +77,8 @@ def restore_detail(request: OrgRequest, test_id: UUID) -> HttpResponse:
     test = get_restore_test(request.membership, test_id)
     context = {
         "test": test,
-        "duration": duration_text(time_to_restore(test.started_at, test.finished_at)),
-        "data_age": duration_text(data_age(test.restore_point_at, test.started_at)),
+        "duration": span(time_to_restore(test.started_at, test.finished_at)),
+        "data_age": span(data_age(test.restore_point_at, test.started_at)),
         "actions": test.actions.select_related("owner").order_by("due_on", "pk"),
     }
     return render(request, "contingency/restore_detail.html", context)
@@ -116,7 +117,10 @@ def restore_create(request: OrgRequest) -> HttpResponse:
             opened = " A corrective action was opened." if test.outcome != "met" else ""
             messages.success(request, f"Restore test recorded: {test.get_outcome_display().lower()}.{opened}")
             return redirect("contingency:restore_detail", request.org.slug, test.public_id)
-    picker = RestoreFilterForm(initial={"asset": asset.public_id if asset else None}, organization=request.org)
+    # Its own ids: the record form carries the same "asset" name as a hidden field.
+    picker = RestoreFilterForm(
+        initial={"asset": asset.public_id if asset else None}, organization=request.org, auto_id="picker_%s"
+    )
     return render(
         request,
         "contingency/restore_form.html",

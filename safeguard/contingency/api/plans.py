@@ -1,5 +1,6 @@
 """Disaster recovery and emergency mode operation plans over the API: plans, versions (start a draft, edit it,
-approve or review it by signature), the PDF, and the record of printed copies. The same access functions, queries
+approve or review it by signature), and printed copies (the PDF is made in the background: request it, follow its
+state, download the stored file). The same access functions, queries
 and services as the pages: program viewers read and print, program managers write, signers approve."""
 
 from __future__ import annotations
@@ -7,22 +8,26 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from django.http import HttpResponse
+from django.http import FileResponse
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
+from rest_framework.exceptions import APIException
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from safeguard.contingency import queries_plans as queries
 from safeguard.contingency.access import get_plan, get_plan_version
+from safeguard.contingency.access_plans import get_plan_print
 from safeguard.contingency.api.record_lookups import record_by_id
-from safeguard.contingency.models import ContingencyPlan, Exercise, PlanVersion
-from safeguard.contingency.plan_pdf import plan_pdf_response
+from safeguard.contingency.models import ContingencyPlan, Exercise, PlanPrint, PlanVersion
+from safeguard.contingency.plan_pdf import plan_print_file_response
 from safeguard.contingency.services import plans as services
+from safeguard.contingency.services.plan_prints import plan_print_request
 from safeguard.core.api.base import ApiView
 from safeguard.core.api.permissions import api_actor, api_membership
-from safeguard.core.api.serializers import error_responses
+from safeguard.core.api.serializers import ErrorSerializer, error_responses
 from safeguard.core.models import Organization
 from safeguard.core.roles import Perm
 from safeguard.core.services.errors import ServiceError
@@ -50,7 +55,9 @@ class PlanSerializer(serializers.Serializer):
     approved_age_days = serializers.IntegerField(allow_null=True)
     draft_version = PlanVersionSummarySerializer(source="draft", allow_null=True)
     last_printed_at = serializers.DateTimeField(
-        allow_null=True, help_text="When the approved version was last printed: a copy of an older one is out of date."
+        allow_null=True,
+        help_text="When a PDF of the approved version was last made (done prints only): a copy of an older "
+        "version is out of date.",
     )
 
 
@@ -146,12 +153,42 @@ class PlanSignSerializer(serializers.Serializer):
     statement = serializers.CharField(required=False, allow_blank=True, max_length=5000)
 
 
+class PlanPrintLinksSerializer(serializers.Serializer):
+    self = serializers.URLField()
+    pdf = serializers.URLField(allow_null=True, help_text="Set once the PDF is ready.")
+
+
 class PlanPrintSerializer(serializers.Serializer):
+    public_id = serializers.UUIDField()
     version = serializers.UUIDField(source="version.public_id")
     version_number = serializers.IntegerField(source="version.number")
-    printed_by = serializers.EmailField(source="printed_by.email")
-    printed_at = serializers.DateTimeField()
-    sha256 = serializers.CharField(help_text="SHA-256 of the PDF handed out.")
+    state = serializers.ChoiceField(choices=PlanPrint.State.choices)
+    printed_by = serializers.EmailField(source="printed_by.email", help_text="Who asked for the copy.")
+    requested_at = serializers.DateTimeField()
+    printed_at = serializers.DateTimeField(allow_null=True, help_text="When the PDF was ready; null until done.")
+    sha256 = serializers.CharField(help_text="SHA-256 of the stored PDF; empty until done.")
+    failure = serializers.CharField(help_text="What went wrong, when the state is failed.")
+    links = serializers.SerializerMethodField()
+
+    @extend_schema_field(PlanPrintLinksSerializer)
+    def get_links(self, printed: PlanPrint) -> dict[str, str | None]:
+        request, slug = self.context["request"], self.context["org_slug"]
+        done = printed.state == PlanPrint.State.DONE
+        return {
+            "self": request.build_absolute_uri(reverse("api:contingency_plan_print", args=[slug, printed.public_id])),
+            "pdf": request.build_absolute_uri(reverse("api:contingency_plan_print_pdf", args=[slug, printed.public_id]))
+            if done
+            else None,
+        }
+
+
+class PrintNotReady(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The PDF is not ready yet: follow the print until its state is done."
+    default_code = "not_ready"
+
+
+NOT_READY = OpenApiResponse(ErrorSerializer, description="The PDF is not ready (queued, rendering or failed).")
 
 
 def _version_out(version: PlanVersion) -> dict[str, Any]:
@@ -331,27 +368,67 @@ class PlanVersionReviewView(ApiView):
         return Response(_version_out(version))
 
 
-class PlanVersionPdfView(ApiView):
+class PlanPrintRequestView(ApiView):
     @extend_schema(
-        summary="Download a version as PDF",
-        description="The whole plan for use offline: sections, call tree, recovery order, contacts. Each download "
-        "is recorded as a printed copy (with the PDF's SHA-256, also in the X-Content-SHA256 header).",
-        responses={200: OpenApiResponse(OpenApiTypes.BINARY, description="The PDF."), **error_responses(403, 404)},
+        summary="Print a version as PDF",
+        description="The whole plan for use offline: sections, call tree, recovery order, contacts. The PDF is made "
+        "in the background: follow the print's `links.self` until its state is done, then fetch `links.pdf`. The "
+        "same person's print of the version still waiting in the queue is reused.",
+        request=None,
+        responses={202: PlanPrintSerializer, **error_responses(400, 403, 404)},
         tags=TAGS,
     )
-    def get(self, request: Request, org_slug: str, version_id: UUID) -> HttpResponse:
+    def post(self, request: Request, org_slug: str, version_id: UUID) -> Response:
         membership = api_membership(request, org_slug, Perm.VIEW_PROGRAM)
         version = get_plan_version(membership, version_id)
-        return plan_pdf_response(version, organization=membership.organization, actor=api_actor(request))
+        printed = plan_print_request(organization=membership.organization, actor=api_actor(request), version=version)
+        fresh = get_plan_print(membership, printed.public_id)
+        context = {"request": request, "org_slug": org_slug}
+        return Response(PlanPrintSerializer(fresh, context=context).data, status=status.HTTP_202_ACCEPTED)
+
+
+class PlanPrintDetailView(ApiView):
+    @extend_schema(
+        summary="One printed copy",
+        description="Its state (queued, running, done or failed) and, once done, the PDF link and SHA-256.",
+        responses={200: PlanPrintSerializer, **error_responses(403, 404)},
+        tags=TAGS,
+    )
+    def get(self, request: Request, org_slug: str, print_id: UUID) -> Response:
+        membership = api_membership(request, org_slug, Perm.VIEW_PROGRAM)
+        printed = get_plan_print(membership, print_id)
+        return Response(PlanPrintSerializer(printed, context={"request": request, "org_slug": org_slug}).data)
+
+
+class PlanPrintPdfView(ApiView):
+    @extend_schema(
+        summary="Download a printed copy",
+        description="The stored PDF, as it was made (its SHA-256 also in the X-Content-SHA256 header); 409 until "
+        "the print is done.",
+        responses={
+            200: OpenApiResponse(OpenApiTypes.BINARY, description="The PDF."),
+            409: NOT_READY,
+            **error_responses(403, 404),
+        },
+        tags=TAGS,
+    )
+    def get(self, request: Request, org_slug: str, print_id: UUID) -> FileResponse:
+        membership = api_membership(request, org_slug, Perm.VIEW_PROGRAM)
+        printed = get_plan_print(membership, print_id)
+        if printed.state != PlanPrint.State.DONE:
+            raise PrintNotReady()
+        return plan_print_file_response(printed)
 
 
 class PlanPrintListView(ApiView):
     @extend_schema(
         summary="List a plan's printed copies",
-        description="Newest first, across the plan's versions.",
+        description="Newest request first, across the plan's versions, in every state: only done ones are copies.",
         responses={200: PlanPrintSerializer(many=True), **error_responses(403, 404)},
         tags=TAGS,
     )
     def get(self, request: Request, org_slug: str, plan_id: UUID) -> Response:
         membership = api_membership(request, org_slug, Perm.VIEW_PROGRAM)
-        return self.paginated(queries.plan_prints(get_plan(membership, plan_id)), PlanPrintSerializer)
+        paginator, page = self.paginate(queries.plan_prints(get_plan(membership, plan_id)))
+        context = {"request": request, "org_slug": org_slug}
+        return paginator.get_paginated_response(PlanPrintSerializer(page, many=True, context=context).data)

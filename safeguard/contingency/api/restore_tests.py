@@ -17,7 +17,7 @@ from rest_framework.response import Response
 
 from safeguard.contingency.access import get_restore_test
 from safeguard.contingency.api.record_lookups import evidence_by_id, member_by_email, record_by_id
-from safeguard.contingency.models import CorrectiveAction, RestoreOutcome, RestoreTest
+from safeguard.contingency.models import BackupResult, CorrectiveAction, RestoreOutcome, RestoreTest
 from safeguard.contingency.objectives import data_age, time_to_restore
 from safeguard.contingency.queries_restore_tests import AssetRestoreStatus, restore_status
 from safeguard.contingency.services.restore_import import KIND
@@ -56,6 +56,9 @@ class RestoreTestSerializer(serializers.Serializer):
     performed_by = serializers.EmailField(source="performed_by.email")
     participants = serializers.CharField()
     restore_point_at = serializers.DateTimeField()
+    backup_result = serializers.UUIDField(
+        source="backup_result.public_id", allow_null=True, default=None, help_text="The backup run restored from."
+    )
     started_at = serializers.DateTimeField()
     finished_at = serializers.DateTimeField()
     time_to_restore_seconds = serializers.SerializerMethodField(help_text="Finished − started.")
@@ -93,7 +96,20 @@ class RestoreTestCreateSerializer(serializers.Serializer):
     asset = serializers.UUIDField(help_text="An asset with recovery objectives (RTO and RPO).")
     performed_by = serializers.EmailField(help_text="A current member's email.")
     participants = serializers.CharField(required=False, allow_blank=True, default="")
-    restore_point_at = AwareDateTimeField(help_text="When the data restored was captured, with its offset.")
+    backup_result = serializers.UUIDField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The public id of the backup run restored from: a successful run of a policy of this asset. Gives "
+        "the restore point time.",
+    )
+    restore_point_at = AwareDateTimeField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="When the data restored was captured, with its offset. Taken from backup_result when that is "
+        "given (if both are given they must agree).",
+    )
     started_at = AwareDateTimeField(help_text="When the restore began, with its offset.")
     finished_at = AwareDateTimeField(help_text="When service was restored and checked, with its offset.")
     succeeded = serializers.BooleanField()
@@ -123,10 +139,22 @@ def _tests(organization: Organization) -> Any:
     actions = Prefetch("actions", queryset=CorrectiveAction.objects.only("public_id", "restore_test_id"))
     return (
         RestoreTest.objects.filter(organization=organization)
-        .select_related("asset", "performed_by", "recorded_by", "evidence")
+        .select_related("asset", "performed_by", "recorded_by", "evidence", "backup_result")
         .prefetch_related(actions)
         .order_by("-started_at", "-pk")
     )
+
+
+def _backup_run(organization: Organization, public_id: UUID | None) -> BackupResult | None:
+    """Only this organization's runs are looked up; whether the run is the asset's and left a restore point is the
+    service's rule, so the form and the API refuse the same runs the same way."""
+    if public_id is None:
+        return None
+    found = BackupResult.objects.filter(organization=organization, public_id=public_id).select_related("policy")
+    run = found.first()
+    if run is None:
+        raise ServiceError("No such backup run in this organization.", field="backup_result")
+    return run
 
 
 class RestoreListView(ApiView):
@@ -174,6 +202,7 @@ class RestoreListView(ApiView):
                 performed_by=member_by_email(organization, data["performed_by"], "performed_by"),
                 participants=data["participants"],
                 restore_point_at=data["restore_point_at"],
+                backup_result=_backup_run(organization, data["backup_result"]),
                 started_at=data["started_at"],
                 finished_at=data["finished_at"],
                 succeeded=data["succeeded"],

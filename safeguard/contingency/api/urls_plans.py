@@ -6,6 +6,7 @@ from safeguard.contingency.api import activations, plans
 
 PLAN = "plans/<uuid:plan_id>/"
 VERSION = "plan-versions/<uuid:version_id>/"
+PRINT = "plan-prints/<uuid:print_id>/"
 ACTIVATION = "activations/<uuid:activation_id>/"
 
 urlpatterns: list[URLPattern] = [
@@ -16,7 +17,9 @@ urlpatterns: list[URLPattern] = [
     path(VERSION, plans.PlanVersionDetailView.as_view(), name="contingency_plan_version"),
     path(f"{VERSION}approve/", plans.PlanVersionApproveView.as_view(), name="contingency_plan_version_approve"),
     path(f"{VERSION}review/", plans.PlanVersionReviewView.as_view(), name="contingency_plan_version_review"),
-    path(f"{VERSION}pdf/", plans.PlanVersionPdfView.as_view(), name="contingency_plan_version_pdf"),
+    path(f"{VERSION}prints/", plans.PlanPrintRequestView.as_view(), name="contingency_plan_version_prints"),
+    path(PRINT, plans.PlanPrintDetailView.as_view(), name="contingency_plan_print"),
+    path(f"{PRINT}pdf/", plans.PlanPrintPdfView.as_view(), name="contingency_plan_print_pdf"),
     path("activations/", activations.ActivationListView.as_view(), name="contingency_activations"),
     path(ACTIVATION, activations.ActivationDetailView.as_view(), name="contingency_activation"),
     path(

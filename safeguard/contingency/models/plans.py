@@ -94,18 +94,36 @@ class PlanVersion(models.Model):
 
 
 class PlanPrint(models.Model):
-    """A PDF of a version was produced: the plan's 'last printed' is the latest of these."""
+    """A PDF of a version, made in the background: the plan's "last printed" is the latest one done. The file is
+    kept so the copy handed out can be downloaded again and matched by its SHA-256."""
 
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Rendering"
+        DONE = "done", "Ready"
+        FAILED = "failed", "Failed"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     version = models.ForeignKey(PlanVersion, on_delete=models.PROTECT, related_name="prints")
+    state = models.CharField(max_length=8, choices=State.choices, default=State.QUEUED)
     printed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    printed_at = models.DateTimeField(default=timezone.now)
-    sha256 = models.CharField(max_length=64, help_text="Of the PDF handed out.")
+    requested_at = models.DateTimeField(default=timezone.now)
+    printed_at = models.DateTimeField(null=True, blank=True, help_text="When the PDF was ready.")
+    stored_name = models.CharField(max_length=255, blank=True, help_text="Where the PDF is kept in storage.")
+    sha256 = models.CharField(max_length=64, blank=True, help_text="Of the PDF handed out.")
+    failure = models.TextField(blank=True)
 
     class Meta:
-        ordering = ["-printed_at"]
+        ordering = ["-requested_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(state="done") | models.Q(printed_at__isnull=False, sha256__gt=""),
+                name="plan_print_done_has_pdf",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.version} printed {self.printed_at:%Y-%m-%d}"
+        return f"{self.version} printed {self.requested_at:%Y-%m-%d}"
 
 
 class EmergencyActivation(models.Model):

@@ -10,6 +10,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from safeguard.contingency.durations import duration
 from safeguard.contingency.models import BackupMethod, BackupPolicy, RecoveryProfile
 from safeguard.core.audit import Actor, audit_record, field_changes, snapshot
 from safeguard.core.models import Membership, Organization, User
@@ -35,15 +36,6 @@ EDITABLE_FIELDS = (
 TEXT_LIMITS = {"job_name": 200, "schedule": 200, "offsite_location": 200, "business_associate": 200}
 MINUTES_PER_DAY = 24 * 60
 TRIGGER = "contingency.backup_policy_changed"
-
-
-def minutes_text(minutes: int) -> str:
-    """An objective as people state it: '3 days', '4 hours', '90 minutes'."""
-    for size, unit in ((MINUTES_PER_DAY, "day"), (60, "hour")):
-        if minutes >= size and minutes % size == 0:
-            count = minutes // size
-            return f"{count} {unit}{'s' if count != 1 else ''}"
-    return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
 def policy_errors(
@@ -89,8 +81,8 @@ def _retention_error(asset: Asset, retention_days: int) -> str:
     if profile is None or retention_days * MINUTES_PER_DAY >= profile.rpo_minutes:
         return ""
     return (
-        f"A retention of {minutes_text(retention_days * MINUTES_PER_DAY)} is shorter than the recovery point "
-        f"objective of {minutes_text(profile.rpo_minutes)} set for {asset.name}: keep restore points at least "
+        f"A retention of {duration(retention_days * MINUTES_PER_DAY)} is shorter than the recovery point "
+        f"objective of {duration(profile.rpo_minutes)} set for {asset.name}: keep restore points at least "
         "that long."
     )
 

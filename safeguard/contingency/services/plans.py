@@ -8,7 +8,6 @@ the printed plan keeps the order that was signed even after the analysis changes
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from typing import Any
 
@@ -16,7 +15,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from safeguard.contingency.models import ContingencyPlan, Exercise, PlanKind, PlanPrint, PlanVersion
+from safeguard.contingency.models import ContingencyPlan, Exercise, PlanKind, PlanVersion
 from safeguard.contingency.plan_sections import clean_contacts, clean_roles, clean_templates
 from safeguard.contingency.recovery_order import recovery_order
 from safeguard.core.audit import Actor, audit_record, field_changes, snapshot
@@ -339,26 +338,3 @@ def plan_version_review(
         )
         request_evaluation_on_commit(organization, EVALUATION_TRIGGER)
     return locked
-
-
-# ---- printing -------------------------------------------------------------------------------------------------
-
-
-def plan_print_record(*, organization: Organization, actor: Actor, version: PlanVersion, pdf: bytes) -> PlanPrint:
-    """Remember that a copy was handed out, with the SHA-256 of the exact file."""
-    if actor.user is None:
-        raise ServiceError("Only a person can print a plan.")
-    if version.organization_id != organization.pk:
-        raise ServiceError("No such plan version in this organization.")
-    with transaction.atomic():
-        printed = PlanPrint.objects.create(
-            version=version, printed_by=actor.user, sha256=hashlib.sha256(pdf).hexdigest()
-        )
-        audit_record(
-            actor=actor,
-            action="contingency.plan_version.printed",
-            organization=organization,
-            target=version,
-            changes={"sha256": [None, printed.sha256], "printed_at": [None, printed.printed_at]},
-        )
-    return printed

@@ -14,8 +14,9 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from safeguard.contingency.durations import duration, span
 from safeguard.contingency.models import BackupResult, BackupStatus, CorrectiveAction, RecoveryProfile, RestoreTest
-from safeguard.contingency.objectives import Measured, duration_text, measure
+from safeguard.contingency.objectives import Measured, measure
 from safeguard.contingency.services.actions import corrective_action_create
 from safeguard.core.audit import Actor, audit_record
 from safeguard.core.models import Evidence, Membership, Organization, User
@@ -168,9 +169,9 @@ def action_title(asset: Asset, measured: Measured) -> str:
         return f"Restore test of {asset.name} failed: the data was not restored"[:200]
     misses = []
     if not measured.rto_met:
-        misses.append(f"its RTO by {duration_text(measured.rto_over)}")
+        misses.append(f"its RTO by {span(measured.rto_over)}")
     if not measured.rpo_met:
-        misses.append(f"its RPO by {duration_text(measured.rpo_over)}")
+        misses.append(f"its RPO by {span(measured.rpo_over)}")
     if not misses:
         return f"Restore test of {asset.name}: integrity not verified"[:200]
     unverified = "" if measured.integrity_verified else "; integrity not verified"
@@ -194,8 +195,8 @@ def _open_action(
     measured = checked.measured
     description = (
         f"Measured on {timezone.localtime(test.started_at):%Y-%m-%d %H:%M}: time to restore "
-        f"{duration_text(measured.time_to_restore)} (RTO {duration_text(measured.rto)}), data age "
-        f"{duration_text(measured.data_age)} (RPO {duration_text(measured.rpo)})."
+        f"{span(measured.time_to_restore)} (RTO {duration(int(measured.rto.total_seconds() // 60))}), data age "
+        f"{span(measured.data_age)} (RPO {duration(int(measured.rpo.total_seconds() // 60))})."
     )
     if test.issues_found:
         description += f"\nIssues found: {test.issues_found}"

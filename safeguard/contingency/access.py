@@ -6,7 +6,10 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from django.http import Http404
+
 from safeguard.contingency.models import (
+    AssetDependency,
     BackupImport,
     BackupPolicy,
     ContingencyPlan,
@@ -14,12 +17,13 @@ from safeguard.contingency.models import (
     CriticalityApproval,
     EmergencyActivation,
     Exercise,
+    PlanPrint,
     PlanVersion,
     RecoveryProfile,
     RestoreTest,
     VendorRecovery,
 )
-from safeguard.core.access import one_in_org, require_program
+from safeguard.core.access import one_in_org, parse_public_id, require_program
 from safeguard.core.models import Membership
 
 Key = str | UUID
@@ -84,3 +88,35 @@ def get_vendor_recovery(membership: Membership, public_id: Key, *, write: bool =
     require_program(membership, write)
     queryset = VendorRecovery.objects.select_related("asset", "evidence")
     return one_in_org(queryset, membership, public_id, "business associate recovery record")
+
+
+def get_dependency(
+    membership: Membership, asset_id: Key, depends_on_id: Key, *, write: bool = False
+) -> AssetDependency:
+    """A dependency has no id of its own: the two assets' public ids name it."""
+    require_program(membership, write)
+    found = (
+        AssetDependency.objects.select_related("asset", "depends_on")
+        .filter(
+            organization=membership.organization,
+            asset__public_id=parse_public_id(asset_id),
+            depends_on__public_id=parse_public_id(depends_on_id),
+        )
+        .first()
+    )
+    if found is None:
+        raise Http404("No such dependency.")
+    return found
+
+
+def get_plan_print(membership: Membership, public_id: Key) -> PlanPrint:
+    """A print has no organization of its own: its version's decides."""
+    require_program(membership, False)
+    found = (
+        PlanPrint.objects.select_related("version__plan", "printed_by")
+        .filter(version__organization=membership.organization, public_id=parse_public_id(public_id))
+        .first()
+    )
+    if found is None:
+        raise Http404("No such printed copy.")
+    return found

@@ -11,8 +11,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from safeguard.contingency.access import get_recovery_profile
-from safeguard.contingency.access_criticality import get_dependency
+from safeguard.contingency.access import get_dependency, get_recovery_profile
 from safeguard.contingency.forms_criticality import ALIASES, CADENCE_LABELS, DependencyForm, ProfileForm, TierFilterForm
 from safeguard.contingency.models import RecoveryProfile
 from safeguard.contingency.queries_criticality import asset_rows, dependency_rows, latest_approval

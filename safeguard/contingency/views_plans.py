@@ -16,8 +16,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from safeguard.contingency import queries_plans as queries
-from safeguard.contingency.access import get_plan, get_plan_version
-from safeguard.contingency.access_plans import get_plan_print
+from safeguard.contingency.access import get_plan, get_plan_print, get_plan_version
 from safeguard.contingency.forms_plans import ApproveForm, PlanForm, PlanVersionForm, ReviewForm, version_initial
 from safeguard.contingency.models import PlanVersion
 from safeguard.contingency.plan_pdf import plan_html, plan_print_file_response

@@ -11,8 +11,7 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from safeguard.contingency.access import get_recovery_profile
-from safeguard.contingency.access_criticality import get_dependency
+from safeguard.contingency.access import get_dependency, get_recovery_profile
 from safeguard.contingency.models import Tier
 from safeguard.contingency.queries_criticality import dependency_rows, profile_rows
 from safeguard.contingency.services import criticality as services

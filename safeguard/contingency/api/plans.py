@@ -18,8 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from safeguard.contingency import queries_plans as queries
-from safeguard.contingency.access import get_plan, get_plan_version
-from safeguard.contingency.access_plans import get_plan_print
+from safeguard.contingency.access import get_plan, get_plan_print, get_plan_version
 from safeguard.contingency.api.record_lookups import record_by_id
 from safeguard.contingency.models import ContingencyPlan, Exercise, PlanPrint, PlanVersion
 from safeguard.contingency.plan_pdf import plan_print_file_response

@@ -1,5 +1,12 @@
 from safeguard.contingency.models.actions import CorrectiveAction
-from safeguard.contingency.models.backups import BackupImport, BackupMethod, BackupPolicy, BackupResult, BackupStatus
+from safeguard.contingency.models.backups import (
+    BackupHookToken,
+    BackupImport,
+    BackupMethod,
+    BackupPolicy,
+    BackupResult,
+    BackupStatus,
+)
 from safeguard.contingency.models.criticality import AssetDependency, CriticalityApproval, RecoveryProfile, Tier
 from safeguard.contingency.models.exercises import Exercise
 from safeguard.contingency.models.plans import (
@@ -15,6 +22,7 @@ from safeguard.contingency.models.vendors import VendorRecovery
 
 __all__ = [
     "AssetDependency",
+    "BackupHookToken",
     "BackupImport",
     "BackupMethod",
     "BackupPolicy",

@@ -59,6 +59,30 @@ class BackupPolicy(models.Model):
         return f"{self.asset}: {self.job_name}"
 
 
+class BackupHookToken(models.Model):
+    """A bearer token a backup tool's post-job hook uses to record its runs. It can do nothing else: no person's
+    token (with all that person's rights) has to sit on a backup server. Only the SHA-256 of the key is kept."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organization = models.ForeignKey("core.Organization", on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(max_length=100, help_text="Which tool or server uses it, e.g. 'Veeam on backup01'.")
+    prefix = models.CharField(max_length=12)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+
 class BackupImport(models.Model):
     """One delivery of backup results (a file, an API call, a post-job hook, a command run): all or nothing."""
 
@@ -92,6 +116,14 @@ class BackupImport(models.Model):
     failure = models.TextField(blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    hook_token = models.ForeignKey(
+        BackupHookToken,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="imports",
+        help_text="The hook token that delivered it, when a backup tool did.",
     )
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 class RestoreOutcome(models.TextChoices):
     MET = "met", "Met the objectives"
-    MISSED = "missed", "Restored, but missed an objective"
+    MISSED = "missed", "Restored, but an objective was missed or integrity not verified"
     FAILED = "failed", "Failed: not restored"
 
 

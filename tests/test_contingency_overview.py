@@ -83,9 +83,7 @@ def test_assets_carry_the_reasons_they_are_not_ready(cast: Cast, story: dict[str
     assert reasons["EHR"] == []
     assert reasons["Lab interface"] == ["Latest good restore point is 30 h 30 min old; the RPO is 1 d."]
     three_days_ago = timezone.localdate() - timedelta(days=3)
-    assert reasons["Imaging archive"] == [
-        f"The last restore test ({three_days_ago:%Y-%m-%d}) restored, but missed an objective."
-    ]
+    assert reasons["Imaging archive"] == [f"The last restore test ({three_days_ago:%Y-%m-%d}) missed its RTO."]
     assert reasons["Cloud billing"] == ["Their RTO (8 h) is longer than ours (4 h)."]
     assert reasons["Scheduling"] == ["No active backup policy.", "Never restore-tested."]
     assert [row["name"] for row in rows] == ["EHR", "Lab interface", "Cloud billing", "Imaging archive", "Scheduling"]

@@ -124,7 +124,7 @@ def test_set_objectives_import_backups_miss_the_rto_and_see_the_action_and_readi
     page.get_by_role("link", name="Contingency", exact=True).first.click()
     row = page.locator("tr", has=page.get_by_role("link", name=SERVER, exact=True))
     expect(row).to_contain_text("Not ready")
-    expect(row).to_contain_text(f"The last restore test ({timezone.localdate(started):%Y-%m-%d}) restored, but missed")
+    expect(row).to_contain_text(f"The last restore test ({timezone.localdate(started):%Y-%m-%d}) missed its RTO.")
     # Tier 2: one asset, its backup fresh, no test passed in the period, the last one missed, no vendor, not ready.
     cells = page.locator("#tier-2 td")
     expect(cells).to_have_text(["1", "1", "0", "0", "0", "0 (0%)"])

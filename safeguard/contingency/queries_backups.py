@@ -21,6 +21,7 @@ from typing import TypeVar
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from safeguard.contingency.models import BackupPolicy, BackupResult, BackupStatus, RecoveryProfile
+from safeguard.contingency.readiness_rules import within_rpo
 from safeguard.contingency.services.settings import contingency_settings
 from safeguard.core.models import Organization
 from safeguard.risk.models import Asset
@@ -85,7 +86,7 @@ def backup_status(
         if status.latest_good_at is not None:
             status.age = now - status.latest_good_at
         if status.rpo_minutes is not None:
-            status.within_rpo = status.age is not None and status.age <= timedelta(minutes=status.rpo_minutes)
+            status.within_rpo = within_rpo(status.latest_good_at, status.rpo_minutes, now)
     return statuses
 
 

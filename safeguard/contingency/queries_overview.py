@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from safeguard.contingency.durations import duration, span
-from safeguard.contingency.models import RecoveryProfile, RestoreOutcome, Tier
+from safeguard.contingency.models import RecoveryProfile, RestoreOutcome, RestoreTest, Tier
 from safeguard.contingency.objectives import time_to_restore
 from safeguard.contingency.queries_backups import AssetBackupStatus, backup_status
 from safeguard.contingency.queries_restore_tests import AssetRestoreStatus, restore_status
@@ -121,11 +121,19 @@ def _test_reasons(restore: AssetRestoreStatus | None, today: date) -> tuple[bool
             )
     met = restore.outcome == RestoreOutcome.MET
     if not met:
-        test = restore.last_test
-        reasons.append(
-            f"The last restore test ({restore.last_tested_on:%Y-%m-%d}) {test.get_outcome_display().lower()}."
-        )
+        reasons.append(f"The last restore test ({restore.last_tested_on:%Y-%m-%d}) {shortfall(restore.last_test)}.")
     return tested, met, reasons
+
+
+def shortfall(test: RestoreTest) -> str:
+    """What a test that did not meet the objectives fell short of, e.g. "missed its RTO and RPO"."""
+    if test.outcome == RestoreOutcome.FAILED:
+        return "failed: the data was not restored"
+    missed = [name for name, met in (("RTO", test.rto_met), ("RPO", test.rpo_met)) if not met]
+    parts = [f"missed its {' and '.join(missed)}"] if missed else []
+    if not test.integrity_verified:
+        parts.append("restored data was not verified" if missed else "restored, but the data was not verified")
+    return "; ".join(parts) or test.get_outcome_display().lower()
 
 
 def _over_72_hours(profile: RecoveryProfile, restore: AssetRestoreStatus | None) -> list[str]:

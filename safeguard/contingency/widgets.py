@@ -3,13 +3,13 @@ corrective actions. Each answers in at most two queries (tracker/widgets.py's bu
 
 The readiness widget reads the same facts as the readiness dashboard (queries_overview.readiness) but only for
 tiers 1–2 and in one annotated query, since the full view takes about nine: latest good restore point, last test
-and last passed test come as subqueries; the cadence rule and the business associate gaps are the dashboard's own
-functions. tests/test_contingency_widgets.py checks that both give the same figures."""
+and last passed test come as subqueries. Both judge the facts with readiness_rules and queries_vendors.vendor_gaps;
+tests/test_contingency_widgets.py checks that both give the same figures."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.urls import reverse
@@ -27,12 +27,11 @@ from safeguard.contingency.models import (
     Tier,
 )
 from safeguard.contingency.queries_criticality import critical_profiles
-from safeguard.contingency.queries_restore_tests import cadence_months
 from safeguard.contingency.queries_vendors import vendor_gaps
+from safeguard.contingency.readiness_rules import fresh_backup, passed_within_period
 from safeguard.contingency.services.actions import OPEN_STATUSES
 from safeguard.contingency.services.settings import restore_cadence
 from safeguard.core.chores import as_of
-from safeguard.core.dates import add_months
 from safeguard.core.models import Organization
 from safeguard.tracker.widgets import Widget, dashboard_widget
 
@@ -71,21 +70,21 @@ def _critical_profiles(organization: Organization, today: date) -> list[Recovery
 
 
 def _ready(profile: RecoveryProfile, cadence: str, today: date) -> bool:
-    latest = getattr(profile, "latest_good_at", None)
-    # The readiness page's rules (queries_overview): a fresh point needs an active policy; a pass counts through
-    # the anniversary of its period.
-    fresh = (
-        getattr(profile, "has_policy", False)
-        and latest is not None
-        and as_of(today) - latest <= timedelta(minutes=profile.rpo_minutes)
-    )
     passed_at = getattr(profile, "last_passed_at", None)
-    tested = passed_at is not None and today <= add_months(timezone.localdate(passed_at), cadence_months(cadence))
-    met = getattr(profile, "last_outcome", None) == RestoreOutcome.MET
     record = getattr(profile.asset, "vendor_recovery", None)
+    # As queries_vendors.vendor_assets: critical assets are in service, so a named associate or a record suffices.
     run_by_vendor = bool(profile.asset.business_associate) or record is not None
-    gap = run_by_vendor and bool(vendor_gaps(record, profile, today))
-    return fresh and tested and met and not gap
+    return (
+        fresh_backup(
+            has_active_policy=getattr(profile, "has_policy", False),
+            latest_good_at=getattr(profile, "latest_good_at", None),
+            rpo_minutes=profile.rpo_minutes,
+            now=as_of(today),
+        )
+        and passed_within_period(timezone.localdate(passed_at) if passed_at else None, cadence, today)
+        and getattr(profile, "last_outcome", None) == RestoreOutcome.MET
+        and not (run_by_vendor and vendor_gaps(record, profile, today))
+    )
 
 
 def tier_readiness(organization: Organization, today: date) -> list[TierReadiness]:

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from safeguard.contingency.models import (
     AssetDependency,
+    BackupHookToken,
     BackupImport,
     BackupPolicy,
     ContingencyPlan,
@@ -80,6 +81,9 @@ def contingency_records(organization: Organization, user: User) -> dict[str, str
         offline_copy=False,
     )
     batch = BackupImport.objects.create(organization=organization, channel=BackupImport.Channel.API, created_by=user)
+    token = BackupHookToken.objects.create(
+        organization=organization, name="Sweep backup tool", prefix="sgb_sweep", key_hash="0" * 64, created_by=user
+    )
     restore = RestoreTest.objects.create(
         organization=organization,
         asset=ehr,
@@ -147,6 +151,7 @@ def contingency_records(organization: Organization, user: User) -> dict[str, str
         "contingency_approval_id": str(approval.public_id),
         "contingency_policy_id": str(policy.public_id),
         "contingency_import_id": str(batch.public_id),
+        "contingency_token_id": str(token.public_id),
         "contingency_test_id": str(restore.public_id),
         "contingency_action_id": str(action.public_id),
         "contingency_plan_id": str(plan.public_id),

@@ -254,7 +254,9 @@ EXPECTED = {
     f"{ORG}/contingency/backup-status/": {"get"},
     f"{ORG}/contingency/backup-imports/": {"post"},
     f"{ORG}/contingency/backup-imports/{{import_id}}/": {"get"},
-    f"{ORG}/contingency/backup-results/": {"post"},
+    f"{ORG}/contingency/backup-results/": {"get", "post"},
+    f"{ORG}/contingency/backup-hook-tokens/": {"get", "post"},
+    f"{ORG}/contingency/backup-hook-tokens/{{token_id}}/revoke/": {"post"},
     f"{ORG}/contingency/criticality/profiles/": {"get", "post"},
     f"{ORG}/contingency/criticality/profiles/{{profile_id}}/": {"get", "put", "patch", "delete"},
     f"{ORG}/contingency/criticality/dependencies/": {"get", "post"},
@@ -346,7 +348,7 @@ def test_list_endpoints_are_paginated(schema: dict[str, Any]) -> None:
         for path, ops in schema["paths"].items()
         if path.endswith(("s/", "evidence/")) and "get" in ops and path not in NOT_LISTS
     ]
-    assert len(lists) == 92
+    assert len(lists) == 94
     for path in lists:
         ref = schema["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
         assert ref.split("/")[-1].startswith("Paginated"), path

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from safeguard.contingency.models import BackupImport, BackupPolicy, BackupResult
+from safeguard.contingency.models import BackupImport, BackupPolicy, BackupResult, ContingencySettings
 from safeguard.core.models import AuditEvent
 from tests.conftest import Cast
 from tests.contingency_backup_factories import asset, csv_text, policy, run, utc
@@ -208,12 +208,15 @@ def test_hook_is_idempotent(cast: Cast, nightly: BackupPolicy) -> None:
 
 
 def test_hook_refuses_a_list_with_a_bad_run_naming_each_problem(cast: Cast, nightly: BackupPolicy) -> None:
-    bad = RUN | {"started": "2026-03-02T01:00:00", "size": -3}
+    ContingencySettings.objects.update_or_create(
+        organization=cast.org, defaults={"import_time_zone": "America/New_York"}
+    )
+    bad = RUN | {"started": "2026-03-08T02:30:00", "size": -3}  # no offset, and New York skips 02:30 that night
     response = api_client(cast.owner).post(f"{BASE}/backup-results/", [RUN, bad], format="json")
     assert response.status_code == 400
     fields = response.json()["error"]["fields"]
     assert set(fields) == {"runs[1].started", "runs[1].size"}
-    assert "no UTC offset" in fields["runs[1].started"][0]
+    assert "2026-03-08 02:30 does not exist in America/New_York" in fields["runs[1].started"][0]
     assert not BackupResult.objects.exists()
     assert BackupImport.objects.get().state == "refused"
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from safeguard.contingency.models import BackupImport, BackupResult
+from safeguard.contingency.models import BackupImport, BackupResult, ContingencySettings
 from safeguard.contingency.services.backup_import import (
     backup_import_start,
     backup_import_upload,
@@ -70,8 +70,10 @@ def test_clean_file_is_stored_and_audited_once(cast: Cast, jobs: None, upload: A
 
 
 def test_one_bad_row_refuses_the_whole_file_listing_every_problem(cast: Cast, jobs: None, upload: Any) -> None:
+    ContingencySettings.objects.update_or_create(organization=cast.org, defaults={"import_time_zone": "Europe/Paris"})
     bad = "Billing,nightly,2026-03-03T01:00:00Z,2026-03-03T00:00:00Z,success,-5,"
-    batch = upload(csv_text(ROW_1, bad, ROW_2, "EHR,nightly,2026-03-04T01:00:00,2026-03-04T02:00:00Z,ok,,"))
+    skipped = "EHR,nightly,2026-03-29T02:30:00,2026-03-29T02:00:00Z,ok,,"  # Paris skips 02:00–03:00 that night
+    batch = upload(csv_text(ROW_1, bad, ROW_2, skipped))
     assert batch.state == "refused"
     assert not BackupResult.objects.exists()
     assert batch.rejected == 2
@@ -81,6 +83,7 @@ def test_one_bad_row_refuses_the_whole_file_listing_every_problem(cast: Cast, jo
         (3, "size"),
         (5, "started"),
     }
+    assert "2026-03-29 02:30 does not exist in Europe/Paris" in batch.errors[-1]["reason"]
     assert "Nothing was stored" in batch.failure
     assert batch.stored_name  # kept, so the mapping can be corrected and the file read again
 

@@ -1,6 +1,6 @@
-"""Backup rules at their edges: reading a run (time zones, finish before start, sizes, status words, the default
-restore point), the age of the latest good point against the RPO (exactly on it counts as met), missing and
-failed runs, and the tracker check's verdicts and lapse date."""
+"""Backup rules at their edges: reading a run (times without an offset in the import zone, finish before start,
+sizes, status words, the default restore point), the age of the latest good point against the RPO (exactly on it
+counts as met), missing and failed runs, and the tracker check's verdicts and lapse date."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from safeguard.contingency.checks_backups import backup_plan_check
-from safeguard.contingency.models import BackupStatus
+from safeguard.contingency.models import BackupStatus, ContingencySettings
 from safeguard.contingency.queries_backups import backup_status
 from safeguard.contingency.services.backup_import_rows import Policies, Run, parse_run
 from safeguard.contingency.services.settings import contingency_settings
@@ -46,10 +46,43 @@ def test_times_with_an_offset_are_stored_in_utc(policies: Policies) -> None:
     assert result.status == BackupStatus.SUCCESS
 
 
-def test_time_without_offset_is_refused_saying_so(policies: Policies) -> None:
-    result = parsed(policies, started="2026-03-02T01:00:00")
-    assert isinstance(result, dict)
-    assert "no UTC offset" in result["started"]
+def in_zone(cast: Cast, name: str) -> Policies:
+    ContingencySettings.objects.update_or_create(organization=cast.org, defaults={"import_time_zone": name})
+    return Policies.load(cast.org)
+
+
+def test_time_without_offset_is_read_in_the_organizations_import_zone(cast: Cast, policies: Policies) -> None:
+    result = parsed(in_zone(cast, "America/New_York"), started="2026-03-02T01:00:00", finished="2026-03-02T01:40")
+    assert isinstance(result, Run)
+    assert (result.started_at, result.finished_at) == (utc("2026-03-02 06:00"), utc("2026-03-02 06:40"))
+    assert result.restore_point_at == result.started_at
+
+
+def test_an_explicit_offset_wins_over_the_import_zone(cast: Cast, policies: Policies) -> None:
+    result = parsed(in_zone(cast, "Asia/Tokyo"), finished="2026-03-02T06:40:00Z")
+    assert isinstance(result, Run)
+    assert (result.started_at, result.finished_at) == (utc("2026-03-02 06:00"), utc("2026-03-02 06:40"))
+
+
+def test_a_wall_clock_time_the_zone_skips_or_repeats_is_refused(cast: Cast, policies: Policies) -> None:
+    new_york = in_zone(cast, "America/New_York")
+    skipped = parsed(new_york, started="2026-03-08T02:30:00", finished="2026-03-08T04:00:00-04:00")
+    repeated = parsed(new_york, started="2026-11-01T01:30:00", finished="2026-11-01T03:00:00-05:00")
+    assert isinstance(skipped, dict) and isinstance(repeated, dict)
+    assert skipped == {
+        "started": "2026-03-08 02:30 does not exist in America/New_York (clocks go forward): check the time."
+    }
+    assert repeated == {
+        "started": "2026-11-01 01:30 happens twice in America/New_York (clocks go back): give the time with its UTC "
+        "offset, e.g. -05:00."
+    }
+    with_offset = parsed(new_york, started="2026-11-01T01:30:00-04:00", finished="2026-11-01T03:00:00-05:00")
+    assert isinstance(with_offset, Run) and with_offset.started_at == utc("2026-11-01 05:30")
+
+
+def test_a_date_without_a_time_is_refused(policies: Policies) -> None:
+    result = parsed(policies, started="2026-03-02")
+    assert isinstance(result, dict) and "is a date without a time of day" in result["started"]
 
 
 def test_unreadable_time_is_refused(policies: Policies) -> None:
@@ -122,6 +155,16 @@ def test_point_exactly_as_old_as_the_rpo_is_within(cast: Cast) -> None:
     assert on_the_objective.age == timedelta(hours=1)
     assert on_the_objective.within_rpo is True
     assert status_of(cast, ehr, utc("2026-03-02 02:00") + timedelta(microseconds=1)).within_rpo is False
+
+
+def test_point_read_without_offset_exactly_as_old_as_the_rpo_is_within(cast: Cast) -> None:
+    ehr = asset(cast.org, "EHR", rpo=60)
+    nightly = policy(ehr)
+    read = parsed(in_zone(cast, "America/Chicago"), started="2026-03-02T01:00:00", finished="2026-03-02T01:30")
+    assert isinstance(read, Run) and read.started_at == utc("2026-03-02 07:00")  # CST is UTC-6
+    run(nightly, read.started_at)
+    assert status_of(cast, ehr, utc("2026-03-02 08:00")).within_rpo is True
+    assert status_of(cast, ehr, utc("2026-03-02 08:00") + timedelta(microseconds=1)).within_rpo is False
 
 
 def test_age_is_measured_in_utc_whatever_the_offset_given(cast: Cast) -> None:

@@ -264,6 +264,7 @@ def test_settings_patch_put_and_validation(cast: Cast) -> None:
         "restore_cadence_tier4": "annual",
         "backup_grace_hours": 0,
         "show_72_hour_target": False,
+        "import_time_zone": "America/Denver",
     }
     assert client.put(SETTINGS, full, format="json").json() == full
     bad = client.patch(SETTINGS, {"restore_cadence_tier1": "once"}, format="json")

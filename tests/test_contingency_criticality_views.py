@@ -237,6 +237,7 @@ def test_settings_page_saves_for_managers_and_is_read_only_for_auditors(cast):
         "restore_cadence_tier4": "annual",
         "backup_grace_hours": "12",
         "show_72_hour_target": "",
+        "import_time_zone": "UTC",
     }
     assert client_for(cast.auditor).post(f"{BASE}settings/", data).status_code == 403
     assert "disabled" in client_for(cast.auditor).get(f"{BASE}settings/").content.decode()

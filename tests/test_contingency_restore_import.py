@@ -1,5 +1,5 @@
 """Importing restore tests (command and upload): the same rules as by hand, row by row; all or nothing;
-importing again adds nothing; times without an offset in the installation's zone; exit statuses."""
+importing again adds nothing; times without an offset in the organization's import zone; exit statuses."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from safeguard.contingency.models import CorrectiveAction, RestoreTest
+from safeguard.contingency.models import ContingencySettings, CorrectiveAction, RestoreTest
 from safeguard.core.models import AuditEvent
 from tests.contingency_restore_factories import asset_with_objectives
 from tests.test_api_support import client_as
@@ -182,8 +182,10 @@ def test_a_json_array_is_read_too(cast, assets, tmp_path):
     assert RestoreTest.objects.get().outcome == "met"
 
 
-def test_a_time_that_happens_twice_in_the_zone_is_refused(cast, assets, tmp_path, settings):
-    settings.TIME_ZONE = "America/New_York"
+def test_a_time_that_happens_twice_in_the_zone_is_refused(cast, assets, tmp_path):
+    ContingencySettings.objects.update_or_create(
+        organization=cast.org, defaults={"import_time_zone": "America/New_York"}
+    )
     row = "EHR,so@clinic.test,2026-11-01 00:30,2026-11-01 01:30,2026-11-01 02:30,yes,no,,"
     output, status = run(tmp_path, text=f"{HEADER}\n{row}\n")
     assert status == 1

@@ -10,6 +10,7 @@ from django.http import Http404
 
 from safeguard.contingency.models import (
     AssetDependency,
+    BackupHookToken,
     BackupImport,
     BackupPolicy,
     ContingencyPlan,
@@ -48,7 +49,13 @@ def get_backup_policy(membership: Membership, public_id: Key, *, write: bool = F
 
 def get_backup_import(membership: Membership, public_id: Key, *, write: bool = False) -> BackupImport:
     require_program(membership, write)
-    return one_in_org(BackupImport.objects.all(), membership, public_id, "backup import")
+    return one_in_org(BackupImport.objects.select_related("hook_token"), membership, public_id, "backup import")
+
+
+def get_backup_hook_token(membership: Membership, public_id: Key, *, write: bool = False) -> BackupHookToken:
+    require_program(membership, write)
+    queryset = BackupHookToken.objects.select_related("created_by", "revoked_by")
+    return one_in_org(queryset, membership, public_id, "backup hook token")
 
 
 def get_restore_test(membership: Membership, public_id: Key, *, write: bool = False) -> RestoreTest:

@@ -123,6 +123,12 @@ class SettingsForm(forms.Form):
         label="Show the 72-hour restoration target",
         help_text="The 2025 proposed rule would require restoring relevant systems within 72 hours.",
     )
+    import_time_zone = forms.CharField(
+        max_length=64,
+        label="Import time zone",
+        help_text="How backup result and restore test imports read a time given without a UTC offset, e.g. "
+        "America/Chicago. A time with an offset is read as given.",
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -18,7 +18,9 @@ from django.utils.text import slugify
 
 from safeguard.contingency.models import PlanPrint, PlanVersion
 from safeguard.contingency.plan_sections import CONTACT_KINDS, call_tree
+from safeguard.contingency.services.plan_prints import plan_print_download_record
 from safeguard.core.audit import Actor
+from safeguard.core.models import Organization
 
 if TYPE_CHECKING:
     from weasyprint.urls import URLFetcher
@@ -69,15 +71,21 @@ def file_name(printed: PlanPrint) -> str:
     return f"{slugify(version.plan.title) or 'plan'}-v{version.number}-{day:%Y-%m-%d}.pdf"
 
 
-def plan_print_file_response(printed: PlanPrint) -> FileResponse:
+def plan_print_file_response(printed: PlanPrint, *, organization: Organization, actor: Actor) -> FileResponse:
     """The stored PDF of a done print, for the page and the API alike: the copy handed out is the file whose
-    SHA-256 was recorded, never a new rendering."""
+    SHA-256 was recorded, never a new rendering, and every download is audited."""
     if printed.state != PlanPrint.State.DONE or not printed.stored_name:
         raise Http404("This PDF is not ready.")
+    # Open the file first: a missing file is a 404 with no download recorded.
     try:
         handle = default_storage.open(printed.stored_name, "rb")
     except FileNotFoundError:
         raise Http404("The stored PDF is missing; print the plan again.") from None
+    try:
+        plan_print_download_record(organization=organization, actor=actor, printed=printed)
+    except BaseException:
+        handle.close()
+        raise
     response = FileResponse(handle, as_attachment=True, filename=file_name(printed), content_type=CONTENT_TYPE)
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"

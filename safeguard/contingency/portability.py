@@ -1,5 +1,8 @@
 """The contingency records an organization archive carries, in an order where every row's references come first,
-with their many-to-many links (a plan version's assets, an exercise's participants)."""
+with their many-to-many links (a plan version's assets, an exercise's participants).
+
+Backup hook tokens stay behind: a key's hash moved to another installation would let the old tool in there; the
+tool is given a new token. An import keeps who delivered it in its audit events, not its link to the token."""
 
 from safeguard.contingency.models import (
     AssetDependency,
@@ -25,7 +28,7 @@ register(RecoveryProfile, "organization")
 register(AssetDependency, "organization")
 register(CriticalityApproval, "organization")
 register(BackupPolicy, "organization")
-register(BackupImport, "organization")
+register(BackupImport, "organization", omit=("hook_token",))
 register(BackupResult, "organization")
 register(RestoreTest, "organization")
 register(ContingencyPlan, "organization")

@@ -5,20 +5,18 @@ page, the readiness dashboard and the (ii)(D) check, in a constant number of que
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
+from safeguard.contingency import readiness_rules
 from safeguard.contingency.models import RecoveryProfile, RestoreOutcome, RestoreTest
+from safeguard.contingency.readiness_rules import cadence_months
 from safeguard.contingency.services.settings import contingency_settings, restore_cadence
 from safeguard.core.dates import add_months
 from safeguard.core.models import Organization
-from safeguard.core.models.obligations import CADENCE_MONTHS
 from safeguard.risk.models import Asset
-
-# A cadence without a period ("once", or a value no longer offered) is read as yearly, the loosest one.
-FALLBACK_MONTHS = 12
 
 
 @dataclass(frozen=True)
@@ -44,30 +42,25 @@ class AssetRestoreStatus:
 
     @property
     def pass_lapses_on(self) -> date | None:
-        """The day the latest passed test stops counting as within the period (None: never passed). The period
-        includes its anniversary: a quarterly pass on 10 Jan counts through 10 Apr, as a plan review due on D is
-        current on D."""
-        if self.last_passed_on is None:
-            return None
-        return add_months(self.last_passed_on, cadence_months(self.cadence)) + timedelta(days=1)
+        return readiness_rules.pass_lapses_on(self.last_passed_on, self.cadence)
 
     def passed_within_period(self, today: date) -> bool:
-        lapses_on = self.pass_lapses_on
-        return lapses_on is not None and today < lapses_on
+        return readiness_rules.passed_within_period(self.last_passed_on, self.cadence, today)
 
 
-def cadence_months(cadence: str) -> int:
-    return CADENCE_MONTHS.get(cadence, FALLBACK_MONTHS)  # type: ignore[call-overload]
-
-
-def restore_status(organization: Organization, *, today: date) -> dict[int, AssetRestoreStatus]:
+def restore_status(
+    organization: Organization, *, today: date, asset: Asset | None = None
+) -> dict[int, AssetRestoreStatus]:
     """Asset id → its restore test status, for every asset of the criticality analysis in service (a planned one
-    is not judged yet), in scope or not: callers filter with queries_criticality.is_critical or profile.in_scope."""
+    is not judged yet), in scope or not: callers filter with queries_criticality.is_critical or profile.in_scope.
+    With `asset`, only that one (the asset page's panel), in the same queries."""
     settings = contingency_settings(organization)
     tests = RestoreTest.objects.filter(asset=OuterRef("asset_id")).order_by("-started_at", "-pk")
+    scope = RecoveryProfile.objects.filter(organization=organization, asset__status=Asset.Status.IN_SERVICE)
+    if asset is not None:
+        scope = scope.filter(asset=asset)
     profiles = list(
-        RecoveryProfile.objects.filter(organization=organization, asset__status=Asset.Status.IN_SERVICE)
-        .select_related("asset", "asset__owner")
+        scope.select_related("asset", "asset__owner")
         .annotate(
             last_test_id=Subquery(tests.values("pk")[:1]),
             last_passed_at=Subquery(tests.filter(outcome=RestoreOutcome.MET).values("started_at")[:1]),
@@ -94,3 +87,13 @@ def restore_status(organization: Organization, *, today: date) -> dict[int, Asse
             overdue=last_test is None or next_due < today,
         )
     return statuses
+
+
+def restore_schedule_rows(organization: Organization, *, today: date) -> list[AssetRestoreStatus]:
+    """The schedule's order, shared by its page and the API: overdue first, then the next due, then the name. The
+    order rests on each asset's cadence, so it is sorted here rather than in SQL; the read stays constant in
+    queries and the callers page the sorted list."""
+    return sorted(
+        restore_status(organization, today=today).values(),
+        key=lambda status: (not status.overdue, status.next_due, status.asset.name.lower()),
+    )

@@ -15,6 +15,7 @@ from safeguard.contingency.access import get_backup_import
 from safeguard.contingency.forms_backups import BackupMappingForm, BackupUploadForm
 from safeguard.contingency.models import BackupImport
 from safeguard.contingency.services import backup_import as services
+from safeguard.contingency.services.backup_uploads import upload_discarded_at
 from safeguard.core.audit import Actor
 from safeguard.core.forms import show_service_error
 from safeguard.core.org_views import OrgRequest, org_view
@@ -27,7 +28,7 @@ State = BackupImport.State
 
 @org_view(Perm.VIEW_PROGRAM)
 def backup_import_list(request: OrgRequest) -> HttpResponse:
-    rows = BackupImport.objects.filter(organization=request.org).select_related("created_by").defer("errors")
+    rows = BackupImport.objects.filter(organization=request.org).select_related("created_by", "hook_token").defer("errors")
     page = Paginator(rows.order_by("-created_at", "-pk"), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "contingency/backup_import_list.html", {"page": page})
 
@@ -79,7 +80,13 @@ def backup_import_detail(request: OrgRequest, import_id: UUID) -> HttpResponse:
                     messages.success(request, "Reading the file: this page shows its progress.")
                     return redirect("contingency:backup_import_detail", request.org.slug, batch.public_id)
     working = batch.state == State.RUNNING or (batch.state == State.QUEUED and bool(batch.mapping))
-    context = {"batch": batch, "form": form, "waiting": waiting, "working": working}
+    context = {
+        "batch": batch,
+        "form": form,
+        "waiting": waiting,
+        "working": working,
+        "discarded_at": upload_discarded_at(batch),
+    }
     return render(request, "contingency/backup_import_detail.html", context)
 
 

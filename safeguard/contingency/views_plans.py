@@ -213,4 +213,5 @@ def plan_print_detail(request: OrgRequest, print_id: UUID) -> HttpResponse:
 # org_view is typed for HttpResponse; a FileResponse streams, which Django serves the same way.
 @org_view(Perm.VIEW_PROGRAM)
 def plan_print_download(request: OrgRequest, print_id: UUID) -> FileResponse:
-    return plan_print_file_response(get_plan_print(request.membership, print_id))
+    printed = get_plan_print(request.membership, print_id)
+    return plan_print_file_response(printed, organization=request.org, actor=Actor.from_request(request))

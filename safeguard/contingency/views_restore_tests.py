@@ -17,7 +17,7 @@ from safeguard.contingency.durations import span
 from safeguard.contingency.forms_restore_tests import RestoreFilterForm, RestoreImportForm, RestoreTestForm
 from safeguard.contingency.models import RestoreTest
 from safeguard.contingency.objectives import data_age, time_to_restore
-from safeguard.contingency.queries_restore_tests import restore_status
+from safeguard.contingency.queries_restore_tests import restore_schedule_rows
 from safeguard.contingency.services.restore_import import KIND
 from safeguard.contingency.services.restore_tests import RestoreInput, restore_test_record
 from safeguard.core.access import require_program
@@ -64,11 +64,8 @@ def restore_list(request: OrgRequest) -> HttpResponse:
 @org_view()
 def restore_schedule(request: OrgRequest) -> HttpResponse:
     today = timezone.localdate()
-    statuses = sorted(
-        restore_status(request.org, today=today).values(),
-        key=lambda status: (not status.overdue, status.next_due, status.asset.name.lower()),
-    )
-    context = {"statuses": statuses, "today": today, "can_change": request.membership.has(Perm.MANAGE_PROGRAM)}
+    page = Paginator(restore_schedule_rows(request.org, today=today), PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"page": page, "today": today, "can_change": request.membership.has(Perm.MANAGE_PROGRAM)}
     return render(request, "contingency/restore_schedule.html", context)
 
 

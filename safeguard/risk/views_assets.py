@@ -19,6 +19,7 @@ from safeguard.core.org_views import OrgRequest, org_view
 from safeguard.core.roles import Perm
 from safeguard.core.services.errors import ServiceError
 from safeguard.risk.access import get_asset_for_user, get_data_flow_for_user
+from safeguard.risk.asset_panels import panels_for
 from safeguard.risk.diagram import diagram_for_organization
 from safeguard.risk.forms_assets import AssetFilterForm, AssetForm, DiagramFilterForm, FlowFilterForm, FlowForm
 from safeguard.risk.models import Asset, ReanalysisTrigger
@@ -83,6 +84,7 @@ def asset_detail(request: OrgRequest, asset_id: UUID) -> HttpResponse:
         .defer("resolved_by__approved_content")
         .order_by("-occurred_at"),
         "can_manage": request.membership.has(Perm.MANAGE_PROGRAM),
+        "panels": panels_for(request.membership, asset),
     }
     return render(request, "risk/asset_detail.html", context)
 

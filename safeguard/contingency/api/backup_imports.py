@@ -1,8 +1,10 @@
 """Backup results over the API: upload a CSV or NDJSON file (read in the background: 202, then poll the import),
-read an import, and the post-job hook a backup tool calls after each job with its run (or a few), read at once.
+read an import, the post-job hook a backup tool calls after each job with its run (or a few), read at once, and
+the list of stored runs.
 
-All three need manage-program to deliver (reading an import needs view-program). A backup tool authenticates with
-the personal API token of a member kept for it (docs/contingency-backups.md says how to set one up)."""
+Delivering needs manage-program, reading view-program. A backup tool's hook authenticates with a backup hook token
+of the organization (it can do nothing else), or, as before, a personal API token of a member with manage-program.
+"""
 
 from __future__ import annotations
 
@@ -11,19 +13,24 @@ from uuid import UUID
 
 import orjson
 from drf_spectacular.utils import extend_schema, extend_schema_field
-from rest_framework import serializers, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from safeguard.contingency.access import get_backup_import
-from safeguard.contingency.models import BackupImport
+from safeguard.contingency.api.backup_runs import BackupRunFilterSerializer, BackupRunRowSerializer, backup_runs
+from safeguard.contingency.api.hook_token_auth import BackupHookTokenAuthentication, MemberOrHookToken
+from safeguard.contingency.models import BackupHookToken, BackupImport
 from safeguard.contingency.services import backup_import as services
 from safeguard.contingency.services.backup_import_fields import NAMES
 from safeguard.contingency.services.backup_import_files import FORMATS, MAX_UPLOAD_BYTES
+from safeguard.contingency.services.hook_tokens import TOKEN_PREFIX, hook_token_actor, hook_token_used
 from safeguard.core.api.base import ApiView
 from safeguard.core.api.permissions import api_actor, api_membership
 from safeguard.core.api.serializers import error_responses
+from safeguard.core.audit import Actor
+from safeguard.core.models import Organization
 from safeguard.core.roles import Perm
 from safeguard.core.services.errors import ServiceError
 from safeguard.incidents.api.fields import OneOf
@@ -35,6 +42,12 @@ class BackupImportErrorSerializer(serializers.Serializer):
     row = serializers.IntegerField(help_text="CSV: the header is row 1. NDJSON: the line. JSON runs: from 1.")
     field = serializers.CharField(help_text="The file's column or key at fault; blank for the whole row.")
     reason = serializers.CharField()
+
+
+class HookTokenRefSerializer(serializers.Serializer):
+    public_id = serializers.UUIDField()
+    name = serializers.CharField()
+    prefix = serializers.CharField()
 
 
 class BackupImportSerializer(serializers.Serializer):
@@ -53,6 +66,7 @@ class BackupImportSerializer(serializers.Serializer):
         help_text="The first 200 problems, in row order."
     )
     failure = serializers.CharField()
+    hook_token = HookTokenRefSerializer(allow_null=True, help_text="The backup hook token that delivered it, if any.")
     created_at = serializers.DateTimeField()
     finished_at = serializers.DateTimeField(allow_null=True)
 
@@ -139,8 +153,29 @@ class BackupImportDetailView(ApiView):
         return Response(BackupImportSerializer(get_backup_import(membership, import_id)).data)
 
 
-class BackupResultsHookView(ApiView):
+class BackupResultsView(ApiView):
     parser_classes = [JSONParser]  # noqa: RUF012
+    permission_classes = [MemberOrHookToken]  # noqa: RUF012  (a member's role is checked in each method)
+
+    def get_authenticators(self) -> list[Any]:
+        # Only the hook's POST takes a backup hook token: with it a tool can record runs and do nothing else.
+        found = super().get_authenticators()
+        if getattr(getattr(self, "request", None), "method", None) == "POST":
+            return [BackupHookTokenAuthentication(), *found]
+        return found
+
+    @extend_schema(
+        summary="List backup runs",
+        description="The stored runs, newest first. Needs view-program; a backup hook token cannot list them.",
+        parameters=[BackupRunFilterSerializer],
+        responses={200: BackupRunRowSerializer(many=True), **error_responses(400, 403, 404)},
+        tags=TAGS,
+    )
+    def get(self, request: Request, org_slug: str) -> Response:
+        membership = api_membership(request, org_slug, Perm.VIEW_PROGRAM)
+        values = BackupRunFilterSerializer(data=request.query_params)
+        values.is_valid(raise_exception=True)
+        return self.paginated(backup_runs(membership.organization, values.validated_data), BackupRunRowSerializer)
 
     @extend_schema(
         summary="Post-job hook: record backup runs",
@@ -148,24 +183,39 @@ class BackupResultsHookView(ApiView):
         f"{services.MAX_JSON_RUNS} runs. Read at once and all or nothing: 201 with the counts, or 400 with every "
         "problem as fields['runs[N].field'] (N from 0) and nothing stored. Sending a run again adds nothing (it is "
         "counted as a duplicate); the same job and start time with other values is refused, never overwritten. "
-        "Authenticate with the personal API token of a member with manage-program kept for the tool.",
+        f"Authenticate with a backup hook token of the organization (Bearer {TOKEN_PREFIX}…; 401 when revoked, 403 "
+        "when it is another organization's), or the personal API token of a member with manage-program.",
         request={"application/json": BackupRunSerializer(many=True)},
         responses={201: BackupImportSerializer, **error_responses(400, 403, 404)},
         tags=TAGS,
     )
     def post(self, request: Request, org_slug: str) -> Response:
-        membership = api_membership(request, org_slug, Perm.MANAGE_PROGRAM)
+        token = request.auth if isinstance(request.auth, BackupHookToken) else None
+        organization, actor = _hook_caller(request, org_slug, token)
         body = request.data
         runs = body if isinstance(body, list) else [body]
         batch = services.backup_results_record(
-            organization=membership.organization,
-            actor=api_actor(request),
+            organization=organization,
+            actor=actor,
             runs=runs,
             channel=BackupImport.Channel.HOOK,
+            hook_token=token,
         )
         if batch.state != BackupImport.State.DONE:
             return _refused(batch)
         return Response(BackupImportSerializer(batch).data, status=status.HTTP_201_CREATED)
+
+
+def _hook_caller(request: Request, org_slug: str, token: BackupHookToken | None) -> tuple[Organization, Actor]:
+    """The organization the runs go to and who delivers them: the token's own organization (as activity's ingestion
+    endpoint answers a token for another source, another organization's token is 403), else the member's."""
+    if token is None:
+        membership = api_membership(request, org_slug, Perm.MANAGE_PROGRAM)
+        return membership.organization, api_actor(request)
+    if token.organization.slug != org_slug:
+        raise exceptions.PermissionDenied("This backup hook token is for another organization.")
+    hook_token_used(token)
+    return token.organization, hook_token_actor(token, request.META.get("REMOTE_ADDR"))
 
 
 def _refused(batch: BackupImport) -> Response:

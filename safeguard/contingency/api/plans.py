@@ -403,7 +403,7 @@ class PlanPrintPdfView(ApiView):
     @extend_schema(
         summary="Download a printed copy",
         description="The stored PDF, as it was made (its SHA-256 also in the X-Content-SHA256 header); 409 until "
-        "the print is done.",
+        "the print is done. The download is recorded in the audit trail.",
         responses={
             200: OpenApiResponse(OpenApiTypes.BINARY, description="The PDF."),
             409: NOT_READY,
@@ -416,7 +416,7 @@ class PlanPrintPdfView(ApiView):
         printed = get_plan_print(membership, print_id)
         if printed.state != PlanPrint.State.DONE:
             raise PrintNotReady()
-        return plan_print_file_response(printed)
+        return plan_print_file_response(printed, organization=membership.organization, actor=api_actor(request))
 
 
 class PlanPrintListView(ApiView):

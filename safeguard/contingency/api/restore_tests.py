@@ -19,7 +19,7 @@ from safeguard.contingency.access import get_restore_test
 from safeguard.contingency.api.record_lookups import evidence_by_id, member_by_email, record_by_id
 from safeguard.contingency.models import BackupResult, CorrectiveAction, RestoreOutcome, RestoreTest
 from safeguard.contingency.objectives import data_age, time_to_restore
-from safeguard.contingency.queries_restore_tests import AssetRestoreStatus, restore_status
+from safeguard.contingency.queries_restore_tests import restore_schedule_rows
 from safeguard.contingency.services.restore_import import KIND
 from safeguard.contingency.services.restore_tests import RestoreInput, restore_test_record
 from safeguard.core.access import require_program
@@ -237,10 +237,7 @@ class RestoreScheduleView(ApiView):
     )
     def get(self, request: Request, org_slug: str) -> Response:
         membership = api_membership(request, org_slug)
-        statuses: list[AssetRestoreStatus] = sorted(
-            restore_status(membership.organization, today=timezone.localdate()).values(),
-            key=lambda s: (not s.overdue, s.next_due, s.asset.name.lower()),
-        )
+        statuses = restore_schedule_rows(membership.organization, today=timezone.localdate())
         return self.paginated(statuses, RestoreScheduleSerializer)
 
 

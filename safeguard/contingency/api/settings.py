@@ -35,6 +35,11 @@ class ContingencySettingsSerializer(serializers.Serializer):
     show_72_hour_target = serializers.BooleanField(
         help_text="Show the 2025 proposed rule's 72-hour restoration target in the readiness view."
     )
+    import_time_zone = serializers.CharField(
+        max_length=64,
+        help_text="IANA name, e.g. America/Chicago: how backup result and restore test imports read a time given "
+        "without a UTC offset (a time with one is read as given).",
+    )
 
 
 class SettingsView(ApiView):

@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, path
 
-from safeguard.contingency.api import backup_imports, backups
+from safeguard.contingency.api import backup_imports, backups, hook_tokens
 
 urlpatterns: list[URLPattern] = [
     path("backup-policies/", backups.BackupPolicyListView.as_view(), name="contingency_backup_policies"),
@@ -18,5 +18,11 @@ urlpatterns: list[URLPattern] = [
         backup_imports.BackupImportDetailView.as_view(),
         name="contingency_backup_import",
     ),
-    path("backup-results/", backup_imports.BackupResultsHookView.as_view(), name="contingency_backup_results"),
+    path("backup-results/", backup_imports.BackupResultsView.as_view(), name="contingency_backup_results"),
+    path("backup-hook-tokens/", hook_tokens.HookTokenListView.as_view(), name="contingency_backup_hook_tokens"),
+    path(
+        "backup-hook-tokens/<uuid:token_id>/revoke/",
+        hook_tokens.HookTokenRevokeView.as_view(),
+        name="contingency_backup_hook_token_revoke",
+    ),
 ]

@@ -18,7 +18,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Field
 from django.utils import timezone
 
-from safeguard.contingency.models import BackupImport, BackupResult
+from safeguard.contingency.models import BackupHookToken, BackupImport, BackupResult
 from safeguard.contingency.services.backup_import_check import WRITE, Checked, check_records
 from safeguard.contingency.services.backup_import_fields import guess_mapping, mapping_errors
 from safeguard.contingency.services.backup_import_files import (
@@ -231,9 +231,14 @@ def backup_import_local(
 
 
 def backup_results_record(
-    *, organization: Organization, actor: Actor, runs: list[Any], channel: str = Channel.HOOK
+    *,
+    organization: Organization,
+    actor: Actor,
+    runs: list[Any],
+    channel: str = Channel.HOOK,
+    hook_token: BackupHookToken | None = None,
 ) -> BackupImport:
-    """Runs posted as JSON by the API or a backup tool's post-job hook, read at once."""
+    """Runs posted as JSON by the API or a backup tool's post-job hook (with the hook token it used), read at once."""
     if not runs:
         raise ServiceError("Send at least one run.", field="runs")
     if len(runs) > MAX_JSON_RUNS:
@@ -243,6 +248,7 @@ def backup_results_record(
         channel=channel,
         file_format="json",
         created_by=actor.user,
+        hook_token=hook_token,
     )
     return backup_import_execute(batch, lambda: json_records(runs), actor=actor)
 

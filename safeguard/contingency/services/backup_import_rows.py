@@ -2,9 +2,10 @@
 every problem with it by field.
 
 Rules, chosen to keep the age of a restore point exact:
-- Times must carry their UTC offset (ISO 8601, e.g. 2026-01-05T01:00:00Z or …-05:00). A time without one is
-  refused: read in some zone it could be an hour off around a daylight-saving change, and an hour decides
-  whether a one-hour RPO is met. Times are stored in UTC.
+- Times are ISO 8601. One with a UTC offset (…Z, …-05:00) is that moment; one without is a wall-clock time in the
+  organization's import zone (ContingencySettings.import_time_zone), the rule of every contingency import. A
+  wall-clock time that zone skips or repeats at a daylight-saving change is refused rather than guessed: an hour
+  decides whether a one-hour RPO is met. Times are stored in UTC.
 - A run that succeeded (with or without warnings) without a restore point time is taken to hold the data as it
   stood when the run started: nothing later is surely in it. A failed run keeps no restore point.
 - Status words of common tools are read: success/succeeded/ok/completed…, warning/partial…,
@@ -14,10 +15,13 @@ Rules, chosen to keep the age of a restore point exact:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import date, datetime
 from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
 
 from safeguard.contingency.models import BackupPolicy, BackupStatus
+from safeguard.contingency.services.settings import contingency_settings
+from safeguard.core.imports import LocalTimeError, aware
 from safeguard.core.models import Organization
 from safeguard.risk.models import Asset
 
@@ -37,7 +41,7 @@ STATUS_WORDS = {
 STATUS_OF = {word: str(status) for status, words in STATUS_WORDS.items() for word in words}
 MESSAGE_MAX = 500
 RUN_ID_MAX = 200
-TIME_EXAMPLE = "e.g. 2026-01-05T01:00:00Z or 2026-01-05T01:00:00-05:00"
+TIME_EXAMPLE = "e.g. 2026-01-05T01:00:00Z, 2026-01-05T01:00:00-05:00 or 2026-01-05T01:00:00"
 
 
 class Run(NamedTuple):
@@ -64,11 +68,12 @@ class Run(NamedTuple):
 
 @dataclass
 class Policies:
-    """The organization's assets and backup jobs, loaded once for a whole file."""
+    """The organization's assets, backup jobs and import zone, loaded once for a whole delivery."""
 
     jobs: dict[tuple[str, str], int]  # (lower-cased asset name, lower-cased job name) → policy pk
     assets: dict[str, str]  # lower-cased asset name → the asset's name as recorded
     labels: dict[int, str]  # policy pk → "asset: job"
+    zone: ZoneInfo  # how a time without an offset is read
 
     @classmethod
     def load(cls, organization: Organization) -> Policies:
@@ -78,6 +83,7 @@ class Policies:
             jobs={(asset.lower(), job.lower()): pk for pk, asset, job in rows},
             assets={name.lower(): name for name in names},
             labels={pk: f"{asset}: {job}" for pk, asset, job in rows},
+            zone=ZoneInfo(contingency_settings(organization).import_time_zone),
         )
 
 
@@ -90,15 +96,30 @@ def text(value: Any) -> str:
     return str(value).strip()
 
 
-def parse_time(value: str) -> datetime | str:
-    """A moment in UTC, or the reason it cannot be read."""
+def parse_time(value: str, zone: ZoneInfo) -> datetime | str:
+    """A moment in UTC (a time without an offset read in `zone`), or the reason it cannot be read."""
+    if _is_date_only(value):
+        return f"{value!r} is a date without a time of day: give the time too, {TIME_EXAMPLE}."
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        return f"{value!r} is not a date and time: use ISO 8601 with a UTC offset, {TIME_EXAMPLE}."
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        return f"{value!r} has no UTC offset: give every time with one, {TIME_EXAMPLE}."
-    return moment.astimezone(UTC)
+        return (
+            f"{value!r} is not a date and time: use ISO 8601, {TIME_EXAMPLE} "
+            f"(a time without an offset is read in {zone.key})."
+        )
+    try:
+        return aware(moment, zone)
+    except LocalTimeError as error:
+        return str(error)
+
+
+def _is_date_only(value: str) -> bool:
+    # fromisoformat reads a bare date as its midnight: a run's time must be stated, not assumed.
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
 
 
 def parse_size(value: str) -> int | None | str:
@@ -126,8 +147,8 @@ def parse_run(values: dict[str, str], policies: Policies) -> Run | dict[str, str
     """The run, or field → reason for every problem found (times are checked even when the asset is unknown)."""
     errors: dict[str, str] = {}
     policy_id = _policy(values, policies, errors)
-    started = _time(values, "started", errors, required=True)
-    finished = _time(values, "finished", errors, required=True)
+    started = _time(values, "started", policies.zone, errors, required=True)
+    finished = _time(values, "finished", policies.zone, errors, required=True)
     if started is not None and finished is not None and finished < started:
         errors["finished"] = f"The run finished ({finished.isoformat()}) before it started ({started.isoformat()})."
     status = _status(values, errors)
@@ -135,7 +156,7 @@ def parse_run(values: dict[str, str], policies: Policies) -> Run | dict[str, str
     if isinstance(size, str):
         errors["size"] = size
         size = None
-    point = _time(values, "restore_point", errors, required=False)
+    point = _time(values, "restore_point", policies.zone, errors, required=False)
     if status == BackupStatus.FAILED:
         point = None
     elif point is None:
@@ -170,13 +191,15 @@ def _policy(values: dict[str, str], policies: Policies, errors: dict[str, str]) 
     return policy_id
 
 
-def _time(values: dict[str, str], name: str, errors: dict[str, str], *, required: bool) -> datetime | None:
+def _time(
+    values: dict[str, str], name: str, zone: ZoneInfo, errors: dict[str, str], *, required: bool
+) -> datetime | None:
     value = values.get(name, "")
     if not value:
         if required:
             errors[name] = f"The {name} time is missing."
         return None
-    moment = parse_time(value)
+    moment = parse_time(value, zone)
     if isinstance(moment, str):
         errors[name] = moment
         return None

@@ -53,6 +53,23 @@ def plan_print_request(*, organization: Organization, actor: Actor, version: Pla
     return printed
 
 
+def plan_print_download_record(*, organization: Organization, actor: Actor, printed: PlanPrint) -> None:
+    """Every copy handed out is in the audit trail: who took which print of which version, and its hash."""
+    version = printed.version
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action="contingency.plan_version.downloaded",
+            organization=organization,
+            target=version,
+            changes={
+                "plan": [None, str(version.plan.public_id)],
+                "print": [None, str(printed.public_id)],
+                "sha256": [None, printed.sha256],
+            },
+        )
+
+
 def _enqueue(print_id: int) -> None:
     # Imported here: the task module imports this one.
     from safeguard.contingency.tasks_plans import build_plan_print

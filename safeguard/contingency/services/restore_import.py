@@ -6,8 +6,9 @@ names its row and column, and then nothing is written. A row whose asset and sta
 recorded (or an earlier row) is the same test: with the same finish, restore point, success and integrity it is
 skipped and counted, so importing a file again adds nothing; with other values it is refused as an error on that
 row, as the backup import refuses a conflicting run (nothing recorded is overwritten).
-A time without an offset is read in the installation's time zone. Failed and missed tests open corrective actions
-as on the page."""
+A time without an offset is read in the organization's import zone (contingency settings), pinned on the import
+when the file is uploaded so that the preview and the commit read it alike. Failed and missed tests open corrective
+actions as on the page; a row whose action nobody could own is refused (services/restore_action_owner.py)."""
 
 from __future__ import annotations
 
@@ -17,17 +18,18 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
 from safeguard.contingency.models import RecoveryProfile, RestoreTest
+from safeguard.contingency.services.restore_action_owner import ActionOwners, no_owner_text
 from safeguard.contingency.services.restore_tests import (
     CheckedRestore,
     RestoreInput,
     restore_test_problems,
     restore_test_write,
 )
+from safeguard.contingency.services.settings import contingency_settings
 from safeguard.core import tabular
 from safeguard.core.audit import Actor
 from safeguard.core.imports import (
@@ -56,6 +58,10 @@ SERVICE_FIELDS = {
     "integrity_method": "method",
 }
 TIME_COLUMNS = ("restore_point", "started", "finished")
+# Options: the zone a time without an offset is read in, pinned when the file is uploaded; and whether the system
+# records the tests (the command without --as), which leaves no recorder to own a corrective action.
+ZONE_OPTION = "time_zone"
+BY_SYSTEM_OPTION = "recorded_by_system"
 
 
 @dataclass
@@ -70,6 +76,7 @@ class Lookups:
     profiles: dict[int, RecoveryProfile]
     members: dict[str, User]
     recorded: dict[tuple[int, datetime], Facts]
+    owners: ActionOwners
 
 
 # What a restore test says happened, besides its asset and start: two rows (or a row and a recorded test) with
@@ -84,23 +91,25 @@ def _facts(row: CheckedRestore) -> Facts:
 def _lookups(organization: Organization) -> Lookups:
     assets = {asset.name.lower(): asset for asset in Asset.objects.filter(organization=organization)}
     profiles = {profile.asset_id: profile for profile in RecoveryProfile.objects.filter(organization=organization)}
-    current = Membership.objects.current().filter(organization=organization).select_related("user")
+    current = list(Membership.objects.current().filter(organization=organization).select_related("user"))
     recorded = {
         (asset_id, started): (finished, point, succeeded, verified)
         for asset_id, started, finished, point, succeeded, verified in RestoreTest.objects.filter(
             organization=organization
         ).values_list("asset_id", "started_at", "finished_at", "restore_point_at", "succeeded", "integrity_verified")
     }
-    return Lookups(assets, profiles, {member.user.email.lower(): member.user for member in current}, recorded)
+    members = {member.user.email.lower(): member.user for member in current}
+    return Lookups(assets, profiles, members, recorded, ActionOwners.of(current))
 
 
-def conflict_text(asset: Asset, started: datetime, facts: Facts, *, earlier_row: bool) -> str:
+def conflict_text(asset: Asset, started: datetime, facts: Facts, zone: ZoneInfo, *, earlier_row: bool) -> str:
+    """Times in the import zone, as the file gives them."""
     finished, point, succeeded, verified = facts
     where = "given on an earlier row" if earlier_row else "already recorded"
     return (
-        f"A restore test of {asset.name} started {timezone.localtime(started):%Y-%m-%d %H:%M} is {where} "
-        f"with other values (finished {timezone.localtime(finished):%Y-%m-%d %H:%M}, restore point "
-        f"{timezone.localtime(point):%Y-%m-%d %H:%M}, {'succeeded' if succeeded else 'failed'}, integrity "
+        f"A restore test of {asset.name} started {started.astimezone(zone):%Y-%m-%d %H:%M} is {where} "
+        f"with other values (finished {finished.astimezone(zone):%Y-%m-%d %H:%M}, restore point "
+        f"{point.astimezone(zone):%Y-%m-%d %H:%M}, {'succeeded' if succeeded else 'failed'}, integrity "
         f"{'verified' if verified else 'not verified'}): nothing is overwritten."
     )
 
@@ -110,7 +119,10 @@ def _moment(text: str, zone: ZoneInfo, problems: dict[str, str], name: str) -> d
         return None
     moment = parse_naive_datetime(text)
     if moment is None:
-        problems[name] = f"{text!r} is not a date and time: write e.g. 2026-03-02 09:30 or 2026-03-02T09:30:00-05:00."
+        problems[name] = (
+            f"{text!r} is not a date and time: write e.g. 2026-03-02 09:30 (read in {zone.key}) or "
+            "2026-03-02T09:30:00-05:00."
+        )
         return None
     try:
         return aware(moment, zone)
@@ -127,7 +139,13 @@ def _yes_no(text: str, name: str, problems: dict[str, str], *, default: bool | N
 
 
 def read_row(
-    organization: Organization, cells: dict[str, str], lookups: Lookups, zone: ZoneInfo, now: datetime
+    organization: Organization,
+    cells: dict[str, str],
+    lookups: Lookups,
+    zone: ZoneInfo,
+    now: datetime,
+    *,
+    by_system: bool = False,
 ) -> tuple[CheckedRestore | None, dict[str, str]]:
     problems: dict[str, str] = {}
     asset = lookups.assets.get(cells.get("asset", "").lower())
@@ -158,7 +176,21 @@ def read_row(
         participants=cells.get("participants", ""),
     )
     checked, found = restore_test_problems(organization, values, profile=lookups.profiles.get(asset.pk), now=now)
+    if checked is not None and by_system and not _action_owned(checked, lookups):
+        return None, {"performed_by": no_owner_text(asset, checked.performed_by, checked.measured.outcome)}
     return checked, {SERVICE_FIELDS.get(name, name): message for name, message in found.items()}
+
+
+def _action_owned(row: CheckedRestore, lookups: Lookups) -> bool:
+    """Whether the corrective action the test opens (if any) has an owner without a recorder (the system's)."""
+    if row.measured.outcome == "met":
+        return True
+    return lookups.owners.choose(row.values.asset, None, row.performed_by) is not None
+
+
+def import_zone(organization: Organization, options: dict[str, Any]) -> ZoneInfo:
+    """The zone pinned on the import; an import made before zones were pinned reads in today's setting."""
+    return ZoneInfo(options.get(ZONE_OPTION) or contingency_settings(organization).import_time_zone)
 
 
 def _cell(value: object) -> str:
@@ -201,9 +233,27 @@ def json_table(data: bytes, *, max_rows: int) -> tabular.Table:
     return tabular.Table(names, rows)
 
 
+def preview_row(number: int, row: CheckedRestore, zone: ZoneInfo) -> dict[str, Any]:
+    """A clean row as it will be recorded: its times as read (in the import zone, with their offset)."""
+
+    def read(moment: datetime) -> str:
+        return f"{moment.astimezone(zone):%Y-%m-%d %H:%M %z}"
+
+    return {
+        "row": number,
+        "asset": row.values.asset.name,
+        "performed_by": row.performed_by.email,
+        "restore_point": read(row.restore_point_at),
+        "started": read(row.started_at),
+        "finished": read(row.finished_at),
+        "outcome": row.measured.outcome,
+    }
+
+
 class RestoreTestImporter(Importer):
     kind = KIND
     label = "Restore tests"
+    preview_template = "contingency/restore_import_preview.html"
     max_rows = MAX_ROWS
     formats = (*tabular.FORMATS, tabular.JSON)
     columns = (
@@ -229,6 +279,12 @@ class RestoreTestImporter(Importer):
             return json_table(data, max_rows=self.max_rows)
         return super().read_table(data, file_format)
 
+    def clean_options(self, organization: Organization, options: dict[str, Any]) -> dict[str, Any]:
+        cleaned: dict[str, Any] = {ZONE_OPTION: contingency_settings(organization).import_time_zone}
+        if options.get(BY_SYSTEM_OPTION) is True:
+            cleaned[BY_SYSTEM_OPTION] = True
+        return cleaned
+
     def back_url(self, organization: Organization, job: FileImport) -> str:
         return reverse("contingency:restore_list", args=[organization.slug])
 
@@ -240,20 +296,21 @@ class RestoreTestImporter(Importer):
         options: dict[str, Any],
         tick: Tick,
     ) -> CheckedFile:
-        lookups, zone, now = _lookups(organization), ZoneInfo(settings.TIME_ZONE), timezone.now()
+        lookups, zone, now = _lookups(organization), import_zone(organization, options), timezone.now()
+        by_system = options.get(BY_SYSTEM_OPTION) is True
         reader = self.reader(table.headers, mapping)
         checked, plan = CheckedFile(), RestorePlan()
         seen = dict(lookups.recorded)
         for done, raw in enumerate(table.rows, start=1):
             cells = reader.cells(raw)
-            row, problems = read_row(organization, cells, lookups, zone, now)
+            row, problems = read_row(organization, cells, lookups, zone, now, by_system=by_system)
             if problems:
                 checked.errors.extend(reader.errors(raw.number, problems))
             elif row is not None:
                 key = (row.values.asset.pk, row.started_at)
                 if key in seen and seen[key] != _facts(row):
                     earlier = key not in lookups.recorded
-                    message = conflict_text(row.values.asset, row.started_at, seen[key], earlier_row=earlier)
+                    message = conflict_text(row.values.asset, row.started_at, seen[key], zone, earlier_row=earlier)
                     checked.errors.extend(reader.errors(raw.number, {"started": message}))
                 elif key in seen:
                     plan.skipped += 1
@@ -261,7 +318,7 @@ class RestoreTestImporter(Importer):
                     seen[key] = _facts(row)
                     plan.tests.append(row)
                     if len(checked.preview) < PREVIEW_ROWS:
-                        checked.preview.append({"row": raw.number, **cells, "outcome": row.measured.outcome})
+                        checked.preview.append(preview_row(raw.number, row, zone))
             tick(done)
         checked.plan = plan
         missed = sum(1 for row in plan.tests if row.measured.outcome != "met")

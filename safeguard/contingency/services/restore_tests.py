@@ -3,7 +3,7 @@ test), audited; one that failed, missed an objective or was not verified opens a
 transaction.
 
 Times must be aware: a form reads them in the installation's zone, the API needs an offset, an import reads a
-bare time in the installation's zone (services/restore_import.py)."""
+bare time in the organization's import zone (services/restore_import.py)."""
 
 from __future__ import annotations
 
@@ -18,9 +18,9 @@ from safeguard.contingency.durations import duration, span
 from safeguard.contingency.models import BackupResult, BackupStatus, CorrectiveAction, RecoveryProfile, RestoreTest
 from safeguard.contingency.objectives import Measured, measure
 from safeguard.contingency.services.actions import corrective_action_create
+from safeguard.contingency.services.restore_action_owner import action_owners
 from safeguard.core.audit import Actor, audit_record
 from safeguard.core.models import Evidence, Membership, Organization, User
-from safeguard.core.roles import Role
 from safeguard.core.services.errors import ServiceError
 from safeguard.core.services.evaluation import request_evaluation_on_commit
 from safeguard.core.services.evidence import evidence_upload
@@ -178,15 +178,10 @@ def action_title(asset: Asset, measured: Measured) -> str:
     return f"Restore test of {asset.name} missed {' and '.join(misses)}{unverified}"[:200]
 
 
-def _action_owner(organization: Organization, asset: Asset, actor: Actor, performed_by: User) -> User:
-    """The asset's owner while a member who can act; else whoever recorded the test (or performed it)."""
-    for candidate in (asset.owner, actor.user):
-        if candidate is None:
-            continue
-        member = Membership.objects.current().filter(organization=organization, user=candidate).first()
-        if member is not None and member.role != Role.AUDITOR:
-            return candidate
-    return performed_by
+def _action_owner(organization: Organization, asset: Asset, actor: Actor, performed_by: User) -> User | None:
+    recorder_id = actor.user.pk if actor.user else None
+    owners = action_owners(organization, asset.owner_id, recorder_id, performed_by.pk)
+    return owners.choose(asset, actor.user, performed_by)
 
 
 def _open_action(

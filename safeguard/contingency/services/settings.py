@@ -12,6 +12,7 @@ from safeguard.core.models import Organization
 from safeguard.core.models.obligations import Cadence
 from safeguard.core.services.errors import ServiceError
 from safeguard.core.services.evaluation import request_evaluation_on_commit
+from safeguard.workforce.services.roster import time_zone_error
 
 
 def contingency_settings(organization: Organization) -> ContingencySettings:
@@ -31,6 +32,7 @@ SETTINGS_FIELDS = (
     "restore_cadence_tier4",
     "backup_grace_hours",
     "show_72_hour_target",
+    "import_time_zone",
 )
 RESTORE_CADENCES = (Cadence.MONTHLY, Cadence.QUARTERLY, Cadence.SEMIANNUAL, Cadence.ANNUAL)
 MAX_GRACE_HOURS = 7 * 24  # a week late is a missed backup, not a late one
@@ -47,6 +49,10 @@ def settings_errors(values: dict[str, Any]) -> dict[str, str]:
         errors["backup_grace_hours"] = f"The grace is a whole number of hours from 0 to {MAX_GRACE_HOURS}."
     if not isinstance(values.get("show_72_hour_target"), bool):
         errors["show_72_hour_target"] = "Say whether to show the 72-hour restoration target (yes or no)."
+    zone = values.get("import_time_zone")
+    problem = time_zone_error(zone) if isinstance(zone, str) else "Give a time zone name such as America/New_York."
+    if problem:
+        errors["import_time_zone"] = problem
     return errors
 
 

@@ -59,6 +59,7 @@ class Portable:
     model: type[models.Model]
     org_path: str  # lookup from the model to its organization, e.g. "evidence__organization"
     after_import: AfterImport | None = field(default=None, compare=False)
+    omit: tuple[str, ...] = ()  # fields left out of the archive, e.g. a reference to a record that stays behind
 
     @property
     def label(self) -> str:
@@ -69,17 +70,22 @@ class Portable:
         return f"data/{self.label}.jsonl"
 
     def fields(self) -> list[models.Field[Any, Any]]:
-        return [f for f in self.model._meta.concrete_fields if not f.primary_key]
+        return [f for f in self.model._meta.concrete_fields if not f.primary_key and f.name not in self.omit]
 
 
 _registry: list[Portable] = []
 
 
-def register(model: type[models.Model], org_path: str, *, after_import: AfterImport | None = None) -> None:
-    """Include `model` in organization archives; its rows are those whose `org_path` is the organization."""
+def register(
+    model: type[models.Model], org_path: str, *, after_import: AfterImport | None = None, omit: tuple[str, ...] = ()
+) -> None:
+    """Include `model` in organization archives; its rows are those whose `org_path` is the organization. The
+    fields named in `omit` are not written, and take their default when the archive is imported."""
     if any(entry.model is model for entry in _registry):
         raise ValueError(f"{model._meta.label} is already registered for export")
-    _registry.append(Portable(model, org_path, after_import))
+    if set(omit) - {f.name for f in model._meta.concrete_fields}:
+        raise ValueError(f"{model._meta.label} has no field {sorted(omit)} to leave out")
+    _registry.append(Portable(model, org_path, after_import, omit))
 
 
 def registered() -> list[Portable]:

@@ -16,7 +16,7 @@ from typing import Any
 
 from django.core.management.base import CommandError
 
-from safeguard.contingency.services.restore_import import KIND
+from safeguard.contingency.services.restore_import import BY_SYSTEM_OPTION, KIND
 from safeguard.core import tabular
 from safeguard.core.access import dangerously_get_organization
 from safeguard.core.import_command import ImportCommand
@@ -48,13 +48,18 @@ class Command(ImportCommand):
         "Import restore tests from a CSV, XLSX or JSON file (an array of objects, or NDJSON: .ndjson, .jsonl or "
         ".json) with columns asset, performed_by (email), restore_point, started, finished, succeeded and "
         "optionally integrity_verified, method, issues, participants. Times without an offset are read in the "
-        "installation's time zone. All rows or none; exit status 1 when nothing was committed (a problem in the "
-        "file), 2 on wrong usage (unknown organization, a file that cannot be opened)."
+        "organization's import time zone (contingency settings). All rows or none; exit status 1 when nothing was "
+        "committed (a problem in the file), 2 on wrong usage (unknown organization, a file that cannot be opened)."
     )
     importer = importer_for(KIND)
 
     def file_help(self) -> str:
         return "the restore tests file: .csv, .xlsx, .json, .ndjson or .jsonl"
+
+    def import_options(self, organization: Organization, options: dict[str, Any]) -> dict[str, Any]:
+        # Without --as nobody records the tests, so a corrective action may have no one to own it: the check
+        # must know before the commit.
+        return {BY_SYSTEM_OPTION: not options["as_email"]}
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:

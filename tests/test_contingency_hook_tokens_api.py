@@ -174,6 +174,7 @@ def test_a_manager_makes_a_token_and_gets_its_key_once(cast: Cast) -> None:
     assert response.status_code == 201, response.json()
     body = response.json()
     assert body["key"].startswith("sgb_") and body["prefix"] == body["key"][:12]
+    assert "no-store" in response["Cache-Control"]  # the answer holding the key is kept by no cache
     assert (body["created_by"], body["revoked_at"], body["last_used_at"]) == ("so@clinic.test", None, None)
     listed = api_client(cast.auditor).get(f"{BASE}/backup-hook-tokens/").json()
     assert listed["count"] == 1 and "key" not in listed["results"][0]

@@ -139,6 +139,24 @@ def test_the_upload_and_mapping_pages_name_the_zone(cast: Cast, two_zones: None)
     assert "Times without a UTC offset are read in America/New_York" in detail.content.decode()
 
 
+def test_an_upload_is_read_in_the_zone_it_was_made_in_even_after_the_setting_changes(
+    cast: Cast, two_zones: None, django_capture_on_commit_callbacks: Any
+) -> None:
+    from safeguard.contingency.services.backup_import import backup_import_start
+
+    batch = backup_import_upload(
+        organization=cast.org, actor=Actor(cast.owner), upload=SimpleUploadedFile("runs.csv", RUNS)
+    )
+    assert batch.time_zone == "America/New_York"
+    set_zone(cast.org, "Asia/Tokyo")  # changed while the upload waits for its mapping
+    detail = client_for(cast.owner).get(f"/o/clinic/contingency/backups/imports/{batch.public_id}/").content.decode()
+    assert "read in America/New_York, the import zone when the file was uploaded" in detail
+    mapping = {"asset": "asset", "job": "job", "started": "started", "finished": "finished", "status": "status"}
+    with django_capture_on_commit_callbacks(execute=True):
+        backup_import_start(organization=cast.org, actor=Actor(cast.owner), batch=batch, mapping=mapping)
+    assert BackupResult.objects.get().started_at == utc("2026-03-02 06:00")  # 01:00 EST
+
+
 # ---- restore tests --------------------------------------------------------------------------------------------
 
 

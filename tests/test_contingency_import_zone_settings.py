@@ -3,6 +3,8 @@ the page and over the API, refused unless it is a real IANA zone name (and then 
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from safeguard.contingency.models import ContingencySettings
@@ -27,8 +29,9 @@ def zone_of(cast: Cast) -> str:
     return ContingencySettings.objects.get(organization=cast.org).import_time_zone
 
 
-def test_the_zone_defaults_to_the_installations(cast: Cast, settings: object) -> None:
-    assert contingency_settings(cast.org).import_time_zone == "UTC"  # the test settings' TIME_ZONE
+def test_the_zone_defaults_to_the_installations(cast: Cast, settings: Any) -> None:
+    settings.TIME_ZONE = "America/Denver"
+    assert contingency_settings(cast.org).import_time_zone == "America/Denver"
 
 
 def test_a_manager_changes_the_zone_over_the_api_and_it_is_audited(cast: Cast) -> None:

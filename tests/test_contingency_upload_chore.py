@@ -1,5 +1,5 @@
-"""The daily chore that discards backup results uploads nobody will read: refused, failed, or queued and never
-started, after 30 days untouched (a done import's file is deleted when its runs are stored; one left behind goes
+"""The daily chore that discards backup results uploads nobody will read: refused, failed, or uploaded and never
+mapped, after 30 days untouched (a done import's file is deleted when its runs are stored; one left behind goes
 too). The import record stays, with its counts, errors, name and SHA-256; one audit event per import; the import
 page says when the file was discarded. Dry runs change nothing; each organization's imports are its own."""
 
@@ -15,6 +15,7 @@ from django.utils import timezone
 from safeguard.contingency.chores_uploads import discard_unused_backup_uploads
 from safeguard.contingency.models import BackupImport
 from safeguard.contingency.services.backup_uploads import DISCARDED, UNUSED_DISCARDED
+from safeguard.core.audit import Actor
 from safeguard.core.chores import registered_chores
 from safeguard.core.models import AuditEvent, Organization
 from tests.conftest import Cast, client_for
@@ -157,3 +158,20 @@ def test_the_import_page_says_when_the_file_was_discarded(cast: Cast):
     assert (
         client_for(cast.outsider).get(f"/o/other/contingency/backups/imports/{refused.public_id}/").status_code == 404
     )
+
+
+def test_a_refused_upload_mapped_anew_waits_for_the_reader_and_is_kept(cast: Cast):
+    # As backup_import_start leaves it: queued again with its mapping, its finish and start cleared.
+    remapped = kept_upload(cast.org, State.QUEUED, days_ago=40, mapping={"asset": "asset", "job": "job"})
+    assert run_chore() == []
+    remapped.refresh_from_db()
+    assert (remapped.state, default_storage.exists(remapped.stored_name)) == (State.QUEUED, True)
+
+
+def test_a_record_whose_file_is_gone_is_refused_with_a_clear_message_not_a_crash(cast: Cast):
+    from safeguard.contingency.services.backup_import import backup_import_execute, stored_file_opener
+
+    lost = kept_upload(cast.org, State.QUEUED, days_ago=1, mapping={"asset": "asset", "job": "job"})
+    default_storage.delete(lost.stored_name)
+    done = backup_import_execute(lost, stored_file_opener(lost), actor=Actor.system("test"))
+    assert (done.state, done.failure) == (State.REFUSED, "The uploaded file is no longer kept: upload it again.")

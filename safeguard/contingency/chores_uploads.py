@@ -1,5 +1,5 @@
 """The daily chore that discards backup results uploads nobody will read (services/backup_uploads.py): refused,
-failed, or queued and never started, after a month untouched, long enough to correct a mapping and read the
+failed, or uploaded and never mapped, after a month untouched, long enough to correct a mapping and read the
 file again. The import records stay as evidence."""
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """Whether a critical asset is ready to recover, judged on facts already loaded. The readiness view
-(queries_overview, about nine queries for every asset) and the dashboard panel (widgets, one annotated query for
-tiers 1–2) load the facts differently, so both judge with these functions, and a rule changes in one place."""
+(queries_overview, about nine queries for every asset) reaches these through queries_backups (within_rpo) and
+queries_restore_tests (the period of a pass); the dashboard panel (widgets, one annotated query for tiers 1–2) calls
+them directly. So both judge alike, and a rule changes in one place."""
 
 from __future__ import annotations
 

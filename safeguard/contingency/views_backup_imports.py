@@ -28,7 +28,9 @@ State = BackupImport.State
 
 @org_view(Perm.VIEW_PROGRAM)
 def backup_import_list(request: OrgRequest) -> HttpResponse:
-    rows = BackupImport.objects.filter(organization=request.org).select_related("created_by", "hook_token").defer("errors")
+    rows = (
+        BackupImport.objects.filter(organization=request.org).select_related("created_by", "hook_token").defer("errors")
+    )
     page = Paginator(rows.order_by("-created_at", "-pk"), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "contingency/backup_import_list.html", {"page": page})
 

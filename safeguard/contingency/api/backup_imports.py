@@ -66,6 +66,7 @@ class BackupImportSerializer(serializers.Serializer):
         help_text="The first 200 problems, in row order."
     )
     failure = serializers.CharField()
+    time_zone = serializers.CharField(help_text="The zone its times without a UTC offset are read in.")
     hook_token = HookTokenRefSerializer(allow_null=True, help_text="The backup hook token that delivered it, if any.")
     created_at = serializers.DateTimeField()
     finished_at = serializers.DateTimeField(allow_null=True)
@@ -85,13 +86,19 @@ class BackupUploadSerializer(serializers.Serializer):
     )
 
 
+ZONE_HELP = (
+    "ISO 8601; a time without a UTC offset is read in the organization's import zone (contingency settings), and "
+    "refused when that zone skips or repeats it."
+)
+
+
 class BackupRunSerializer(serializers.Serializer):
     """Documents one run of the hook's body; the service checks the values and reports each problem."""
 
     asset = serializers.CharField(help_text="The asset's name in the inventory (case is ignored).")
     job = serializers.CharField(help_text="The job name of one of the asset's backup policies.")
-    started = serializers.DateTimeField(help_text="ISO 8601 with a UTC offset.")
-    finished = serializers.DateTimeField(help_text="ISO 8601 with a UTC offset.")
+    started = serializers.DateTimeField(help_text=ZONE_HELP)
+    finished = serializers.DateTimeField(help_text=ZONE_HELP)
     status = serializers.CharField(help_text="success, warning or failed (ok, completed, error… are read too).")
     size = serializers.IntegerField(required=False, allow_null=True, help_text="Bytes.")
     restore_point = serializers.DateTimeField(

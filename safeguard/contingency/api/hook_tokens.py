@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from django.utils.cache import add_never_cache_headers
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -67,7 +68,9 @@ class HookTokenListView(ApiView):
         token, key = services.hook_token_create(
             organization=membership.organization, actor=api_actor(request), name=values.validated_data["name"]
         )
-        return Response({**HookTokenSerializer(token).data, "key": key}, status=status.HTTP_201_CREATED)
+        response = Response({**HookTokenSerializer(token).data, "key": key}, status=status.HTTP_201_CREATED)
+        add_never_cache_headers(response)  # the key is shown once: no cache may keep it
+        return response
 
 
 class HookTokenRevokeView(ApiView):

@@ -108,6 +108,12 @@ class BackupImport(models.Model):
     stored_name = models.CharField(max_length=255, blank=True, help_text="Where the upload is kept in storage.")
     sha256 = models.CharField(max_length=64, blank=True)
     mapping = models.JSONField(default=dict, help_text="Our field name → the file's column or key.")
+    time_zone = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="The import zone when it was delivered: its times without an offset are read in it, however "
+        "late the file is read. Blank on imports made before it was kept: the current import zone.",
+    )
     rows_read = models.PositiveIntegerField(default=0)
     inserted = models.PositiveIntegerField(default=0)
     duplicates = models.PositiveIntegerField(default=0)

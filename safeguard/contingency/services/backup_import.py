@@ -34,7 +34,7 @@ from safeguard.contingency.services.backup_import_files import (
     records,
     store_upload,
 )
-from safeguard.contingency.services.backup_import_rows import Policies, Run, parse_run
+from safeguard.contingency.services.backup_import_rows import Policies, Run, import_zone, parse_run
 from safeguard.core.audit import Actor, audit_record
 from safeguard.core.models import Organization
 from safeguard.core.services.errors import ServiceError
@@ -112,6 +112,7 @@ def backup_import_upload(
                 file_format=file_format,
                 stored_name=stored,
                 sha256=sha256,
+                time_zone=import_zone(organization),
                 created_by=actor.user,
             )
             file_headers(batch)  # refuse an unreadable file now, not in the background
@@ -120,7 +121,12 @@ def backup_import_upload(
                 action="contingency.backup_import.uploaded",
                 organization=organization,
                 target=batch,
-                changes={"file_name": [None, name], "file_format": [None, file_format], "sha256": [None, sha256]},
+                changes={
+                    "file_name": [None, name],
+                    "file_format": [None, file_format],
+                    "sha256": [None, sha256],
+                    "time_zone": [None, batch.time_zone],
+                },
             )
             if mapping is not None:
                 wanted = suggested_mapping(batch) | mapping
@@ -189,7 +195,8 @@ def stored_file_opener(batch: BackupImport) -> Opener:
 def backup_import_execute(batch: BackupImport, opener: Opener, *, actor: Actor) -> BackupImport:
     """Check every row, then write the new runs in one transaction, or nothing; the batch records the outcome."""
     organization = batch.organization
-    policies = Policies.load(organization)
+    # The zone of the delivery: a file uploaded, refused and read again weeks later is read as it was uploaded.
+    policies = Policies.load(organization, zone=batch.time_zone or None)
     BackupImport.objects.filter(pk=batch.pk).update(state=State.RUNNING, started_at=timezone.now())
 
     def progress(rows: int) -> None:
@@ -225,6 +232,7 @@ def backup_import_local(
         file_format=file_format,
         sha256=file_sha256(path),
         mapping=mapping,
+        time_zone=import_zone(organization),
         created_by=actor.user,
     )
     return backup_import_execute(batch, path_opener(path, file_format, mapping), actor=actor)
@@ -247,6 +255,7 @@ def backup_results_record(
         organization=organization,
         channel=channel,
         file_format="json",
+        time_zone=import_zone(organization),
         created_by=actor.user,
         hook_token=hook_token,
     )

@@ -62,7 +62,12 @@ def store_upload(organization: Organization, upload: File[Any]) -> tuple[str, st
 
 @contextmanager
 def opened(stored_name: str) -> Iterator[IO[str]]:
-    with default_storage.open(stored_name, "rb") as raw:
+    try:
+        raw = default_storage.open(stored_name, "rb")
+    except FileNotFoundError:
+        # Its record may outlive the file (the stale-upload chore deletes the file before updating the record).
+        raise FileUnreadable("The uploaded file is no longer kept: upload it again.") from None
+    with raw:
         yield io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
 
 

@@ -76,15 +76,20 @@ class Policies:
     zone: ZoneInfo  # how a time without an offset is read
 
     @classmethod
-    def load(cls, organization: Organization) -> Policies:
+    def load(cls, organization: Organization, *, zone: str | None = None) -> Policies:
+        """`zone`: the one the delivery was stamped with; by default the organization's import zone now."""
         rows = BackupPolicy.objects.filter(organization=organization).values_list("pk", "asset__name", "job_name")
         names = Asset.objects.filter(organization=organization).values_list("name", flat=True)
         return cls(
             jobs={(asset.lower(), job.lower()): pk for pk, asset, job in rows},
             assets={name.lower(): name for name in names},
             labels={pk: f"{asset}: {job}" for pk, asset, job in rows},
-            zone=ZoneInfo(contingency_settings(organization).import_time_zone),
+            zone=ZoneInfo(zone or import_zone(organization)),
         )
+
+
+def import_zone(organization: Organization) -> str:
+    return contingency_settings(organization).import_time_zone
 
 
 def text(value: Any) -> str:

@@ -1,5 +1,5 @@
-"""Discarding backup results uploads that will never be read: refused or failed ones, those queued and never
-started, and a done one's file left behind (the reader deletes a committed file as soon as its runs are stored).
+"""Discarding backup results uploads that will never be read: refused or failed ones, those uploaded and never
+mapped, and a done one's file left behind (the reader deletes a committed file as soon as its runs are stored).
 The import record stays as evidence, with its file name, SHA-256, counts and errors; only the stored file goes,
 and the page then says when. A queued import whose file is gone can never start, so it fails with "upload it
 again", as the shared import pipeline's unused uploads do (core.services.file_imports.uploads_discard_unused).
@@ -23,8 +23,9 @@ State = BackupImport.State
 SYSTEM = Actor.system("contingency.backup_uploads")
 DISCARDED = "contingency.backup_import.upload_discarded"
 UNUSED_DISCARDED = "The file was not read in time and was discarded: upload it again."
-# Queued and untouched: never claimed by the reader, not a row read.
-UNTOUCHED = Q(state=State.QUEUED, started_at__isnull=True, rows_read=0)
+# Queued and never mapped: waiting for someone to confirm its columns. A queued import with a mapping waits for the
+# reader (a refused file mapped anew is queued again with its old finish time cleared), so it is never discarded.
+UNTOUCHED = Q(state=State.QUEUED, started_at__isnull=True, rows_read=0, mapping={})
 OVER = Q(state__in=(State.REFUSED, State.FAILED, State.DONE))
 
 

@@ -35,7 +35,8 @@ FAILED = "2026-03-03 08:30,2026-03-03 09:00,2026-03-03 10:00,no,no,,"
 MET = "2026-03-04 08:30,2026-03-04 09:00,2026-03-04 10:00,yes,yes,Row counts,"
 NOBODY = (
     "row 2, column Performed by: auditor@firm.test cannot own the corrective action this {test} test opens "
-    "(auditors only read), and nobody else can: the import runs as the system, EHR has no owner who can act and "
+    "(only a current member who is not an auditor can), and nobody else can: the import runs as the system, EHR has "
+    "no owner who can act and "
     "the organization has no security official. Give the asset an owner, make a member the security official, "
     "or import as a member (--as)."
 )

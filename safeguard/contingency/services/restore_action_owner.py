@@ -50,8 +50,8 @@ def action_owners(organization: Organization, *candidates: int | None) -> Action
 def no_owner_text(asset: Asset, performer: User, outcome: str) -> str:
     test = "failed" if outcome == "failed" else "missed"
     return (
-        f"{performer.email} cannot own the corrective action this {test} test opens (auditors only read), and "
-        f"nobody else can: the import runs as the system, {asset.name} has no owner who can act and the "
-        "organization has no security official. Give the asset an owner, make a member the security official, "
-        "or import as a member (--as)."
+        f"{performer.email} cannot own the corrective action this {test} test opens (only a current member who is "
+        f"not an auditor can), and nobody else can: the import runs as the system, {asset.name} has no owner who "
+        "can act and the organization has no security official. Give the asset an owner, make a member the "
+        "security official, or import as a member (--as)."
     )

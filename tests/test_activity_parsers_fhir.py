@@ -194,3 +194,11 @@ def test_line_blocks_cut_exact_sizes_across_reads(tmp_path, monkeypatch):
         (5, ["", "six"]),
     ]
     assert blocks[2].undecodable == {5: b"five\xff"}
+
+
+def test_line_blocks_carry_a_line_longer_than_several_reads(tmp_path, monkeypatch):
+    monkeypatch.setattr(common, "BLOCK_READ_BYTES", 4)
+    path = tmp_path / "lines.txt"
+    path.write_bytes(b"a\n" + b"x" * 13 + b"\r\nb\nend")
+    blocks = list(common.line_blocks(path, 3))
+    assert [(block.first, block.lines.to_pylist()) for block in blocks] == [(1, ["a", "x" * 13, "b"]), (4, ["end"])]

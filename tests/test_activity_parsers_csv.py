@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
 from safeguard.activity.parsers import parser_for
@@ -230,3 +231,27 @@ def test_format_pattern_only_for_directives_read_alike():
     assert format_pattern("%m/%d/%Y %I:%M:%S %p") is not None
     assert format_pattern("%d %b %Y") is None
     assert format_pattern("%Y-%m-%d %I:%M") is None  # %I without %p is read differently
+
+
+def test_fast_path_keeps_rows_on_their_lines_in_a_file_read_in_parallel(tmp_path):
+    """DuckDB reads a file of tens of MB in parallel pieces; each row must still meet its own line (the patient
+    and the raw line say which) and each refused row its own number."""
+    path = tmp_path / "big.csv"
+    bad = {2_000, 123_457, 399_999}
+    with path.open("w") as handle:
+        handle.write("WHEN,WHO,WHAT,MRN,NOTE\n")
+        for line in range(2, 400_002):
+            action = "Peek" if line in bad else "View"
+            handle.write(f"2024-03-10 12:{line % 60:02d}:00,u{line % 97},{action},P{line},{'x' * 40}\n")
+    assert path.stat().st_size > 24 * 1024 * 1024
+    mapping = {"time": "WHEN", "user_name": "WHO", "action": "WHAT", "patient_id": "MRN"}
+    chunks = list(EhrCsvParser().parse(path, source(mapping, "America/Chicago")))
+    table = pa.concat_tables([chunk.table for chunk in chunks])
+    offsets = table.column("raw_offset").to_pylist()
+    assert offsets == [line for line in range(2, 400_002) if line not in bad]
+    assert table.column("patient_id").to_pylist() == [f"P{line}" for line in offsets]
+    raws = table.column("raw").to_pylist()
+    assert all(raw.split(",")[3] == f"P{line}" for raw, line in zip(raws, offsets, strict=True))
+    rejects = [reject for chunk in chunks for reject in chunk.rejects]
+    assert [(reject.line, reject.field) for reject in rejects] == [(line, "WHAT") for line in sorted(bad)]
+    assert [reject.raw.split(",")[3] for reject in rejects] == [f"P{line}" for line in sorted(bad)]

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import hashlib
-from array import array
-from collections.abc import Iterable, Iterator, Mapping
+import mmap
+import os
+from collections.abc import Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -125,53 +127,60 @@ def line_blocks(path: Path, size: int) -> Iterator[LineBlock]:
     pending_count = 0
     undecodable: dict[int, bytes] = {}
     first = number = 1
-    carry = b""
+    for window in _windows(path):
+        lines, bad = text_lines(window)
+        undecodable.update((number + index, line) for index, line in bad)
+        number += len(lines)
+        pending.append(lines)
+        pending_count += len(lines)
+        while pending_count >= size:
+            pending, pending_count, first = yield from _cut(pending, pending_count, first, size, undecodable)
+    if pending_count:
+        yield from _cut(pending, pending_count, first, pending_count, undecodable)
+
+
+def _cut(
+    pending: list[pa.StringArray], count: int, first: int, size: int, undecodable: dict[int, bytes]
+) -> Generator[LineBlock, None, tuple[list[pa.StringArray], int, int]]:
+    column = pa.chunked_array(pending, pa.string())
+    taken_bad = {n: undecodable.pop(n) for n in range(first, first + size) if n in undecodable}
+    yield LineBlock(first, column.slice(0, size), taken_bad)
+    return list(column.slice(size).chunks), count - size, first + size
+
+
+def _windows(path: Path) -> Iterator[memoryview]:
+    """The file mapped into memory, in pieces of about BLOCK_READ_BYTES that end at a line's end. Lines then
+    share the file's pages: nothing is read into fresh buffers, which cost more than the parsing when the
+    pipeline holds many blocks (3.5 s against 1.2 s for 1.3 GB)."""
     with path.open("rb") as handle:
-        while True:
-            # Read into one fresh buffer after the carried partial line: the Arrow lines then share it, so each
-            # byte is copied once (joining and cutting bytes objects copied every block twice, a second per GB).
-            buffer = bytearray(len(carry) + BLOCK_READ_BYTES)
-            buffer[: len(carry)] = carry
-            read = handle.readinto(memoryview(buffer)[len(carry) :])
-            data = read > 0
-            end = len(carry) + read
-            cut = end if not data else buffer.rfind(b"\n", 0, end) + 1
-            carry = bytes(buffer[cut:end])
-            if cut:
-                lines, bad = text_lines(buffer, cut)
-                undecodable.update((number + index, line) for index, line in bad)
-                number += len(lines)
-                pending.append(lines)
-                pending_count += len(lines)
-            while pending_count >= size or (not data and pending_count):
-                column = pa.chunked_array(pending, pa.string())
-                taken = min(size, pending_count)
-                taken_bad = {n: undecodable.pop(n) for n in range(first, first + taken) if n in undecodable}
-                yield LineBlock(first, column.slice(0, taken), taken_bad)
-                rest = column.slice(taken)
-                pending, pending_count, first = list(rest.chunks), pending_count - taken, first + taken
-            if not data:
-                return
+        if os.fstat(handle.fileno()).st_size == 0:
+            return
+        mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+    # Not closed here: the Arrow lines keep views of it, and it is unmapped when the last one goes.
+    mapped.madvise(mmap.MADV_SEQUENTIAL)
+    view = memoryview(mapped)
+    start, end = 0, len(mapped)
+    while start < end:
+        newline = mapped.find(b"\n", min(start + BLOCK_READ_BYTES, end) - 1)
+        cut = end if newline < 0 else newline + 1
+        yield view[start:cut]
+        start = cut
 
 
-def text_lines(data: bytes | bytearray, size: int) -> tuple[pa.StringArray, list[tuple[int, bytes]]]:
-    """The whole lines in data[:size] as an Arrow array sharing its memory, then trimmed of their endings; lines
-    that are not UTF-8 become "" and are listed with their index and bytes."""
+def text_lines(data: memoryview | bytes) -> tuple[pa.StringArray, list[tuple[int, bytes]]]:
+    """The lines in data (whole lines; the last may lack its newline) as an Arrow array sharing its memory, then
+    trimmed of their endings; lines that are not UTF-8 become "" and are listed with their index and bytes."""
+    size = len(data)
     if size >= 2**31:
         raise ValueError("A block of lines must be smaller than 2 GB.")
-    offsets = array("i", [0])
-    position = data.find(b"\n", 0, size)
-    while position >= 0:
-        offsets.append(position + 1)
-        position = data.find(b"\n", position + 1, size)
-    if offsets[-1] != size:
-        offsets.append(size)
-    lines = pa.StringArray.from_buffers(len(offsets) - 1, pa.py_buffer(offsets), pa.py_buffer(memoryview(data)[:size]))
+    ends = np.flatnonzero(np.frombuffer(data, np.uint8) == ord("\n")) + 1
+    offsets = np.concatenate(([0], ends, [size] if not len(ends) or ends[-1] != size else [])).astype(np.int32)
+    lines = pa.StringArray.from_buffers(len(offsets) - 1, pa.py_buffer(offsets), pa.py_buffer(data))
     bad: list[tuple[int, bytes]] = []
     try:
         lines.validate(full=True)
     except pa.ArrowInvalid:
-        lines, bad = _decoded_lines(bytes(data[:size]))
+        lines, bad = _decoded_lines(bytes(data))
     trimmed: pa.StringArray = pc.ascii_rtrim(lines, characters="\r\n")
     return trimmed, bad
 

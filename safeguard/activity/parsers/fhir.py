@@ -34,7 +34,7 @@ Row = dict[str, Any]
 class FhirAuditParser:
     name = "fhir_audit"
     version = "1.0"
-    chunk_rows = 50_000
+    chunk_rows = 200_000  # DuckDB spreads a block over both cores better than four blocks a quarter the size
     fast_path_min_lines = 20_000
 
     def parse(self, path: Path, source: SourceConfig, progress: ProgressCallback | None = None) -> Iterator[Chunk]:

@@ -83,6 +83,9 @@ WITH parsed AS (
   SELECT *,
     CASE WHEN from_entity THEN patient_entities[1].what.reference ELSE j.patient.reference END AS p_ref,
     CASE WHEN from_entity THEN patient_entities[1].what.identifier ELSE j.patient.identifier END AS p_ident,
+    nullif(regexp_extract(
+      CASE WHEN from_entity THEN patient_entities[1].what.reference ELSE j.patient.reference END,
+      '{PATIENT_REFERENCE}', 1), '') AS p_ref_id,
     CASE WHEN agent.network.address IS NOT NULL THEN agent.network.address
          WHEN agent.networkString IS NOT NULL THEN agent.networkString
          ELSE coalesce(source_agent.network.address, source_agent.networkString) END AS address,
@@ -92,9 +95,8 @@ WITH parsed AS (
   FROM patient
 ), mapped AS (
   SELECT *,
-    CASE WHEN coalesce(regexp_matches(p_ref, '{PATIENT_REFERENCE}'), false)
-         THEN regexp_extract(p_ref, '{PATIENT_REFERENCE}', 1) ELSE p_ident.value END AS patient_id,
-    CASE WHEN coalesce(regexp_matches(p_ref, '{PATIENT_REFERENCE}'), false) THEN NULL
+    coalesce(p_ref_id, p_ident.value) AS patient_id,
+    CASE WHEN p_ref_id IS NOT NULL THEN NULL
          WHEN p_ident.value IS NOT NULL THEN p_ident.system END AS patient_id_system,
     CASE
       WHEN list_contains(all_codes, '{EMERGENCY_OVERRIDE_STARTED}')
@@ -142,8 +144,8 @@ SELECT coalesce(ok, false) AS ok,
   CASE WHEN address_type = '1' THEN address END AS src_host,
   coalesce(j.source.observer.display, j.source.observer.identifier.value) AS dst_service,
   patient_id, patient_id_system,
-  CASE WHEN coalesce(regexp_matches(entities[1].what.reference, '{REFERENCE_TYPE}'), false)
-       THEN regexp_extract(entities[1].what.reference, '{REFERENCE_TYPE}', 1) END AS resource_type,
+  -- The captured groups are never empty, so '' is regexp_extract's "no match".
+  nullif(regexp_extract(entities[1].what.reference, '{REFERENCE_TYPE}', 1), '') AS resource_type,
   greatest(1, len(patient_entities))::INTEGER AS record_count,
   purposes[1] AS purpose_of_use,
   coalesce(sub_codes[1], type_codes[1]) AS action_name,

@@ -51,14 +51,19 @@ FROM {INCOMING}
 """  # noqa: S608  (module constants only; values are bound parameters)
 
 
-def first_of_each_uid(table: pa.Table) -> pa.Table:
+def first_of_each_uid(connection: duckdb.DuckDBPyConnection, table: pa.Table) -> pa.Table:
     """The table without rows whose uid an earlier row already had."""
-    uids = table.column("event_uid")
-    if pc.count_distinct(uids, mode="all").as_py() == table.num_rows:
+    # DuckDB groups on all cores, several times faster than Arrow on long uids (a row's SHA-256).
+    numbered = pa.table({"uid": table.column("event_uid"), "row": pa.array(range(table.num_rows), pa.int64())})
+    connection.register(INCOMING, numbered)
+    (distinct,) = connection.sql(f"SELECT count(DISTINCT uid) FROM {INCOMING}").fetchall()[0]  # noqa: S608
+    if distinct == table.num_rows:
+        connection.unregister(INCOMING)
         return table
-    numbered = pa.table({"uid": uids, "row": pa.array(range(table.num_rows), pa.int64())})
-    firsts = numbered.group_by("uid", use_threads=False).aggregate([("row", "min")]).column("row_min")
-    return table.take(pc.take(firsts, pc.sort_indices(firsts)))
+    firsts = connection.sql(f"SELECT min(row) FROM {INCOMING} GROUP BY uid").to_arrow_table()  # noqa: S608
+    connection.unregister(INCOMING)
+    # A mask keeps the order and, on wide tables, costs less than a take.
+    return table.filter(pc.is_in(numbered.column("row"), value_set=firsts.column(0).combine_chunks()))
 
 
 def in_time_order(table: pa.Table) -> pa.Table:
@@ -106,7 +111,7 @@ def append_batch(
     ingest_time: datetime,
 ) -> AppendResult:
     """Store the batch; the caller holds the transaction (all or nothing)."""
-    fresh = _not_stored(connection, first_of_each_uid(_with_time_type(table)), source_id)
+    fresh = _not_stored(connection, first_of_each_uid(connection, _with_time_type(table)), source_id)
     if fresh.num_rows == 0:
         return AppendResult(inserted=0, duplicates=table.num_rows, first_event_at=None, last_event_at=None)
     fresh = in_time_order(fresh)

@@ -10,8 +10,11 @@ Measures, on a throwaway DuckDB store file:
 - G2: that process's peak RSS, with the store's memory cap (ACTIVITY_STORE_MEMORY_LIMIT, 2GB unless
   --memory-limit says otherwise); candidates per rule, and the recall of the injected scenarios (every brute-force
   burst, password spray and snooping spree must be inside an alert of its rule);
-- G3/G4: parse + append of a FHIR AuditEvent NDJSON file and an EHR access-log CSV written by
-  bench/activity_formats.py;
+- G3/G4: ingestion of a FHIR AuditEvent NDJSON file and an EHR access-log CSV written by
+  bench/activity_formats.py. The gate is the design note's "ingest and normalize": the parser's work from the file
+  to normalized, checked events (its prototype's figures were measured so, without storage). The append into the
+  store is timed apart and printed with the end-to-end rate, and the file's size with MB/s, since the FHIR events
+  written here (about 1.3 KB) are larger than the note's (about 970 B);
 - evidence: collect_evidence() for the candidates a run would record, timed apart from evaluate(): after G1 every
   candidate (a backfill: every alert is new), after each G5 batch the candidates that are new or grew against the
   state the previous five minutes left (recording into the main database is not part of this benchmark);
@@ -49,8 +52,8 @@ SCENARIO_RULES = {
 GATES = {  # gate → (target text, passes(value))
     "G1": ("30 rules / 10M ≤ 20 s (stretch 10 s)", lambda v: v <= 20.0),
     "G2": ("peak RSS ≤ 4 GB", lambda v: v <= 4.0),
-    "G3": ("FHIR NDJSON ≥ 400k events/s", lambda v: v >= 400_000),
-    "G4": ("EHR CSV ≥ 1M rows/s", lambda v: v >= 1_000_000),
+    "G3": ("FHIR NDJSON parse+normalize ≥ 400k/s", lambda v: v >= 400_000),
+    "G4": ("EHR CSV parse+normalize ≥ 1M rows/s", lambda v: v >= 1_000_000),
     "G5": ("5-min micro-batch p95 ≤ 1 s", lambda v: v <= 1.0),
 }
 
@@ -320,12 +323,13 @@ def format_gates(folder: Path, generated: Any, events: int) -> dict[str, float]:
         write(path)
         written = time.perf_counter() - began
         parse_s, append_s, stored, rejects = ingest_file(folder, format_name, path, mapping)
-        rates[gate] = stored / (parse_s + append_s)
+        megabytes = path.stat().st_size / 1e6
+        rates[gate] = stored / parse_s
         print(
-            f"{gate} {format_name}: {path.stat().st_size / 1e6:,.0f} MB written in {written:.1f} s; "
-            f"parse {parse_s:.2f} s + append {append_s:.2f} s for {stored:,} events ({rejects} rejects): "
-            f"{rates[gate]:,.0f} events/s "
-            f"(parse alone {stored / parse_s:,.0f}/s)"
+            f"{gate} {format_name}: {megabytes:,.0f} MB ({megabytes * 1e6 / max(stored, 1):,.0f} B an event) "
+            f"written in {written:.1f} s; {stored:,} events ({rejects} rejects): "
+            f"parse + normalize {parse_s:.2f} s = {rates[gate]:,.0f}/s, {megabytes / parse_s:,.0f} MB/s; "
+            f"store append {append_s:.2f} s; end to end {stored / (parse_s + append_s):,.0f}/s"
         )
         path.unlink()
     return rates

@@ -9,8 +9,8 @@ from django.db.models import F, QuerySet
 from rest_framework import serializers
 
 from safeguard.contingency.api.backups import BackupAssetSerializer
-from safeguard.contingency.api.restore_tests import AwareDateTimeField
 from safeguard.contingency.models import BackupResult, BackupStatus
+from safeguard.core.api.serializers import AwareDateTimeField
 from safeguard.core.models import Organization
 from safeguard.incidents.api.fields import OneOf
 

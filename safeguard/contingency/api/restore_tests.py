@@ -4,7 +4,6 @@ Program viewers (auditors included) read; program managers record. Times need th
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -26,7 +25,7 @@ from safeguard.core.access import require_program
 from safeguard.core.api.base import ApiView
 from safeguard.core.api.file_imports import FileImportSerializer, FileUploadSerializer, upload_response
 from safeguard.core.api.permissions import api_actor, api_membership
-from safeguard.core.api.serializers import error_responses
+from safeguard.core.api.serializers import AwareDateTimeField, error_responses
 from safeguard.core.models import Organization
 from safeguard.core.roles import Perm
 from safeguard.core.services.errors import ServiceError
@@ -34,15 +33,6 @@ from safeguard.incidents.api.fields import OneOf
 from safeguard.risk.models import Asset, Risk
 
 TAGS = ["contingency restore tests"]
-
-
-class AwareDateTimeField(serializers.DateTimeField):
-    """A moment with its UTC offset: a wall-clock time alone would be read in whatever zone the server runs in."""
-
-    def enforce_timezone(self, value: datetime) -> datetime:
-        if timezone.is_naive(value):
-            raise serializers.ValidationError("Give the time with its UTC offset, e.g. 2026-03-01T14:30:00-05:00.")
-        return super().enforce_timezone(value)
 
 
 class RestoreAssetRefSerializer(serializers.Serializer):

@@ -1,11 +1,24 @@
-"""Serializers every area shares: the error envelope (for the schema) and a person reference."""
+"""Serializers every area shares: the error envelope (for the schema), a person reference and a time that must
+carry its UTC offset."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
+
+
+class AwareDateTimeField(serializers.DateTimeField):
+    """A moment with its UTC offset: a wall-clock time alone would be guessed in the server's zone, and a delay
+    measured from it could be an hour off across a daylight-saving change."""
+
+    def enforce_timezone(self, value: datetime) -> datetime:
+        if timezone.is_naive(value):
+            raise serializers.ValidationError("Give the time with its UTC offset, e.g. 2026-03-01T14:30:00-05:00.")
+        return super().enforce_timezone(value)
 
 
 class ErrorBodySerializer(serializers.Serializer):

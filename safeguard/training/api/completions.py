@@ -6,13 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from django.http import Http404, HttpResponse
 from django.urls import reverse
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
@@ -24,7 +22,7 @@ from safeguard.core.access import get_evidence_for_user
 from safeguard.core.api.base import ApiView
 from safeguard.core.api.file_imports import FileImportSerializer, FileUploadSerializer, upload_response
 from safeguard.core.api.permissions import api_actor, api_membership
-from safeguard.core.api.serializers import PersonSerializer, error_responses
+from safeguard.core.api.serializers import AwareDateTimeField, PersonSerializer, error_responses
 from safeguard.core.models import Membership
 from safeguard.core.roles import Perm
 from safeguard.core.services.errors import ServiceError
@@ -39,15 +37,6 @@ from safeguard.training.services.quiz import attempts_grant
 from safeguard.workforce.access import get_person_for_user
 
 TAGS = ["training completions"]
-
-
-class AwareDateTimeField(serializers.DateTimeField):
-    """A moment with its UTC offset: a wall-clock time alone would be read in whatever zone the server runs in."""
-
-    def enforce_timezone(self, value: datetime) -> datetime:
-        if timezone.is_naive(value):
-            raise serializers.ValidationError("Give the time with its UTC offset, e.g. 2026-03-01T14:30:00-05:00.")
-        return super().enforce_timezone(value)
 
 
 class CompletionPersonRefSerializer(serializers.Serializer):

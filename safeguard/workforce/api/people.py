@@ -3,12 +3,10 @@ other source), roster sources, roster file uploads into the shared import pipeli
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from django.db.models import QuerySet
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import MultiPartParser
@@ -18,7 +16,7 @@ from rest_framework.response import Response
 from safeguard.core.api.base import ApiView
 from safeguard.core.api.file_imports import FileImportSerializer, upload_response
 from safeguard.core.api.permissions import api_actor, api_membership
-from safeguard.core.api.serializers import PersonSerializer, error_responses
+from safeguard.core.api.serializers import AwareDateTimeField, PersonSerializer, error_responses
 from safeguard.core.models import Organization
 from safeguard.core.roles import Perm
 from safeguard.core.services.errors import ServiceError
@@ -29,15 +27,6 @@ from safeguard.workforce.services import roster as services
 from safeguard.workforce.services.people import person_write
 
 TAGS = ["workforce"]
-
-
-class AwareDateTimeField(serializers.DateTimeField):
-    """A moment with its UTC offset: a wall-clock time alone would be guessed in the server's zone."""
-
-    def enforce_timezone(self, value: datetime) -> datetime:
-        if timezone.is_naive(value):
-            raise serializers.ValidationError("Give the time with its UTC offset, e.g. 2026-03-01T17:00:00-05:00.")
-        return super().enforce_timezone(value)
 
 
 class ManagerRefSerializer(serializers.Serializer):

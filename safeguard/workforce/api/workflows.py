@@ -4,7 +4,6 @@ measured, clearances and authorizations per person, and the workforce settings."
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -17,7 +16,7 @@ from rest_framework.response import Response
 
 from safeguard.core.api.base import ApiView
 from safeguard.core.api.permissions import api_actor, api_membership
-from safeguard.core.api.serializers import PersonSerializer, error_responses
+from safeguard.core.api.serializers import AwareDateTimeField, PersonSerializer, error_responses
 from safeguard.core.models import Membership, Organization, User
 from safeguard.core.roles import Perm
 from safeguard.core.services.errors import ServiceError
@@ -36,16 +35,6 @@ from safeguard.workforce.services.workflows import (
 )
 
 TAGS = ["workforce"]
-
-
-class AwareDateTimeField(serializers.DateTimeField):
-    """A moment with its UTC offset: a wall-clock time alone would be guessed in the server's zone, and a delay
-    measured from it could be an hour off across a daylight-saving change."""
-
-    def enforce_timezone(self, value: datetime) -> datetime:
-        if timezone.is_naive(value):
-            raise serializers.ValidationError("Give the time with its UTC offset, e.g. 2026-03-08T03:30:00-04:00.")
-        return super().enforce_timezone(value)
 
 
 class WorkflowPersonSerializer(serializers.Serializer):

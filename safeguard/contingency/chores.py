@@ -17,11 +17,10 @@ from django.db.models import Q
 
 from safeguard.contingency.models import CorrectiveAction, RecoveryProfile, Tier
 from safeguard.contingency.queries_restore_tests import AssetRestoreStatus, restore_status
-from safeguard.contingency.services.actions import OPEN_STATUSES
+from safeguard.contingency.services.actions import OPEN_STATUSES, may_own_actions
 from safeguard.core.audit import Actor, audit_record
 from safeguard.core.chores import daily_chore
 from safeguard.core.models import Membership, Obligation, Organization, User
-from safeguard.core.roles import Role
 from safeguard.core.services.obligations import obligation_cancel, obligation_create, obligation_update
 from safeguard.risk.queries import program_lead
 
@@ -45,7 +44,7 @@ def _owner_or_lead(organization: Organization, owner: User | None, today: date) 
     """The intended owner while a current member who can act; else the security official (or first owner)."""
     if owner is not None:
         membership = Membership.objects.current(today).filter(organization=organization, user=owner).first()
-        if membership is not None and membership.role != Role.AUDITOR:
+        if membership is not None and may_own_actions(membership.role):
             return owner, ""
     lead = program_lead(organization, today)
     if lead is None:

@@ -8,19 +8,13 @@ from django import forms
 from django.db.models import QuerySet
 
 from safeguard.contingency.models import CorrectiveAction
-from safeguard.core.models import Membership, Organization, User
-from safeguard.core.roles import Role
+from safeguard.contingency.services.actions import action_owner_choices
+from safeguard.core.models import Organization, User
 from safeguard.risk.models import Asset, Risk
 
 
 class DateInput(forms.DateInput):
     input_type = "date"
-
-
-def owners(organization: Organization) -> QuerySet[User]:
-    """Current members who can act: auditors only read, so they cannot own an action."""
-    members = Membership.objects.current().filter(organization=organization).exclude(role=Role.AUDITOR)
-    return User.objects.filter(pk__in=members.values("user_id")).order_by("email")
 
 
 def open_risks(organization: Organization) -> QuerySet[Risk]:
@@ -39,7 +33,7 @@ class ActionForm(forms.Form):
 
     def __init__(self, *args: Any, organization: Organization, editing: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = owners(organization)  # type: ignore[attr-defined]
+        self.fields["owner"].queryset = action_owner_choices(organization)  # type: ignore[attr-defined]
         self.fields["asset"].queryset = Asset.objects.filter(organization=organization)  # type: ignore[attr-defined]
         self.fields["risk"].queryset = open_risks(organization)  # type: ignore[attr-defined]
         if editing:

@@ -7,8 +7,8 @@ from typing import Any
 from django import forms
 
 from safeguard.contingency.models import ContingencyPlan, Exercise
+from safeguard.contingency.services.actions import action_owner_choices
 from safeguard.core.models import Membership, Organization, User
-from safeguard.core.roles import Role
 from safeguard.risk.models import Asset
 
 
@@ -24,12 +24,6 @@ def _members(organization: Organization) -> Any:
     return User.objects.filter(pk__in=Membership.objects.filter(organization=organization).values("user_id")).order_by(
         "email"
     )
-
-
-def action_owners(organization: Organization) -> Any:
-    """Current members who can act: auditors only read, so they cannot own an action."""
-    members = Membership.objects.current().filter(organization=organization).exclude(role=Role.AUDITOR)
-    return User.objects.filter(pk__in=members.values("user_id")).order_by("email")
 
 
 class ExerciseForm(forms.Form):
@@ -79,4 +73,4 @@ class ExerciseActionForm(forms.Form):
 
     def __init__(self, *args: Any, organization: Organization, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = action_owners(organization)  # type: ignore[attr-defined]
+        self.fields["owner"].queryset = action_owner_choices(organization)  # type: ignore[attr-defined]

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from safeguard.contingency.models import CorrectiveAction, EmergencyActivation, Exercise, RestoreTest
@@ -29,6 +30,17 @@ TITLE_MAX = 200
 DUE_YEARS_AHEAD = 5
 
 
+def may_own_actions(role: str) -> bool:
+    """Whether a current member in this role may own a corrective action: auditors only read."""
+    return role != Role.AUDITOR
+
+
+def action_owner_choices(organization: Organization) -> QuerySet[User]:
+    """The members who may own a corrective action, for the forms' owner lists."""
+    members = Membership.objects.current().filter(organization=organization).exclude(role=Role.AUDITOR)
+    return User.objects.filter(pk__in=members.values("user_id")).order_by("email")
+
+
 def check_action_owner(organization: Organization, owner: User | None, *, field: str = "owner") -> User:
     """An owner is a current member who can act: auditors only read."""
     if owner is None:
@@ -36,7 +48,7 @@ def check_action_owner(organization: Organization, owner: User | None, *, field:
     membership = Membership.objects.current().filter(organization=organization, user=owner).first()
     if membership is None:
         raise ServiceError("The owner must be a current member of this organization.", field=field)
-    if membership.role == Role.AUDITOR:
+    if not may_own_actions(membership.role):
         raise ServiceError("An auditor cannot own a corrective action: auditors have read-only access.", field=field)
     return owner
 

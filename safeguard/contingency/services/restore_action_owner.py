@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from django.db.models import Q
 
+from safeguard.contingency.services.actions import may_own_actions
 from safeguard.core.models import Membership, Organization, User
 from safeguard.core.roles import Role
 from safeguard.risk.models import Asset
@@ -26,7 +27,7 @@ class ActionOwners:
     @classmethod
     def of(cls, current: Sequence[Membership]) -> ActionOwners:
         """From current memberships (with their users) already loaded, e.g. by an import."""
-        able = {m.user_id: m.user for m in current if m.role != Role.AUDITOR}
+        able = {m.user_id: m.user for m in current if may_own_actions(m.role)}
         officials = [m for m in current if m.role == Role.SECURITY_OFFICIAL]
         first = min(officials, key=lambda m: (m.created_at, m.pk), default=None)
         return cls(able, first.user if first else None)

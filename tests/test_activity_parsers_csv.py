@@ -255,3 +255,28 @@ def test_fast_path_keeps_rows_on_their_lines_in_a_file_read_in_parallel(tmp_path
     rejects = [reject for chunk in chunks for reject in chunk.rejects]
     assert [(reject.line, reject.field) for reject in rejects] == [(line, "WHAT") for line in sorted(bad)]
     assert [reject.raw.split(",")[3] for reject in rejects] == [f"P{line}" for line in sorted(bad)]
+
+
+def test_fast_path_matches_row_reader_on_short_rows_and_times_python_cannot_read(tmp_path):
+    rows = [
+        "WHEN,WHO,WHAT,MRN,NOTE,EXTRA",
+        "2024-03-10 12:00:00,amy,View,P1",  # shorter than the header, every mapped column present
+        "2024-03-10 12:00:00,amy,View,P1,,",
+        "2024-03-10 24:00:00,amy,View,P2,,",  # DuckDB reads hour 24 as the next midnight; Python refuses it
+        "2024-03-10 12:60:00,amy,View,P3,,",
+        "2024-03-10 12:00:60,amy,View,P4,,",
+        "0000-01-01 00:00:00,amy,View,P5,,",  # year 0: DuckDB has it, Python has not
+        "0000-01-01T00:00:00Z,amy,View,P6,,",
+        "0001-01-01T00:00:00+05:00,amy,View,P7,,",  # in year 0 once in UTC
+        "9999-12-31 23:00:00,amy,View,P8,,",  # in year 10000 once in UTC
+    ]
+    path = tmp_path / "log.csv"
+    path.write_text("\n".join(rows) + "\n")
+    mapping = {"time": "WHEN", "user_name": "WHO", "action": "WHAT", "patient_id": "MRN"}
+    slow_chunks, fast_chunks = fast_and_slow(path, source(mapping, "America/Chicago"), chunk_rows=4)
+    assert_same_chunks(slow_chunks, fast_chunks)
+    events = [row for chunk in fast_chunks for row in chunk.table.to_pylist()]
+    assert [event["raw_offset"] for event in events] == [2, 3]
+    assert events[0]["event_uid"] == raw_uid("\x1f".join(rows[1].split(",")))
+    rejects = [(reject.line, reject.field) for chunk in fast_chunks for reject in chunk.rejects]
+    assert rejects == [(line, "WHEN") for line in range(4, 11)]

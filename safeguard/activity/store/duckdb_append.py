@@ -1,6 +1,6 @@
 """Appending a parsed batch inside the caller's transaction: Arrow does the per-row work it does fastest
-(finding duplicates, ordering by time, spreading dictionary ids), DuckDB normalizes values and writes the rows
-with one INSERT … SELECT over the registered table, so no row is converted in Python.
+(ordering by time, spreading dictionary ids), DuckDB finds the batch's repeated uids on all cores, normalizes
+values and writes the rows with one INSERT … SELECT over the registered table, so no row is converted in Python.
 
 Identities are normalized as the layout says (users and hosts lower-cased and trimmed, patients and IPs
 trimmed), unseen values get the next dictionary ids (duckdb_append_words.py), and the facility-local hour and

@@ -30,14 +30,18 @@ TITLE_MAX = 200
 DUE_YEARS_AHEAD = 5
 
 
+# Auditors only read, so they cannot own a corrective action.
+ROLES_WITHOUT_ACTIONS = (Role.AUDITOR,)
+
+
 def may_own_actions(role: str) -> bool:
-    """Whether a current member in this role may own a corrective action: auditors only read."""
-    return role != Role.AUDITOR
+    """Whether a current member in this role may own a corrective action."""
+    return role not in ROLES_WITHOUT_ACTIONS
 
 
 def action_owner_choices(organization: Organization) -> QuerySet[User]:
     """The members who may own a corrective action, for the forms' owner lists."""
-    members = Membership.objects.current().filter(organization=organization).exclude(role=Role.AUDITOR)
+    members = Membership.objects.current().filter(organization=organization).exclude(role__in=ROLES_WITHOUT_ACTIONS)
     return User.objects.filter(pk__in=members.values("user_id")).order_by("email")
 
 

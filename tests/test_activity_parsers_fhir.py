@@ -202,3 +202,23 @@ def test_line_blocks_carry_a_line_longer_than_several_reads(tmp_path, monkeypatc
     path.write_bytes(b"a\n" + b"x" * 13 + b"\r\nb\nend")
     blocks = list(common.line_blocks(path, 3))
     assert [(block.first, block.lines.to_pylist()) for block in blocks] == [(1, ["a", "x" * 13, "b"]), (4, ["end"])]
+
+
+@pytest.mark.parametrize(
+    "recorded",
+    ["2024-03-10T24:00:00Z", "2024-03-10T12:00:60Z", "0000-01-01T00:00:00Z", "0001-01-01T00:00:00+05:00"],
+)
+def test_fast_path_leaves_times_python_cannot_hold_to_the_validated_path(tmp_path, recorded):
+    """DuckDB reads hour 24 as the next midnight and holds year 0; such a line must fare as the validated path has
+    it (a reject naming `recorded`), never be stored with a time Python cannot read back."""
+    good = (SAMPLES / "fhir_r4_audit.ndjson").read_text().splitlines()[0]
+    record = orjson.loads(good)
+    record["recorded"] = recorded
+    path = tmp_path / "audit.ndjson"
+    path.write_text(good + "\n" + orjson.dumps(record).decode() + "\n")
+    slow, fast = FhirAuditParser(), FhirAuditParser()
+    slow.fast_path_min_lines, fast.fast_path_min_lines = 10**9, 0
+    slow_chunks, fast_chunks = list(slow.parse(path, SOURCE)), list(fast.parse(path, SOURCE))
+    assert [chunk.table.to_pylist() for chunk in fast_chunks] == [chunk.table.to_pylist() for chunk in slow_chunks]
+    assert [chunk.rejects for chunk in fast_chunks] == [chunk.rejects for chunk in slow_chunks]
+    assert [(reject.line, reject.field) for chunk in fast_chunks for reject in chunk.rejects] == [(2, "recorded")]

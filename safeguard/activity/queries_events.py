@@ -10,8 +10,8 @@ from typing import Any, overload
 
 from django.utils import timezone
 
+from safeguard.activity import store as event_store
 from safeguard.activity.models import LogSource
-from safeguard.activity.store import store_for
 from safeguard.core.models import Organization
 
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
@@ -60,7 +60,7 @@ class EventSearch(Sequence[dict[str, Any]]):
         if cached is not None and cached[0] >= limit:
             return cached[1][:limit]
         start, end = self.filters.window()
-        rows, self._total = store_for(self.organization.pk).search(
+        rows, self._total = event_store.store_for(self.organization.pk).search(
             start=start,
             end=end,
             source_id=self.filters.source.pk if self.filters.source else None,
@@ -109,7 +109,7 @@ def expected_page(number: str | None, per_page: int) -> slice:
 
 def events_with_uid(organization: Organization, uid: str, source: LogSource | None = None) -> list[dict[str, Any]]:
     """The organization's events with this uid (one per source that sent it), raw line included."""
-    rows = store_for(organization.pk).events([uid], limit=100)
+    rows = event_store.store_for(organization.pk).events([uid], limit=100)
     if source is not None:
         rows = [row for row in rows if row["source_id"] == source.pk]
     return with_sources(rows, sources_by_id(organization))

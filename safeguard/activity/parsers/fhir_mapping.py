@@ -35,7 +35,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from safeguard.activity.parsers.common import parse_time, raw_uid
+from safeguard.activity.parsers.common import TimeError, parse_time, raw_uid
 from safeguard.activity.schema import Activity, EventClass, Outcome
 
 ACTIONS = ("C", "R", "U", "D", "E")
@@ -63,12 +63,17 @@ REST_ACTIVITIES = {
 }
 ACTION_ACTIVITIES = {"C": Activity.CREATE, "U": Activity.UPDATE, "D": Activity.DELETE}
 # FHIR `instant`: seconds and a zone are required; more than microseconds cannot be stored.
-INSTANT = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?(Z|[+-][0-9]{2}:[0-9]{2})$"
+# Fields in their ranges, as Python reads them (DuckDB alone would take hour 24 as the next midnight, and year 0).
+INSTANT = (
+    r"^([0-9]{3}[1-9]|[0-9]{2}[1-9][0-9]|[0-9][1-9][0-9]{2}|[1-9][0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+    r"T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?(Z|[+-][0-9]{2}:[0-9]{2})$"
+)
 PATIENT_REFERENCE = r"Patient/([^/]+)"
 REFERENCE_TYPE = r"([A-Za-z]+)/[^/]+(/_history/[^/]+)?$"
 R5_ONLY = ("code", "category", "patient", "authorization", "occurredDateTime", "occurredPeriod")
 
 _instant = re.compile(INSTANT)
+_zone = re.compile(r"(Z|[+-][0-9]{2}:[0-9]{2})$")
 _patient_reference = re.compile(PATIENT_REFERENCE)
 _reference_type = re.compile(REFERENCE_TYPE)
 
@@ -98,9 +103,15 @@ def check_codes(record: dict[str, Any]) -> tuple[str, str] | None:
         return "recorded", "is missing"
     for name in ("occurredDateTime", "recorded"):
         value = record.get(name)
-        if value is not None and not (isinstance(value, str) and _instant.fullmatch(value)):
-            reason = "has no time zone" if isinstance(value, str) and "T" in value else "is not a FHIR instant"
-            return name, f"{value!r} {reason}"
+        if value is None:
+            continue
+        if not (isinstance(value, str) and _instant.fullmatch(value)):
+            unzoned = isinstance(value, str) and "T" in value and not _zone.search(value)
+            return name, f"{value!r} {'has no time zone' if unzoned else 'is not a FHIR instant'}"
+        try:
+            parse_time(value)
+        except TimeError as error:  # a valid instant can still fall outside Python's years once in UTC
+            return name, str(error)
     return None
 
 

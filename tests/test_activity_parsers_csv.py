@@ -280,3 +280,40 @@ def test_fast_path_matches_row_reader_on_short_rows_and_times_python_cannot_read
     assert events[0]["event_uid"] == raw_uid("\x1f".join(rows[1].split(",")))
     rejects = [(reject.line, reject.field) for chunk in fast_chunks for reject in chunk.rejects]
     assert rejects == [(line, "WHEN") for line in range(4, 11)]
+
+
+def test_fast_path_takes_files_with_empty_lines_and_counts_them_as_the_row_reader_does(tmp_path):
+    rows = [
+        "WHEN,WHO,WHAT,MRN",
+        "2024-03-10 12:00:00,amy,View,P1",
+        "",
+        "2024-03-10 12:01:00,bob,Peek,P2",  # refused in the middle of blank lines: its own line number
+        "",
+        "   ",  # spaces are a row, not an empty line
+        "2024-03-10 12:02:00,cat,View,P3",
+        "",
+        "",
+    ]
+    path = tmp_path / "log.csv"
+    path.write_text("\n".join(rows) + "\n")
+    mapping = {"time": "WHEN", "user_name": "WHO", "action": "WHAT", "patient_id": "MRN"}
+    config = source(mapping, "America/Chicago")
+    header = rows[0].split(",")
+    csv_mapping = CsvMapping.from_source(config)
+    positions = csv_mapping.check_header(header)
+    taken = FastCsv(csv_mapping, positions, max(positions.values()) + 1, "America/Chicago").read(path, len(header))
+    assert taken is not None  # not handed to the row reader
+    events, refused = taken
+    assert events.column("raw_offset").to_pylist() == [2, 7]
+    assert events.column("raw").to_pylist() == [rows[1], rows[6]]
+    assert refused.to_pylist() == [
+        {"line_no": 3, "line": ""},
+        {"line_no": 4, "line": rows[3]},
+        {"line_no": 5, "line": ""},
+        {"line_no": 6, "line": "   "},
+        {"line_no": 8, "line": ""},
+        {"line_no": 9, "line": ""},
+    ]
+    slow_chunks, fast_chunks = fast_and_slow(path, config, chunk_rows=3)
+    assert_same_chunks(slow_chunks, fast_chunks)
+    assert [(reject.line, reject.field) for chunk in fast_chunks for reject in chunk.rejects] == [(4, "WHAT")]

@@ -2,10 +2,10 @@
 
 It takes only what it can read exactly as the row-by-row reader would: times in the shapes matched below (the rest
 of the rows go to that reader, which also words every reject), actions and outcomes looked up in map literals,
-counts of plain digits. The n-th row meets the n-th line after the header, which holds only when no quoted value
-spans lines and no line is blank, so `read` answers None (and the caller reads the file row by row) when the row and
-line counts disagree or DuckDB refuses the file. Local times take the offset Python's zoneinfo gives (fold=0),
-computed per distinct minute: ICU resolves the repeated hour of a DST change the other way.
+counts of plain digits. The n-th row meets the n-th non-empty line after the header, which holds only when no
+quoted value spans lines, so `read` answers None (and the caller reads the file row by row) when the row and line
+counts disagree or DuckDB refuses the file. Local times take the offset Python's zoneinfo gives (fold=0), computed
+per distinct minute: ICU resolves the repeated hour of a DST change the other way.
 
 Measured on 1M rows (62 MB; bench/activity.py's layout with --format-events 1000000; 2 cores): 1.0 s in DuckDB
 (reading 0.15 s, the row's SHA-256 uid 0.23 s, the spaces check 0.15 s) and 0.35 s in Arrow and Python."""
@@ -101,18 +101,29 @@ class FastCsv:
         lines = f"""read_csv('{source}', columns={{'line': 'VARCHAR'}}, header=false, auto_detect=false, quote='',
             escape='', delim='{NOWHERE}', strict_mode=true)"""  # noqa: S608
         # Both queries only select from one table, which DuckDB guarantees keeps the file's order: the n-th row of
-        # the mapping is the n-th row after the header, without numbering passes, joins or sorts.
+        # the mapping is the n-th line after the header that is not empty (the row reader skips empty lines, the
+        # line reader gives them as NULL), without numbering passes, joins or sorts.
         mapped = connection.sql(self._mapping_sql(names, fields)).to_arrow_table()
         raw = connection.sql(f"SELECT line FROM {lines}").to_arrow_table().column(0)  # noqa: S608
-        if mapped.num_rows != len(raw) - 1:
+        blank = pa.array([], pa.int64())
+        numbers = pa.array(range(2, len(raw) + 1), pa.int64())
+        rows_raw = raw.slice(1)
+        if raw.null_count:
+            if not raw[0].is_valid:
+                return None  # a blank first line: the header is not line 1
+            empty = pc.is_null(rows_raw)
+            blank = pc.filter(numbers, empty)
+            numbers = pc.filter(numbers, pc.invert(empty))
+            rows_raw = rows_raw.filter(pc.invert(empty))
+        if mapped.num_rows != len(numbers):
             return None
-        mapped = mapped.append_column("raw", raw.slice(1)).append_column(
-            "raw_offset", pa.array(range(2, mapped.num_rows + 2), pa.int64())
-        )
+        mapped = mapped.append_column("raw", rows_raw).append_column("raw_offset", numbers)
         ok = mapped.column("ok")
-        refused = pa.table({"line_no": [], "line": []}, schema=REFUSED_SCHEMA)
+        # Empty lines go with the refused rows, which the caller reads as the row reader would: skipped, counted.
+        refused = pa.table({"line_no": blank, "line": pa.array([""] * len(blank), pa.string())}, schema=REFUSED_SCHEMA)
         if not pc.all(ok).as_py():
-            refused = mapped.filter(pc.invert(ok)).select(["raw_offset", "raw"]).rename_columns(REFUSED_SCHEMA.names)
+            rejected = mapped.filter(pc.invert(ok)).select(["raw_offset", "raw"]).rename_columns(REFUSED_SCHEMA.names)
+            refused = pa.concat_tables([refused, rejected]).sort_by("line_no")
             mapped = mapped.filter(ok)
         events = mapped.drop_columns(["ok", "local_time", "utc_time"]).append_column(
             "time", self._utc(mapped.column("local_time"), mapped.column("utc_time"))

@@ -72,6 +72,10 @@ def parse_time(value: str, *, default_zone: str | None = None) -> datetime:
         raise TimeError(f"{value!r} is outside the years 1 to 9999 in UTC") from None
 
 
+# The SQL fast paths take only times Python can hold once in UTC (years 1 to 9999; a day's margin for any offset);
+# the rest go to the row-by-row readers, which refuse them through parse_time.
+SQL_PYTHON_TIMES = "BETWEEN TIMESTAMPTZ '0001-01-02 00:00:00+00' AND TIMESTAMPTZ '9999-12-30 00:00:00+00'"
+
 READ_BLOCK_BYTES = 1 << 20
 
 

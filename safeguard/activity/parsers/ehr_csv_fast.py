@@ -21,7 +21,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from safeguard.activity.parsers.common import EVENTS_SCHEMA
+from safeguard.activity.parsers.common import EVENTS_SCHEMA, SQL_PYTHON_TIMES
 from safeguard.activity.parsers.ehr_csv_actions import FAILED_ACTIONS, OUTCOMES
 from safeguard.activity.parsers.ehr_csv_mapping import CsvMapping
 from safeguard.activity.schema import Activity
@@ -178,8 +178,7 @@ class FastCsv:
           SELECT *, wide_enough AND NOT blank AND NOT odd_spaces
             AND activity IS NOT NULL AND user_name <> ''
             AND (local_or_zoned.local IS NOT NULL OR local_or_zoned.utc IS NOT NULL)
-            AND coalesce(local_or_zoned.local, local_or_zoned.utc::TIMESTAMP)
-                BETWEEN TIMESTAMP '0001-01-02' AND TIMESTAMP '9999-12-30'
+            AND coalesce(timezone('UTC', local_or_zoned.local), local_or_zoned.utc) {SQL_PYTHON_TIMES}
             AND outcome IS NOT NULL AND coalesce(record_count >= 1, false) AS ok
           FROM t
         )

@@ -10,7 +10,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from safeguard.activity.parsers.common import EVENTS_SCHEMA
+from safeguard.activity.parsers.common import EVENTS_SCHEMA, SQL_PYTHON_TIMES
 from safeguard.activity.parsers.fhir_mapping import (
     EMERGENCY_OVERRIDE_STARTED,
     EMERGENCY_TREATMENT,
@@ -120,8 +120,8 @@ WITH parsed AS (
       AND (outcome_code IS NULL OR outcome_code IN ('0', '4', '8', '12'))
       AND j.recorded IS NOT NULL AND regexp_full_match(j.recorded, '{INSTANT}')
       AND (j.occurredDateTime IS NULL OR regexp_full_match(j.occurredDateTime, '{INSTANT}'))
-      AND TRY_CAST(coalesce(j.occurredDateTime, j.recorded) AS TIMESTAMPTZ)
-            BETWEEN '0001-01-02' AND '9999-12-30'
+      AND TRY_CAST(j.recorded AS TIMESTAMPTZ) {SQL_PYTHON_TIMES}
+      AND (j.occurredDateTime IS NULL OR TRY_CAST(j.occurredDateTime AS TIMESTAMPTZ) {SQL_PYTHON_TIMES})
       AND len(agents) > 0 AND j.source.observer IS NOT NULL
       AND len(list_filter(agents, lambda a: coalesce(json_type(a.requestor), 'BOOLEAN') <> 'BOOLEAN')) = 0
       AND CASE WHEN j.code IS NOT NULL OR j.category IS NOT NULL OR j.patient IS NOT NULL

@@ -57,11 +57,12 @@ def first_of_each_uid(connection: duckdb.DuckDBPyConnection, table: pa.Table) ->
     numbered = pa.table({"uid": table.column("event_uid"), "row": pa.array(range(table.num_rows), pa.int64())})
     connection.register(INCOMING, numbered)
     (distinct,) = connection.sql(f"SELECT count(DISTINCT uid) FROM {INCOMING}").fetchall()[0]  # noqa: S608
-    if distinct == table.num_rows:
-        connection.unregister(INCOMING)
-        return table
-    firsts = connection.sql(f"SELECT min(row) FROM {INCOMING} GROUP BY uid").to_arrow_table()  # noqa: S608
+    firsts = None
+    if distinct != table.num_rows:
+        firsts = connection.sql(f"SELECT min(row) FROM {INCOMING} GROUP BY uid").to_arrow_table()  # noqa: S608
     connection.unregister(INCOMING)
+    if firsts is None:
+        return table
     # A mask keeps the order and, on wide tables, costs less than a take.
     return table.filter(pc.is_in(numbered.column("row"), value_set=firsts.column(0).combine_chunks()))
 

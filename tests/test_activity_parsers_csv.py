@@ -3,9 +3,12 @@ naming row, column and value, and refusals of wrong files and mappings."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+import numpy as np
 import pyarrow as pa
 import pytest
 
@@ -13,7 +16,13 @@ from safeguard.activity.parsers import parser_for
 from safeguard.activity.parsers.base import FormatError, SourceConfig
 from safeguard.activity.parsers.common import raw_uid
 from safeguard.activity.parsers.ehr_csv import EhrCsvParser
-from safeguard.activity.parsers.ehr_csv_fast import FastCsv, format_pattern
+from safeguard.activity.parsers.ehr_csv_fast import (
+    OTHER_SPACE_CHARS,
+    FastCsv,
+    format_pattern,
+    may_hold_other_spaces,
+    minute_offsets,
+)
 from safeguard.activity.parsers.ehr_csv_mapping import CsvMapping
 
 SAMPLES = Path(__file__).parent / "samples" / "activity"
@@ -317,3 +326,41 @@ def test_fast_path_takes_files_with_empty_lines_and_counts_them_as_the_row_reade
     slow_chunks, fast_chunks = fast_and_slow(path, config, chunk_rows=3)
     assert_same_chunks(slow_chunks, fast_chunks)
     assert [(reject.line, reject.field) for chunk in fast_chunks for reject in chunk.rejects] == [(4, "WHAT")]
+
+
+def test_other_spaces_are_every_whitespace_str_strip_removes_but_the_space():
+    assert set(OTHER_SPACE_CHARS) == {chr(code) for code in range(sys.maxunicode + 1) if chr(code).isspace()} - {" "}
+
+
+@pytest.mark.parametrize(
+    ("content", "may"),
+    [
+        (b"WHEN,WHO\n2024-01-02 10:00:00,amy\n", False),
+        (b"WHEN,WHO\r\n2024-01-02 10:00:00,amy\r\n", False),  # CRLF line ends are not values
+        (b"WHEN,WHO\n2024-01-02 10:00:00,Zo\xc3\xab\n", False),  # other letters are not spaces
+        (b"WHEN,WHO\n2024-01-02 10:00:00,amy\t\n", True),
+        (b"WHEN,WHO\n2024-01-02 10:00:00,amy\xc2\xa0\n", True),  # a no-break space
+        (b"WHEN,WHO\n2024-01-02 10:00:00,amy\xe3\x80\x80\n", True),  # an ideographic space
+        (b"WHEN,WHO\n2024-01-02 10:00:00,a\rmy\n", True),  # a carriage return inside a line
+        (b"WHEN,WHO\n2024-01-02 10:00:00,amy\r", True),  # and at the very end
+        (b"WHEN,WHO\n2024-01-02 10:00:00,O\xe2\x80\x99Brien\n", True),  # a lead byte spaces share: not excluded
+        (b"", False),
+    ],
+)
+def test_a_file_may_hold_other_spaces_judged_from_its_bytes(tmp_path, content, may):
+    path = tmp_path / "log.csv"
+    path.write_bytes(content)
+    assert may_hold_other_spaces(path) is may
+
+
+@pytest.mark.parametrize("zone", ["America/New_York", "Australia/Lord_Howe", "Asia/Kathmandu"])
+def test_minute_offsets_asked_by_the_hour_match_zoneinfo_for_every_minute(zone):
+    # Both DST changes of 2024, and New York's 1883 change from local mean time at 12:03:58.
+    # Wall times without a zone, as the fast path holds them.
+    starts = ["2024-03-09T23:00", "2024-11-02T23:00", "2024-04-06T23:00", "2024-10-05T23:00", "1883-11-18T11:00"]
+    minutes = [datetime.fromisoformat(start) + timedelta(minutes=step) for start in starts for step in range(300)]
+    epoch = datetime.fromisoformat("1970-01-01T00:00")
+    as_us = np.array([(minute - epoch) // timedelta(microseconds=1) for minute in minutes], np.int64)
+    offsets = [minute.replace(tzinfo=ZoneInfo(zone)).utcoffset() for minute in minutes]
+    expected = [offset // timedelta(microseconds=1) for offset in offsets if offset is not None]
+    assert minute_offsets(as_us, ZoneInfo(zone)).tolist() == expected

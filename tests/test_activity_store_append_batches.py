@@ -10,6 +10,7 @@ import pytest
 
 from safeguard.activity.parsers.common import events_table
 from safeguard.activity.store.duckdb import DuckDBEventStore
+from safeguard.activity.store.duckdb_append import FEW_REPEATS
 from tests.test_activity_store_support import append, at, event, temp_store
 
 
@@ -133,3 +134,16 @@ def test_an_append_after_a_failed_one_in_the_same_connection_block_works(store):
         result = append(store, [event("b", "2024-01-02 11:00", user_name="dave")], batch_id=2)
     assert (result.inserted, store.count()) == (1, 1)
     assert words(store, "dict_user") == ["dave"]
+
+
+@pytest.mark.parametrize("repeated", [3, FEW_REPEATS + 5])
+def test_repeats_within_a_batch_few_or_many_keep_the_first_of_each_uid(store, repeated):
+    # Few repeats are cut out by slicing, many by a mask; adjacent repeats and a repeat at the end included.
+    rows = [event(f"u{index}", "2024-01-02 10:00", raw=f"first {index}") for index in range(repeated)]
+    rows += [event(f"u{index}", "2024-01-02 10:00", raw=f"again {index}") for index in range(repeated)]
+    rows.insert(1, event("solo", "2024-01-02 10:00", raw="solo"))
+    rows.append(event("u0", "2024-01-02 10:00", raw="last"))
+    result = append(store, rows)
+    assert (result.inserted, result.duplicates) == (repeated + 1, repeated + 1)
+    kept = store.query("SELECT raw FROM events ORDER BY rowid").column("raw").to_pylist()
+    assert kept == ["first 0", "solo", *(f"first {index}" for index in range(1, repeated))]

@@ -8,19 +8,20 @@ the value. The event uid is the mapped event id, else the SHA-256 of the row's f
 from __future__ import annotations
 
 import csv
+from bisect import bisect_left
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from safeguard.activity.parsers.base import Chunk, FormatError, ProgressCallback, Reject, SourceConfig
 from safeguard.activity.parsers.common import TimeError, events_table, excerpt, has_more_lines, parse_time, raw_uid
 from safeguard.activity.parsers.ehr_csv_actions import FAILED_ACTIONS, OUTCOMES
-from safeguard.activity.parsers.ehr_csv_fast import FastCsv, line_range
+from safeguard.activity.parsers.ehr_csv_fast import FastCsv
 from safeguard.activity.parsers.ehr_csv_mapping import CsvMapping
 from safeguard.activity.schema import Activity, EventClass, Outcome
 
@@ -64,19 +65,18 @@ class EhrCsvParser:
     ) -> Iterator[Chunk]:
         """Rows are lines 2…n+1 here (no value spans lines), so chunks are ranges of line numbers."""
         numbers, lines = refused.column("line_no").to_pylist(), refused.column("line").to_pylist()
-        refused_lines = dict(zip(numbers, lines, strict=True))
-        last = max(pc.max(events.column("raw_offset")).as_py() or 1, max(refused_lines, default=1))
+        offsets = events.column("raw_offset").to_numpy()  # ascending, as the file's lines
+        last = max(int(offsets[-1]) if len(offsets) else 1, numbers[-1] if numbers else 1)
         for low in range(2, last + 1, self.chunk_rows):
             high = min(low + self.chunk_rows, last + 1)
             rows: list[dict[str, Any]] = []
             rejects: list[Reject] = []
-            for number in range(low, high):
-                if number in refused_lines:
-                    raw = refused_lines[number]
-                    fields = next(csv.reader([raw]), [])
-                    if fields and any(value.strip() for value in fields):
-                        reader.read(fields, raw, number, rows, rejects, width=reader.width)
-            table = line_range(events, low, high)
+            for index in range(bisect_left(numbers, low), bisect_left(numbers, high)):
+                fields = next(csv.reader([lines[index]]), [])
+                if fields and any(value.strip() for value in fields):
+                    reader.read(fields, lines[index], numbers[index], rows, rejects, width=reader.width)
+            start, stop = np.searchsorted(offsets, [low, high])
+            table = events.slice(start, stop - start)
             if rows:
                 table = pa.concat_tables([table, events_table(rows)]).sort_by("raw_offset")
             yield Chunk(table, rejects, high - low)

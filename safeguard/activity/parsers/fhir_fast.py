@@ -7,6 +7,7 @@ speed on exports from systems that already emit valid FHIR."""
 from __future__ import annotations
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -171,7 +172,7 @@ class FastNormalizer:
     def normalize(self, first: int, lines: pa.StringArray) -> tuple[pa.Table, list[int]]:
         """The events of the lines (numbered from `first`) that pass the SQL checks, in line order, and the numbers
         of those that do not."""
-        numbers = pa.array(range(first, first + len(lines)), pa.int64())
+        numbers = pa.array(np.arange(first, first + len(lines), dtype=np.int64))
         input_lines = pa.table({"line_no": numbers, "line": lines})
         self.connection.register("input_lines", input_lines)
         try:

@@ -88,15 +88,19 @@ def _candidates(rule: CompiledRule, organization_id: int, table: pa.Table) -> li
         "person": table.column("person_id").to_pylist(),
     }
     prefix = f"{organization_id}\x1f{rule.name}\x1f"
+    # Per group: its key, and the start of its uid's text; per bucket: its start and the end of the text.
     group_texts: dict[tuple[Any, ...], tuple[dict[str, str], str]] = {}
     buckets: dict[int, tuple[datetime, str]] = {}
     found: list[AlertCandidate] = []
-    for index, key in enumerate(keys):
+    rows = zip(
+        keys, values, columns["bucket"], columns["first"], columns["last"], columns["anchors"], columns["metric"],
+        columns["sources"], columns["person"], strict=True,
+    )  # fmt: skip
+    for key, value, micros, first, last, anchors, metric, sources, person in rows:
         if key not in group_texts:
-            group_key = {name: value or "" for name, value in zip(names, key, strict=True)}
-            group_texts[key] = (group_key, group_key_text(group_key))
-        group_key, text = group_texts[key]
-        micros = columns["bucket"][index]
+            group_key = {name: part or "" for name, part in zip(names, key, strict=True)}
+            group_texts[key] = (group_key, f"{prefix}{group_key_text(group_key)}\x1f")
+        group_key, head = group_texts[key]
         if micros not in buckets:
             start = from_micros(micros)
             buckets[micros] = (start, start.isoformat())
@@ -104,18 +108,18 @@ def _candidates(rule: CompiledRule, organization_id: int, table: pa.Table) -> li
         found.append(
             AlertCandidate(
                 rule_name=rule.name,
-                uid=_uid(prefix, text, iso),
+                uid=hashlib.sha256(f"{head}{iso}".encode()).hexdigest(),
                 group_key=dict(group_key),
                 bucket_start=bucket_start,
-                first_seen=columns["first"][index],
-                last_seen=columns["last"][index],
-                anchor_count=int(columns["anchors"][index]),
+                first_seen=first,
+                last_seen=last,
+                anchor_count=anchors,
                 window_seconds=rule.window_seconds,
                 metric_name=rule.metric_name,
-                metric_value=columns["metric"][index],
-                source_ids=[int(source) for source in columns["sources"][index] or []],
-                person_id=columns["person"][index],
-                group_values=list(values[index]),
+                metric_value=metric,
+                source_ids=sources or [],
+                person_id=person,
+                group_values=list(value),
             )
         )
     return found

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+from django.utils.timezone import localdate
+
 from safeguard.activity.checks_common import (
     alert_ref,
     listed,
@@ -83,7 +85,8 @@ def activity_review_check(organization: Organization, today: date) -> CheckResul
         parts.append(f"no review scheduled for {listed(s.name for s in unscheduled)}")
         actions.append(f"set a review period on {listed(s.name for s in unscheduled)}")
         records += [source_ref(organization, s) for s in unscheduled]
-    deadlines = [(s.last_received_at + SILENT_AFTER).date() for s in ephi if s.last_received_at and s not in silent]
+    # The local date, as the tracker's dates are: in UTC a feed silent by 01:00 in New York would lapse a day late.
+    deadlines = [localdate(s.last_received_at + SILENT_AFTER) for s in ephi if s.last_received_at and s not in silent]
     if timeliness.next_due_on:
         deadlines.append(timeliness.next_due_on)
     lapses_on = min(deadlines) if deadlines else None

@@ -8,12 +8,10 @@ import os
 from collections.abc import Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -79,20 +77,6 @@ def parse_time(value: str, *, default_zone: str | None = None) -> datetime:
 SQL_PYTHON_TIMES = "BETWEEN TIMESTAMPTZ '0001-01-02 00:00:00+00' AND TIMESTAMPTZ '9999-12-30 00:00:00+00'"
 
 READ_BLOCK_BYTES = 1 << 20
-
-
-def parsing_connection() -> duckdb.DuckDBPyConnection:
-    """A connection of its own (close it) to this process's in-memory DuckDB database for the SQL fast paths, in
-    UTC: opening a database costs 15–30 ms a file (its extensions load), a connection to an open one under 1 ms."""
-    connection = _parsing_database(os.getpid()).cursor()
-    connection.execute("SET TimeZone = 'UTC'")
-    return connection
-
-
-@cache
-def _parsing_database(process_id: int) -> duckdb.DuckDBPyConnection:
-    # By process: a database opened before a fork must not be used in the child.
-    return duckdb.connect()
 
 
 def count_lines(path: Path) -> int:

@@ -24,7 +24,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from safeguard.activity.parsers.common import EVENTS_SCHEMA, SQL_PYTHON_TIMES, parsing_connection
+from safeguard.activity.parsers.common import EVENTS_SCHEMA, SQL_PYTHON_TIMES
 from safeguard.activity.parsers.ehr_csv_actions import FAILED_ACTIONS, OUTCOMES
 from safeguard.activity.parsers.ehr_csv_mapping import CsvMapping
 from safeguard.activity.schema import Activity
@@ -93,8 +93,9 @@ class FastCsv:
     def read(self, path: Path, columns: int) -> tuple[pa.Table, pa.Table] | None:
         """(events, refused) for the whole file: refused holds line numbers and raw lines of rows the SQL did not
         take (including blank ones); None when the file must be read row by row."""
-        connection = parsing_connection()
+        connection = duckdb.connect()
         try:
+            connection.execute("SET TimeZone = 'UTC'")
             connection.execute("SET preserve_insertion_order = true")  # rows meet their lines by position
             return self._read(connection, path, columns)
         except duckdb.Error:

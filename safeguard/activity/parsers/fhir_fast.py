@@ -11,7 +11,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from safeguard.activity.parsers.common import EVENTS_SCHEMA, SQL_PYTHON_TIMES, parsing_connection
+from safeguard.activity.parsers.common import EVENTS_SCHEMA, SQL_PYTHON_TIMES
 from safeguard.activity.parsers.fhir_mapping import (
     EMERGENCY_OVERRIDE_STARTED,
     EMERGENCY_TREATMENT,
@@ -44,14 +44,14 @@ STRUCTURE = (
 )
 
 MACROS = (
-    "CREATE TEMP MACRO codings(l) AS list_transform(list_filter(coalesce(l, []), lambda x: x.code IS NOT NULL),"
+    "CREATE MACRO codings(l) AS list_transform(list_filter(coalesce(l, []), lambda x: x.code IS NOT NULL),"
     " lambda x: x.code)",
-    "CREATE TEMP MACRO concepts(l) AS flatten(list_transform(coalesce(l, []), lambda c: codings(c.coding)))",
-    "CREATE TEMP MACRO is_patient_entity(e) AS coalesce(e.role->>'$.code' = '1', false)"
+    "CREATE MACRO concepts(l) AS flatten(list_transform(coalesce(l, []), lambda c: codings(c.coding)))",
+    "CREATE MACRO is_patient_entity(e) AS coalesce(e.role->>'$.code' = '1', false)"
     " OR list_contains(coalesce(json_extract_string(e.role, '$.coding[*].code'), []), '1')"
     " OR coalesce(e.type.code = '1', false)"
     f" OR coalesce(regexp_matches(e.what.reference, '{PATIENT_REFERENCE}'), false)",
-    "CREATE TEMP MACRO rest_activity(c) AS CASE WHEN c IN ('read', 'vread') THEN 'read'"
+    "CREATE MACRO rest_activity(c) AS CASE WHEN c IN ('read', 'vread') THEN 'read'"
     f" WHEN c IN {SEARCH_SUBTYPES} THEN 'query' WHEN c = 'create' THEN 'create'"
     " WHEN c IN ('update', 'patch') THEN 'update' WHEN c = 'delete' THEN 'delete' END",
 )
@@ -164,7 +164,8 @@ class FastNormalizer:
     """One DuckDB connection for a file's blocks of lines."""
 
     def __init__(self) -> None:
-        self.connection = parsing_connection()
+        self.connection = duckdb.connect()
+        self.connection.execute("SET TimeZone = 'UTC'")
         for macro in MACROS:
             self.connection.execute(macro)
 

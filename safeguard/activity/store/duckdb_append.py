@@ -64,7 +64,7 @@ def first_of_each_uid(connection: duckdb.DuckDBPyConnection, table: pa.Table) ->
     # with the few repeated rows only.
     numbered = pa.table({"uid": table.column("event_uid"), "row": np.arange(table.num_rows, dtype=np.int64)})
     connection.register(INCOMING, numbered)
-    repeats = connection.sql(_REPEATED_ROWS).to_arrow_table().column(0)  # noqa: S608
+    repeats = connection.sql(_REPEATED_ROWS).to_arrow_table().column(0)
     connection.unregister(INCOMING)
     if len(repeats) == 0:
         return table

@@ -364,3 +364,15 @@ def test_minute_offsets_asked_by_the_hour_match_zoneinfo_for_every_minute(zone):
     offsets = [minute.replace(tzinfo=ZoneInfo(zone)).utcoffset() for minute in minutes]
     expected = [offset // timedelta(microseconds=1) for offset in offsets if offset is not None]
     assert minute_offsets(as_us, ZoneInfo(zone)).tolist() == expected
+
+
+def test_fast_path_leaves_a_file_with_its_line_reader_delimiter_to_the_row_reader(tmp_path):
+    path = tmp_path / "log.csv"
+    # Ending a line, the delimiter would be cut from the raw line and make the last value NULL.
+    rows = ["WHEN,WHO,WHAT,NOTE", "2024-03-10 12:00:00,amy,View,x\x01", "2024-03-10 12:01:00,bob,View,\x01"]
+    path.write_text("\n".join(rows) + "\n")
+    mapping = {"time": "WHEN", "user_name": "WHO", "action": "WHAT"}
+    assert FastCsv(CsvMapping.from_source(source(mapping)), {}, 4, "UTC").read(path, 4) is None
+    slow_chunks, fast_chunks = fast_and_slow(path, source(mapping))
+    assert_same_chunks(slow_chunks, fast_chunks)
+    assert [row["raw"] for chunk in fast_chunks for row in chunk.table.to_pylist()] == rows[1:]

@@ -271,8 +271,8 @@ def holds_byte(path: Path, byte: bytes) -> bool:
 
 def may_hold_other_spaces(path: Path) -> bool:
     """Whether a value of the file may hold whitespace other than spaces, from its bytes: a memchr pass per byte
-    (about 30 ms for 60 MB), and a look at each carriage return only when there are some (CRLF files: about
-    0.14 s for 56 MB, as much as the per-row check it spares)."""
+    (about 30 ms for 60 MB), and carriage returns counted against CRLF line ends when there are some (about
+    70 ms more for 63 MB)."""
     if path.stat().st_size == 0:
         return False
     with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as view:
@@ -281,7 +281,8 @@ def may_hold_other_spaces(path: Path) -> bool:
         if view.find(b"\r") < 0:
             return False
         data = np.frombuffer(view, np.uint8)
-        after = np.flatnonzero(data == ord("\r")) + 1
-        lone = after[-1] == len(data) or bool((data[after[after < len(data)]] != ord("\n")).any())
-        del data  # the map cannot close while NumPy holds its buffer
+        returns = data == ord("\r")
+        line_ends = np.count_nonzero(returns[:-1] & (data[1:] == ord("\n")))
+        lone = np.count_nonzero(returns) != line_ends
+        del data, returns  # the map cannot close while NumPy holds its buffer
         return bool(lone)

@@ -82,7 +82,9 @@ def test_upload_a_roster_and_an_ehr_log_triage_and_escalate_the_leaver_alert_and
     rule_pack_install(organization=organization, actor=Actor(user=user))
     now = timezone.localtime()
     yesterday = f"{now.date() - timedelta(days=1):%Y-%m-%d}"
-    earlier, later = (f"{now - timedelta(minutes=minutes):%Y-%m-%d %H:%M:%S}" for minutes in (30, 20))
+    # Both in one minute, so in one suppression bucket whatever the hour: one alert, also just after midnight.
+    opened = (now - timedelta(minutes=20)).replace(second=0, microsecond=0)
+    earlier, later = (f"{opened + timedelta(seconds=seconds):%Y-%m-%d %H:%M:%S}" for seconds in (0, 30))
     (tmp_path / "hr-export.csv").write_text(roster_csv(yesterday))
     (tmp_path / "ehr-access.csv").write_text(ehr_csv(earlier, later))
 

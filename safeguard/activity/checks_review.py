@@ -85,7 +85,7 @@ def activity_review_check(organization: Organization, today: date) -> CheckResul
         parts.append(f"no review scheduled for {listed(s.name for s in unscheduled)}")
         actions.append(f"set a review period on {listed(s.name for s in unscheduled)}")
         records += [source_ref(organization, s) for s in unscheduled]
-    # The local date, as the tracker's dates are: in UTC a feed silent by 01:00 in New York would lapse a day late.
+    # The local date, as the tracker's dates are: by its UTC date, a feed silent at 21:00 in New York lapses late.
     deadlines = [localdate(s.last_received_at + SILENT_AFTER) for s in ephi if s.last_received_at and s not in silent]
     if timeliness.next_due_on:
         deadlines.append(timeliness.next_due_on)

@@ -37,6 +37,17 @@ def events_table(rows: Iterable[Mapping[str, Any]]) -> pa.Table:
     return pa.table(columns, schema=EVENTS_SCHEMA)
 
 
+def with_events_schema(table: pa.Table) -> pa.Table:
+    """A fast path's SQL columns in schema order and type, with the fields its format does not carry as nulls."""
+    columns = [
+        table.column(field.name).cast(field.type)
+        if field.name in table.column_names
+        else pa.nulls(table.num_rows, field.type)
+        for field in EVENTS_SCHEMA
+    ]
+    return pa.Table.from_arrays(columns, schema=EVENTS_SCHEMA)
+
+
 def raw_uid(raw: str | bytes) -> str:
     """An event's uid when the source gives none: the SHA-256 of its raw line, so a re-sent line is a duplicate."""
     data = raw.encode() if isinstance(raw, str) else raw

@@ -24,7 +24,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from safeguard.activity.parsers.common import EVENTS_SCHEMA, SQL_PYTHON_TIMES
+from safeguard.activity.parsers.common import SQL_PYTHON_TIMES, with_events_schema
 from safeguard.activity.parsers.ehr_csv_actions import FAILED_ACTIONS, OUTCOMES
 from safeguard.activity.parsers.ehr_csv_mapping import CsvMapping
 from safeguard.activity.schema import Activity
@@ -145,7 +145,7 @@ class FastCsv:
         events = mapped.drop_columns(["ok", "local_time", "utc_time"]).append_column(
             "time", self._utc(mapped.column("local_time"), mapped.column("utc_time"))
         )
-        return _with_schema(events), refused
+        return with_events_schema(events), refused
 
     def _utc(self, local: pa.ChunkedArray, utc: pa.ChunkedArray) -> pa.ChunkedArray:
         """Local times as UTC instants, with the offset Python's zoneinfo gives each distinct minute."""
@@ -250,16 +250,6 @@ def minute_offsets(minutes: np.ndarray, zone: ZoneInfo) -> np.ndarray:
 def _offset_us(local_us: int, zone: ZoneInfo) -> int:
     local = (EPOCH + timedelta(microseconds=local_us)).replace(tzinfo=zone)
     return (local.utcoffset() or timedelta(0)) // timedelta(microseconds=1)
-
-
-def _with_schema(table: pa.Table) -> pa.Table:
-    columns = [
-        table.column(field.name).cast(field.type)
-        if field.name in table.column_names
-        else pa.nulls(table.num_rows, field.type)
-        for field in EVENTS_SCHEMA
-    ]
-    return pa.Table.from_arrays(columns, schema=EVENTS_SCHEMA)
 
 
 def holds_byte(path: Path, byte: bytes) -> bool:

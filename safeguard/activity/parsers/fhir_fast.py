@@ -11,7 +11,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from safeguard.activity.parsers.common import EVENTS_SCHEMA, SQL_PYTHON_TIMES
+from safeguard.activity.parsers.common import SQL_PYTHON_TIMES, with_events_schema
 from safeguard.activity.parsers.fhir_mapping import (
     EMERGENCY_OVERRIDE_STARTED,
     EMERGENCY_TREATMENT,
@@ -187,22 +187,11 @@ class FastNormalizer:
             result = result.sort_by("raw_offset")
         ok = result.column("ok")
         if pc.all(ok).as_py():
-            return _with_schema(result.append_column("raw", lines)), []
+            return with_events_schema(result.append_column("raw", lines)), []
         refused = result.filter(pc.invert(ok)).column("raw_offset").to_pylist()
         accepted = result.filter(ok)
         raw = pc.take(lines, pc.subtract(accepted.column("raw_offset"), first))
-        return _with_schema(accepted.append_column("raw", raw)), refused
+        return with_events_schema(accepted.append_column("raw", raw)), refused
 
     def close(self) -> None:
         self.connection.close()
-
-
-def _with_schema(table: pa.Table) -> pa.Table:
-    """The SQL's columns in schema order, with the fields FHIR does not carry as nulls."""
-    columns = [
-        table.column(field.name).cast(field.type)
-        if field.name in table.column_names
-        else pa.nulls(table.num_rows, field.type)
-        for field in EVENTS_SCHEMA
-    ]
-    return pa.Table.from_arrays(columns, schema=EVENTS_SCHEMA)

@@ -92,36 +92,32 @@ def _candidates(rule: CompiledRule, organization_id: int, table: pa.Table) -> li
     group_texts: dict[tuple[Any, ...], tuple[dict[str, str], str]] = {}
     buckets: dict[int, tuple[datetime, str]] = {}
     found: list[AlertCandidate] = []
+    append, sha256 = found.append, hashlib.sha256
+    rule_name, window_seconds, metric_name = rule.name, rule.window_seconds, rule.metric_name
     rows = zip(
         keys, values, columns["bucket"], columns["first"], columns["last"], columns["anchors"], columns["metric"],
         columns["sources"], columns["person"], strict=True,
     )  # fmt: skip
     for key, value, micros, first, last, anchors, metric, sources, person in rows:
-        if key not in group_texts:
+        try:
+            group_key, head = group_texts[key]
+        except KeyError:
             group_key = {name: part or "" for name, part in zip(names, key, strict=True)}
-            group_texts[key] = (group_key, f"{prefix}{group_key_text(group_key)}\x1f")
-        group_key, head = group_texts[key]
-        if micros not in buckets:
-            start = from_micros(micros)
-            buckets[micros] = (start, start.isoformat())
-        bucket_start, iso = buckets[micros]
-        found.append(
+            head = f"{prefix}{group_key_text(group_key)}\x1f"
+            group_texts[key] = (group_key, head)
+        try:
+            bucket_start, iso = buckets[micros]
+        except KeyError:
+            bucket_start = from_micros(micros)
+            iso = bucket_start.isoformat()
+            buckets[micros] = (bucket_start, iso)
+        # Positional: keyword arguments cost a fifth of this loop at a million candidates. In field order.
+        append(
             AlertCandidate(
-                rule_name=rule.name,
-                uid=hashlib.sha256(f"{head}{iso}".encode()).hexdigest(),
-                group_key=dict(group_key),
-                bucket_start=bucket_start,
-                first_seen=first,
-                last_seen=last,
-                anchor_count=anchors,
-                window_seconds=rule.window_seconds,
-                metric_name=rule.metric_name,
-                metric_value=metric,
-                source_ids=sources or [],
-                person_id=person,
-                group_values=list(value),
+                rule_name, sha256(f"{head}{iso}".encode()).hexdigest(), dict(group_key), bucket_start, first, last,
+                anchors, window_seconds, metric_name, metric, [], 0, sources or [], person, list(value),
             )
-        )
+        )  # fmt: skip
     return found
 
 

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.apps import apps
 from django.core.management import call_command
+from django.db import transaction
+from django.test import override_settings
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from safeguard.catalog.loader import catalog_load
 from safeguard.core.audit import audit_verify_chain
 from safeguard.core.demo import DEMO_PASSWORD
 from safeguard.core.models import Evidence, Membership, Obligation, Organization, User
@@ -30,9 +35,44 @@ def _row_counts() -> dict[str, int]:
     return {model._meta.label: model._default_manager.count() for model in apps.get_models()}
 
 
+@pytest.fixture(scope="module")
+def seeded_once(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[tuple[str, Path, Path]]:  # noqa: ANN001
+    """The command run once for the module (it takes seconds, most on PostgreSQL), in a transaction rolled back
+    at the end; each test runs inside it and rolls back its own changes. The settings are the autouse fixtures',
+    which a module's fixture does not get."""
+    fast = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    inline = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    media, store = tmp_path_factory.mktemp("evidence"), tmp_path_factory.mktemp("activity")
+    with (
+        django_db_blocker.unblock(),
+        override_settings(MEDIA_ROOT=media, ACTIVITY_STORE_DIR=store, PASSWORD_HASHERS=fast, TASKS=inline),
+        transaction.atomic(),
+    ):
+        catalog_load()
+        yield _seed(), media, store
+        transaction.set_rollback(True)
+
+
 @pytest.fixture
-def seeded(catalog: None) -> str:
-    return _seed()
+def seeded(seeded_once: tuple[str, Path, Path], db, settings) -> str:  # noqa: ANN001
+    """The seed's output, with its folders in place of each test's own (the evidence files it wrote are there)."""
+    output, settings.MEDIA_ROOT, settings.ACTIVITY_STORE_DIR = seeded_once
+    return output
+
+
+def test_prints_the_sign_in_details_with_working_codes(seeded: str) -> None:
+    # First in the module: the codes were printed when the module seeded, and a code is good for 30 to 60 s.
+    assert seeded.startswith("Created the demo organization 'demo'")
+    assert "Tracker:" in seeded
+    assert f"Password (all of them): {DEMO_PASSWORD}" in seeded
+    assert "http://127.0.0.1:8000/" in seeded
+    for email in EMAILS:
+        assert email in seeded
+        device = TOTPDevice.objects.get(user__email=email)
+        block = seeded.split(email, 1)[1]
+        code = block.split("current code: ", 1)[1][:6]
+        assert "otpauth://totp/" in block.split("current code", 1)[0]
+        assert device.verify_token(code)
 
 
 def test_creates_the_demo_organization_with_its_people(seeded: str) -> None:
@@ -95,20 +135,6 @@ def test_records_behind_the_demo(seeded: str) -> None:
     assert snapshots[0].day == today - timedelta(days=60) and snapshots[-1].day == today
     assert snapshots[0].overall_percent < snapshots[30].overall_percent < snapshots[-1].overall_percent
     assert audit_verify_chain(organization).ok
-
-
-def test_prints_the_sign_in_details_with_working_codes(seeded: str) -> None:
-    assert seeded.startswith("Created the demo organization 'demo'")
-    assert "Tracker:" in seeded
-    assert f"Password (all of them): {DEMO_PASSWORD}" in seeded
-    assert "http://127.0.0.1:8000/" in seeded
-    for email in EMAILS:
-        assert email in seeded
-        device = TOTPDevice.objects.get(user__email=email)
-        block = seeded.split(email, 1)[1]
-        code = block.split("current code: ", 1)[1][:6]
-        assert "otpauth://totp/" in block.split("current code", 1)[0]
-        assert device.verify_token(code)
 
 
 def test_a_second_run_changes_nothing_and_says_so(seeded: str) -> None:

@@ -7,12 +7,12 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.utils import timezone
 
 from safeguard.core.imports import ImportRefused
 from safeguard.core.models import Organization
+from safeguard.core.time_zones import is_time_zone
 from safeguard.training.models import PhishingCampaign
 from safeguard.workforce.models.people import default_time_zone
 
@@ -50,8 +50,6 @@ def given_launch(options: dict[str, Any]) -> datetime | None:
 def zone_name(name: object) -> str:
     """A time zone's name (the installation's when blank)."""
     name = str(name or "").strip() or default_time_zone()
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ImportRefused(f"{name!r} is not a time zone: write it as e.g. America/Chicago.") from None
+    if not is_time_zone(name):
+        raise ImportRefused(f"{name!r} is not a time zone: write it as e.g. America/Chicago.")
     return name

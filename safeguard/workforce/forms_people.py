@@ -12,8 +12,8 @@ from django.conf import settings
 from safeguard.core.forms.file_imports import FileField
 from safeguard.core.imports import LocalTimeError, aware, end_of_day
 from safeguard.core.models import Organization
+from safeguard.core.time_zones import time_zone_names
 from safeguard.workforce.models import IssuedItem, Person, RosterSource, WorkerType
-from safeguard.workforce.services.roster import time_zone_names
 
 STATUS_CHOICES = [(Person.Status.ACTIVE.value, "Active"), (Person.Status.LEAVE.value, "On leave")]
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, QuerySet
@@ -16,6 +15,7 @@ from safeguard.core.audit import Actor, audit_record, field_changes, snapshot
 from safeguard.core.models import Organization
 from safeguard.core.services.errors import ServiceError
 from safeguard.core.services.evaluation import request_evaluation_on_commit
+from safeguard.core.time_zones import is_time_zone
 from safeguard.risk.models import Asset
 
 SETTINGS_FIELDS = ("time_zone", "inactive_days")
@@ -47,9 +47,7 @@ def system_register(*, organization: Organization, actor: Actor, asset: Asset) -
 
 
 def time_zone_error(name: str) -> str:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    if not is_time_zone(name):
         return f"{name!r} is not a time zone: use a name such as America/New_York."
     return ""
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import secrets
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -24,6 +23,7 @@ from safeguard.activity.uploads import kept_upload
 from safeguard.core.audit import Actor, audit_record, field_changes, snapshot
 from safeguard.core.models import Membership, Organization, User
 from safeguard.core.services.errors import ServiceError
+from safeguard.core.time_zones import is_time_zone
 from safeguard.risk.models import Asset
 
 NAME_MAX = 100
@@ -49,13 +49,10 @@ TOKEN_PREFIX = "sgi_"  # noqa: S105  (a marker that makes leaked keys findable, 
 
 def check_time_zone(name: str) -> str:
     name = name.strip()
-    if not name or name not in available_timezones():
-        try:
-            ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ServiceError(
-                f"{name!r} is not a time zone: use an IANA name such as America/New_York.", field="time_zone"
-            ) from None
+    if not is_time_zone(name):
+        raise ServiceError(
+            f"{name!r} is not a time zone: use an IANA name such as America/New_York.", field="time_zone"
+        )
     return name
 
 

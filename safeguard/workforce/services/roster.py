@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
-from functools import cache
 from typing import Any
-from zoneinfo import available_timezones
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
@@ -20,6 +18,7 @@ from safeguard.core.audit import Actor, audit_record, field_changes, snapshot
 from safeguard.core.models import Organization
 from safeguard.core.services.errors import ServiceError
 from safeguard.core.services.evaluation import request_evaluation_on_commit
+from safeguard.core.time_zones import is_time_zone
 from safeguard.workforce.models import IssuedItem, Person, RosterSource
 
 SOURCE_FIELDS = ("name", "time_zone")
@@ -51,13 +50,8 @@ def departments(organization: Organization) -> list[str]:
     return list(rows.distinct().order_by("department"))
 
 
-@cache
-def time_zone_names() -> frozenset[str]:
-    return frozenset(available_timezones())
-
-
 def time_zone_error(name: str) -> str | None:
-    if name not in time_zone_names():
+    if not is_time_zone(name):
         return f"{name!r} is not a time zone: use an Area/City name such as America/New_York."
     return None
 

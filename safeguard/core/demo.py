@@ -187,7 +187,7 @@ def _build(today: date) -> Organization:
     for run in EvaluationRun.objects.filter(organization=organization, state=EvaluationRun.State.QUEUED):
         # Synchronously, so the dashboard is ready on first sign-in; the queued task then finds nothing to do.
         evaluation_run(run_id=run.pk, actor=Actor.system("demo_seed"))
-    _history(organization, today)
+    _history(organization)
     return organization
 
 
@@ -296,9 +296,10 @@ def _obligations(organization: Organization, actor: Actor, owner: User, today: d
     )
 
 
-def _history(organization: Organization, today: date) -> None:
-    """DEMO HISTORY: invented snapshots for the 60 days before today, rising toward today's real figure."""
-    final = DailySnapshot.objects.get(organization=organization, day=today)
+def _history(organization: Organization) -> None:
+    """DEMO HISTORY: invented snapshots for the 60 days before the real one, rising toward its figure. The real one
+    is the evaluation's, dated by its own clock: tomorrow's when the seed ran across midnight."""
+    final = DailySnapshot.objects.filter(organization=organization).latest("day")
     rows = []
     for days_ago in range(HISTORY_DAYS, 0, -1):
         share = 0.3 + 0.7 * (HISTORY_DAYS - days_ago) / HISTORY_DAYS
@@ -311,7 +312,7 @@ def _history(organization: Organization, today: date) -> None:
         rows.append(
             DailySnapshot(
                 organization=organization,
-                day=today - timedelta(days=days_ago),
+                day=final.day - timedelta(days=days_ago),
                 overall_percent=round(final.overall_percent * factor, 1),
                 by_safeguard={k: None if v is None else round(v * factor, 1) for k, v in final.by_safeguard.items()},
                 counts=counts,

@@ -9,6 +9,7 @@ import hashlib
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from safeguard.contingency.models import ContingencyPlan, PlanPrint, PlanVersion
 from safeguard.core.models import AuditEvent
@@ -106,9 +107,13 @@ def test_the_whole_story_create_draft_edit_approve_print(cast: Cast, django_capt
     assert prints["count"] == 1
     assert prints["results"][0]["sha256"] == hashlib.sha256(content).hexdigest() == pdf["X-Content-SHA256"]
     assert prints["results"][0]["printed_by"] == "so@clinic.test"
+    approved_on = timezone.localdate(PlanVersion.objects.get(public_id=version_id).approved_at)
+    before = timezone.localdate()
     listed = owner.get(f"{API}plans/").json()["results"][0]
+    after = timezone.localdate()  # the age is 1 when midnight fell since the approval
     assert listed["approved_version"]["public_id"] == version_id
-    assert listed["approved_age_days"] == 0 and listed["last_printed_at"] is not None
+    assert listed["approved_age_days"] in {(before - approved_on).days, (after - approved_on).days}
+    assert listed["last_printed_at"] is not None
 
 
 def test_errors_name_the_item_at_fault(cast: Cast):

@@ -2,6 +2,7 @@
 
 import os
 import tempfile
+from datetime import datetime
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-0123456789")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
@@ -13,3 +14,13 @@ os.environ.setdefault("TEST_DATABASE_NAME", f"test_safeguard_{os.getpid()}")
 # Module-scoped fixtures (the demo's) run before the per-test folders are set: keep their events out of the real
 # data folder too.
 os.environ.setdefault("ACTIVITY_STORE_DIR", tempfile.mkdtemp(prefix="safeguard-test-activity-"))
+
+
+def pytest_configure(config: object) -> None:
+    """TEST_CLOCK (an ISO time with its offset): the whole run, collection included, as if started then, the clock
+    ticking from there (CONTRIBUTING.md, Tests)."""
+    del config
+    if clock := os.environ.get("TEST_CLOCK"):
+        import time_machine  # a test-only dependency, loaded only when asked for
+
+        time_machine.travel(datetime.fromisoformat(clock), tick=True).start()

@@ -4,6 +4,8 @@ import os
 import tempfile
 from datetime import datetime
 
+import pytest
+
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-0123456789")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("TASKS_BACKEND", "immediate")
@@ -16,11 +18,13 @@ os.environ.setdefault("TEST_DATABASE_NAME", f"test_safeguard_{os.getpid()}")
 os.environ.setdefault("ACTIVITY_STORE_DIR", tempfile.mkdtemp(prefix="safeguard-test-activity-"))
 
 
-def pytest_configure(config: object) -> None:
+def pytest_configure() -> None:
     """TEST_CLOCK (an ISO time with its offset): the whole run, collection included, as if started then, the clock
     ticking from there (CONTRIBUTING.md, Tests)."""
-    del config
     if clock := os.environ.get("TEST_CLOCK"):
         import time_machine  # a test-only dependency, loaded only when asked for
 
-        time_machine.travel(datetime.fromisoformat(clock), tick=True).start()
+        start = datetime.fromisoformat(clock)
+        if start.tzinfo is None:
+            raise pytest.UsageError(f"TEST_CLOCK={clock!r} needs its UTC offset, e.g. 2027-01-04T00:00:30+00:00")
+        time_machine.travel(start, tick=True).start()

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import date, timedelta
 from io import StringIO
 from pathlib import Path
 
@@ -31,15 +32,23 @@ def _seed() -> str:
     return out.getvalue()
 
 
+@dataclass(frozen=True)
+class Seeded:
+    output: str
+    media: Path
+    store: Path
+    day: date
+
+
 def _row_counts() -> dict[str, int]:
     return {model._meta.label: model._default_manager.count() for model in apps.get_models()}
 
 
 @pytest.fixture(scope="module")
-def seeded_once(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[tuple[str, Path, Path]]:  # noqa: ANN001
+def seeded_once(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[Seeded]:  # noqa: ANN001
     """The command run once for the module (it takes seconds, most on PostgreSQL), in a transaction rolled back
-    at the end; each test runs inside it and rolls back its own changes. The settings are the autouse fixtures',
-    which a module's fixture does not get."""
+    at the end; each test runs inside it and rolls back its own changes. A module's fixture does not get the
+    autouse fixtures' settings: the ones the seed needs are set here."""
     fast = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     inline = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     media, store = tmp_path_factory.mktemp("evidence"), tmp_path_factory.mktemp("activity")
@@ -49,15 +58,21 @@ def seeded_once(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterato
         transaction.atomic(),
     ):
         catalog_load()
-        yield _seed(), media, store
+        day = timezone.localdate()  # the seed's today: tests run later, perhaps after midnight
+        yield Seeded(_seed(), media, store, day)
         transaction.set_rollback(True)
 
 
 @pytest.fixture
-def seeded(seeded_once: tuple[str, Path, Path], db, settings) -> str:  # noqa: ANN001
+def seeded(seeded_once: Seeded, db, settings) -> str:  # noqa: ANN001
     """The seed's output, with its folders in place of each test's own (the evidence files it wrote are there)."""
-    output, settings.MEDIA_ROOT, settings.ACTIVITY_STORE_DIR = seeded_once
-    return output
+    settings.MEDIA_ROOT, settings.ACTIVITY_STORE_DIR = seeded_once.media, seeded_once.store
+    return seeded_once.output
+
+
+@pytest.fixture
+def seeded_on(seeded_once: Seeded) -> date:
+    return seeded_once.day
 
 
 def test_prints_the_sign_in_details_with_working_codes(seeded: str) -> None:
@@ -75,7 +90,7 @@ def test_prints_the_sign_in_details_with_working_codes(seeded: str) -> None:
         assert device.verify_token(code)
 
 
-def test_creates_the_demo_organization_with_its_people(seeded: str) -> None:
+def test_creates_the_demo_organization_with_its_people(seeded: str, seeded_on: date) -> None:
     organization = Organization.objects.get(slug="demo")
     assert (organization.name, organization.kind, organization.mfa_required) == (
         "Demo Family Clinic",
@@ -91,7 +106,7 @@ def test_creates_the_demo_organization_with_its_people(seeded: str) -> None:
         )
     )
     auditor = Membership.objects.get(organization=organization, role=Role.AUDITOR)
-    assert auditor.access_ends_on == timezone.localdate() + timedelta(days=90)
+    assert auditor.access_ends_on == seeded_on + timedelta(days=90)
     for user in User.objects.filter(email__in=EMAILS):
         assert user.check_password(DEMO_PASSWORD)
         assert TOTPDevice.objects.filter(user=user, confirmed=True).count() == 1
@@ -118,9 +133,9 @@ def test_dashboard_shows_every_verdict_kind(seeded: str) -> None:
     assert not EvaluationRun.objects.filter(organization__slug="demo", state="queued").exists()
 
 
-def test_records_behind_the_demo(seeded: str) -> None:
+def test_records_behind_the_demo(seeded: str, seeded_on: date) -> None:
     organization = Organization.objects.get(slug="demo")
-    today = timezone.localdate()
+    today = seeded_on
     assert Evidence.objects.filter(organization=organization).count() >= 5
     pdf = Evidence.objects.get(organization=organization, title="Risk analysis report").versions.get()
     assert pdf.content_type == "application/pdf"

@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
+from safeguard.core.dates import add_years
 from safeguard.core.models import AuditEvent, Signature
 from safeguard.core.roles import Role
 from safeguard.core.services.evidence import evidence_upload
@@ -184,7 +185,7 @@ def test_a_change_answers_with_the_whole_record_and_is_audited_as_a_read_too(cas
 
 
 def test_the_year_filter_uses_the_decision_date(cast: Cast) -> None:
-    orm_sanction(cast, TODAY.replace(year=TODAY.year - 1), person_name="Last year")
+    orm_sanction(cast, add_years(TODAY, -1), person_name="Last year")
     orm_sanction(cast, TODAY, person_name="This year")
     rows = api_client(cast.owner).get(SANCTIONS, {"year": TODAY.year - 1}).json()["results"]
     assert [r["person_name"] for r in rows] == ["Last year"]

@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.html import escape
 
+from safeguard.core.dates import add_years
 from safeguard.core.models import AuditEvent, Signature, User
 from safeguard.core.roles import Role
 from safeguard.risk.models import SanctionLevel, SanctionPolicy, SanctionRecord
@@ -162,7 +163,7 @@ def test_each_list_read_is_one_audit_event_with_its_filters(cast: Cast) -> None:
 def test_the_list_filters_by_level_and_year(cast: Cast) -> None:
     orm_sanction(cast, TODAY, person_name="This year coached", level=SanctionLevel.COACHING)
     orm_sanction(cast, TODAY, person_name="This year suspended", level=SanctionLevel.SUSPENSION)
-    orm_sanction(cast, TODAY.replace(year=TODAY.year - 2), person_name="Long ago", level=SanctionLevel.COACHING)
+    orm_sanction(cast, add_years(TODAY, -2), person_name="Long ago", level=SanctionLevel.COACHING)
     client = client_for(cast.owner)
 
     def names(**filters: str | int) -> list[str]:

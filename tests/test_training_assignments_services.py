@@ -10,6 +10,7 @@ import pytest
 from django.utils import timezone
 
 from safeguard.core.audit import Actor
+from safeguard.core.dates import add_years
 from safeguard.core.services.errors import ServiceError
 from safeguard.training.models import Assignment, AudienceKind, Cadence, Course
 from safeguard.training.services.assignments import (
@@ -135,8 +136,8 @@ def test_after_an_excused_yearly_round_the_next_one_counts_from_its_due_date(cas
     assignment_excuse(organization=cast.org, actor=Actor(user=cast.owner), assignment=row, reason="On leave")
 
     due = row.due_on
-    assert sync(cast.org, due.replace(year=due.year + 1) - timedelta(days=31))["opened"] == 0
-    assert sync(cast.org, due.replace(year=due.year + 1) - timedelta(days=30))["opened"] == 1
+    assert sync(cast.org, add_years(due, 1) - timedelta(days=31))["opened"] == 0
+    assert sync(cast.org, add_years(due, 1) - timedelta(days=30))["opened"] == 1
 
 
 def test_an_active_rules_assignment_cannot_be_cancelled(cast: Cast, dana: Person, course: Course) -> None:

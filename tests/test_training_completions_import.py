@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from safeguard.core import tabular
 from safeguard.core.audit import Actor
+from safeguard.core.dates import add_years
 from safeguard.core.imports import CheckedFile, importer_for
 from safeguard.core.models import AuditEvent, FileImport
 from safeguard.core.services import file_imports
@@ -208,7 +209,7 @@ def test_two_courses_with_one_title_need_the_code(clinic: dict[str, Any], cast: 
 
 
 def test_a_future_date_is_refused(clinic: dict[str, Any], cast: Cast) -> None:
-    tomorrow = timezone.localdate().replace(year=timezone.localdate().year + 1)
+    tomorrow = add_years(timezone.localdate(), 1)
 
     checked = check(cast, csv(f"E-1,,SEC-1,{tomorrow:%Y-%m-%d},,,"))
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from safeguard.core.dates import add_years
 from safeguard.core.models import Organization
 from safeguard.training.models import (
     Assignment,
@@ -107,12 +108,12 @@ def assignment(
     who: Person, course_: Course, *, due_on: date, assigned_on: date | None = None, **values: Any
 ) -> Assignment:
     values.setdefault("reason", "Assigned in a test")
-    values.setdefault("window_start", assigned_on or due_on.replace(year=due_on.year - 1))
+    values.setdefault("window_start", assigned_on or add_years(due_on, -1))
     return Assignment.objects.create(
         organization=who.organization,
         person=who,
         course=course_,
-        assigned_on=assigned_on or due_on.replace(year=due_on.year - 1),
+        assigned_on=assigned_on or add_years(due_on, -1),
         due_on=due_on,
         **values,
     )

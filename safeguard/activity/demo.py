@@ -9,8 +9,8 @@ What happened:
   Kim's night shift and the workstations, imports the privacy office's patient flags (three VIPs, a sealed record,
   two staff members' own charts, and a Mr. Weber), installs the rule pack and sets the high-severity path.
 - Every working day since: the workforce signs in to Okta and opens charts during their shift; the physicians and
-  IT use the VPN in the afternoon. The weekly exports are read as one file a week per source
-  (three; two early in a week, before this week holds a working day).
+  IT use the VPN in the afternoon. The weekly exports are read as one file a week per source: three, or two
+  early in a week (this week's working days start today, the VPN's data stops two days ago).
 - About 16 and 9 days ago: Dr. Haddad, then Kevin O'Brien of billing, open a VIP's chart (Dr. Haddad treats her;
   Kevin had no reason: escalated into an incident). About 13 days ago Tom Nguyen opens his own chart; about 6 days
   ago Hannah Weber opens Mr. Weber's (no relation). About 5 days ago the EHR's single sign-on is down and the

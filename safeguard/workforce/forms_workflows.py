@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
-from functools import cache
 from typing import Any, cast
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.db.models import QuerySet
@@ -16,16 +15,12 @@ from safeguard.core.forms.obligations import OwnerChoiceField
 from safeguard.core.imports import aware, parse_naive_datetime
 from safeguard.core.models import Membership, Organization, User
 from safeguard.core.roles import Role
+from safeguard.core.time_zones import is_time_zone, time_zone_names
 from safeguard.workforce.models import Clearance, Workflow, WorkflowTask
 from safeguard.workforce.services.workflows import SETTINGS_LIMITS
 
 TaskKind = WorkflowTask.Kind
 WINDOWS = [(30, "30 days"), (90, "90 days"), (180, "180 days"), (365, "365 days")]
-
-
-@cache
-def zone_names() -> list[str]:
-    return sorted(available_timezones())
 
 
 def read_moment(text: str, zone_name: str) -> datetime:
@@ -34,7 +29,7 @@ def read_moment(text: str, zone_name: str) -> datetime:
     moment = parse_naive_datetime(text)
     if moment is None:
         raise ValueError(f"{text!r} is not a date and time: write e.g. 2026-03-08 14:30.")
-    if moment.tzinfo is None and zone_name not in zone_names():
+    if moment.tzinfo is None and not is_time_zone(zone_name):
         raise ValueError(f"{zone_name!r} is not a time zone: use a name such as America/New_York.")
     return aware(moment, ZoneInfo(zone_name) if moment.tzinfo is None else ZoneInfo("UTC"))
 
@@ -80,7 +75,7 @@ class TaskCompleteForm(forms.Form):
         effective_at = self.fields["effective_at"]
         if task.kind == TaskKind.DEPROVISION:
             zone = cast(forms.ChoiceField, self.fields["time_zone"])
-            zone.choices = [(name, name) for name in zone_names()]
+            zone.choices = [(name, name) for name in sorted(time_zone_names())]
             zone.initial = timezone.get_current_timezone_name()
             effective_at.label = "When the account was disabled"
             effective_at.help_text = "As the system's log shows it; blank for now. The leaver target is measured to it."

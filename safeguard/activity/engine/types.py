@@ -8,6 +8,7 @@ from typing import Any
 
 
 # Slots: a month's backfill can hold over a million candidates, and a __dict__ each would double their memory.
+# evaluate._candidates builds these with positional arguments, in this field order: keep the two together.
 @dataclass(slots=True)
 class AlertCandidate:
     rule_name: str  # DetectionRule.name

@@ -83,6 +83,8 @@ def test_approval_resolves_open_triggers_and_completes_their_duties(cast: Cast) 
     ehr = asset(cast.org, "EHR", since=APPROVED)
     approved_analysis(cast.org, cast.official, approved_on=APPROVED, scope=[ehr])
     flag_lapsing_analyses(date(2027, 1, 1), False)
+    # Recorded on the story's day: the trigger takes the wall clock's, which passes 2027-02-01 (the approval).
+    ReanalysisTrigger.objects.update(occurred_at=at(date(2027, 1, 1)))
     second = approved_analysis(cast.org, cast.official, approved_on=date(2027, 2, 1), scope=[ehr])
     with transaction.atomic():
         assert triggers_resolve(organization=cast.org, actor=Actor(user=cast.official), analysis=second) == 1

@@ -17,3 +17,9 @@ def time_zone_names() -> frozenset[str]:
 
 def is_time_zone(name: str) -> bool:
     return name in time_zone_names()
+
+
+@cache
+def time_zone_choices() -> list[tuple[str, str]]:
+    """The names as a form's choices, in order (built once: the forms offering them render often)."""
+    return [(name, name) for name in sorted(time_zone_names())]

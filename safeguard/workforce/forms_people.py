@@ -12,7 +12,7 @@ from django.conf import settings
 from safeguard.core.forms.file_imports import FileField
 from safeguard.core.imports import LocalTimeError, aware, end_of_day
 from safeguard.core.models import Organization
-from safeguard.core.time_zones import time_zone_names
+from safeguard.core.time_zones import time_zone_choices
 from safeguard.workforce.models import IssuedItem, Person, RosterSource, WorkerType
 
 STATUS_CHOICES = [(Person.Status.ACTIVE.value, "Active"), (Person.Status.LEAVE.value, "On leave")]
@@ -29,7 +29,7 @@ class TimeInput(forms.TimeInput):
 class TimeZoneField(forms.ChoiceField):
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("help_text", "An Area/City name, e.g. America/Chicago.")
-        super().__init__(choices=[(name, name) for name in sorted(time_zone_names())], **kwargs)
+        super().__init__(choices=time_zone_choices(), **kwargs)
 
 
 class PersonFilterForm(forms.Form):

@@ -15,7 +15,7 @@ from safeguard.core.forms.obligations import OwnerChoiceField
 from safeguard.core.imports import aware, parse_naive_datetime
 from safeguard.core.models import Membership, Organization, User
 from safeguard.core.roles import Role
-from safeguard.core.time_zones import is_time_zone, time_zone_names
+from safeguard.core.time_zones import is_time_zone, time_zone_choices
 from safeguard.workforce.models import Clearance, Workflow, WorkflowTask
 from safeguard.workforce.services.workflows import SETTINGS_LIMITS
 
@@ -75,7 +75,7 @@ class TaskCompleteForm(forms.Form):
         effective_at = self.fields["effective_at"]
         if task.kind == TaskKind.DEPROVISION:
             zone = cast(forms.ChoiceField, self.fields["time_zone"])
-            zone.choices = [(name, name) for name in sorted(time_zone_names())]
+            zone.choices = time_zone_choices()
             zone.initial = timezone.get_current_timezone_name()
             effective_at.label = "When the account was disabled"
             effective_at.help_text = "As the system's log shows it; blank for now. The leaver target is measured to it."
